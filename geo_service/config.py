@@ -1,0 +1,179 @@
+"""Configuration: defaults, ``GEO_SERVICE_*`` environment variables, validation at start-up.
+
+Every problem is raised as :class:`~geo_service.errors.ConfigError` with one line that says
+what to fix; the CLI prints that line and exits with status 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from geo_service.errors import ConfigError
+
+PREFIX = "GEO_SERVICE_"
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings of one service instance."""
+
+    database_url: str
+    data_dir: Path
+    secret_key: str
+    backend: str  # "sqlite" or "postgresql"
+    tile_url: str = DEFAULT_TILE_URL
+    tile_attribution: str = "&copy; OpenStreetMap contributors"
+    coastal_band_m: float = 12 * 1852.0
+    border_share: float = 0.9
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_request_bytes: int = 64 * 1024 * 1024
+    overdue_minutes: int = 60
+    reload_interval_s: float = 2.0
+    load_bundled: bool = True
+    sample_stations: bool = True
+    auto_migrate: bool = True
+    officer_link_ttl_s: int = 12 * 3600
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when running on the embedded SQLite default."""
+        return self.backend == "sqlite"
+
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _get_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return _BOOL[raw.strip().lower()]
+    except KeyError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a boolean: use true or false") from None
+
+
+def _get_number(env: Mapping[str, str], name: str, default: float, cast: type = float) -> Any:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must not be negative")
+    return value
+
+
+def _check_data_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"data directory {str(path)!r} is not writable ({exc.strerror}): set {PREFIX}DATA_DIR to a writable folder"
+        ) from None
+    return path
+
+
+def _normalise_database_url(raw: str) -> tuple[str, str]:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL={raw!r} is not a database URL: use postgresql+psycopg://user@host/db or sqlite:///path"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        if url.drivername not in ("postgresql", "postgresql+psycopg"):
+            raise ConfigError(f"{PREFIX}DATABASE_URL uses driver {url.drivername!r}: use postgresql+psycopg://")
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ConfigError(f"{PREFIX}DATABASE_URL must name a SQLite file (sqlite:///path/to/file.sqlite3)")
+    else:
+        raise ConfigError(f"{PREFIX}DATABASE_URL backend {backend!r} is not supported: use PostgreSQL/PostGIS or SQLite")
+    return url.render_as_string(hide_password=False), backend
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path, backend: str) -> str:
+    raw = env.get(PREFIX + "SECRET_KEY")
+    if raw:
+        if len(raw) < 16:
+            raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 16 random characters")
+        return raw
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    if backend != "sqlite":
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY is not set: on PostgreSQL every replica must share one secret, so set it explicitly"
+        )
+    key = secrets.token_urlsafe(48)
+    # Written with 0600 so that only the service's user can read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read and validate settings from ``env`` (default: ``os.environ``) and ``overrides``.
+
+    ``overrides`` (used by tests and ``create_app(test_config)``) take field names of
+    :class:`Settings` in lower case, e.g. ``{"database_url": "sqlite:///x.db"}``.
+    """
+    env = dict(os.environ if env is None else env)
+    overrides = dict(overrides or {})
+    data_dir = Path(overrides.pop("data_dir", None) or env.get(PREFIX + "DATA_DIR") or "./instance").resolve()
+    _check_data_dir(data_dir)
+    raw_url = overrides.pop("database_url", None) or env.get(PREFIX + "DATABASE_URL") or ""
+    if not raw_url:
+        raw_url = f"sqlite:///{data_dir / 'geo_service.sqlite3'}"
+    database_url, backend = _normalise_database_url(raw_url)
+    secret = overrides.pop("secret_key", None) or _secret_key(env, data_dir, backend)
+    tile_url = env.get(PREFIX + "TILE_URL") or DEFAULT_TILE_URL
+    if "{z}" not in tile_url or "{x}" not in tile_url or "{y}" not in tile_url:
+        raise ConfigError(f"{PREFIX}TILE_URL must contain {{z}}, {{x}} and {{y}}")
+    settings = Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=secret,
+        backend=backend,
+        tile_url=tile_url,
+        tile_attribution=env.get(PREFIX + "TILE_ATTRIBUTION") or Settings.tile_attribution,
+        coastal_band_m=_get_number(env, "COASTAL_BAND_M", 12 * 1852.0),
+        border_share=_get_number(env, "BORDER_SHARE", 0.9),
+        max_upload_bytes=_get_number(env, "MAX_UPLOAD_BYTES", 50 * 1024 * 1024, int),
+        max_request_bytes=_get_number(env, "MAX_REQUEST_BYTES", 64 * 1024 * 1024, int),
+        overdue_minutes=_get_number(env, "OVERDUE_MINUTES", 60, int),
+        reload_interval_s=_get_number(env, "RELOAD_INTERVAL_S", 2.0),
+        load_bundled=_get_bool(env, "LOAD_BUNDLED", True),
+        sample_stations=_get_bool(env, "SAMPLE_STATIONS", True),
+        auto_migrate=_get_bool(env, "AUTO_MIGRATE", True),
+        officer_link_ttl_s=_get_number(env, "OFFICER_LINK_TTL_S", 12 * 3600, int),
+        redis_url=env.get(PREFIX + "REDIS_URL") or None,
+        log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
+    )
+    if not 0 < settings.border_share <= 1:
+        raise ConfigError(f"{PREFIX}BORDER_SHARE must be in (0, 1]")
+    unknown = set(overrides) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return replace(settings, **overrides)

@@ -1,0 +1,63 @@
+"""First start: load the bundled Bali boundary set (and the sample stations) into an empty database."""
+
+from __future__ import annotations
+
+import logging
+
+from pyproj import Geod
+from sqlalchemy import func, select
+
+from geo_service.config import Settings
+from geo_service.geo.area import Unit
+from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
+from geo_service.services.registry import read_sample_stations
+from geo_service.storage import repo
+from geo_service.storage.db import Storage
+from geo_service.storage.models import BoundarySet, StationSet
+
+LOGGER = logging.getLogger(__name__)
+_GEOD = Geod(ellps="WGS84")
+SAMPLE_STATIONS = BOUNDARIES_DIR / "sample_stations.geojson"
+
+
+def unit_areas_m2(units: list[Unit]) -> dict[str, float]:
+    """Geodesic area of each unit in m² (WGS 84 ellipsoid)."""
+    return {u.code: abs(_GEOD.geometry_area_perimeter(u.geometry)[0]) for u in units}
+
+
+def ensure_bundled(storage: Storage, settings: Settings) -> bool:
+    """Load and publish the bundled sets when the database has none; True when it loaded."""
+    loaded = False
+    with storage.transaction() as session:
+        repo.get_state(session, for_update=True)  # serialises concurrent first starts on PostGIS
+        has_sets = session.execute(select(func.count()).select_from(BoundarySet)).scalar_one()
+        if not has_sets and settings.load_bundled:
+            units = load_bali_units()
+            bset = repo.create_boundary_set(
+                session,
+                name="Bali (bawaan / bundled, dari batas administrasi)",
+                units=units,
+                source="bundled",
+                created_by="system",
+                file_name="boundaries/bali_kecamatan.geojson",
+                report={"errors": [], "warnings": [], "info": [
+                    {"code": "DERIVED_FROM_ADMIN_AREAS", "severity": "info", "units": [],
+                     "message": "Units derived from administrative boundaries (kabupaten/kecamatan), "
+                                "not official police jurisdictions."}]},
+                area_m2=unit_areas_m2(units),
+            )
+            repo.publish_boundary_set(session, bset.id, actor="system")
+            LOGGER.info("bundled boundary set loaded: %d units", len(units))
+            loaded = True
+        has_station_sets = session.execute(select(func.count()).select_from(StationSet)).scalar_one()
+        if not has_station_sets and settings.sample_stations and SAMPLE_STATIONS.exists():
+            sset = repo.create_station_set(
+                session,
+                name="CONTOH / SAMPLE stations (not real)",
+                stations=read_sample_stations(SAMPLE_STATIONS),
+                source="sample",
+                created_by="system",
+                file_name="boundaries/sample_stations.geojson",
+            )
+            repo.publish_station_set(session, sset.id, actor="system")
+    return loaded

@@ -1,0 +1,98 @@
+"""Use cases "validate a coordinate" and "locate an incident": coordinate engine + jurisdiction index.
+
+Request bodies are checked here (framework-neutral) so that the API, the CLI and the pages
+share one reading of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from geo_service.errors import BadRequest
+from geo_service.geo.index import JurisdictionIndex
+from geo_service.geo.messages import flag_message
+from geo_service.geo.validate import ValidationResult, validate_coordinate
+
+LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit")
+MAX_TEXT_CHARS = 100_000  # longer texts are refused by the parser as COORDINATE_INVALID anyway
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
+    """Check a location body and return the keyword arguments of ``validate_coordinate``.
+
+    Raises :class:`BadRequest` with ``errors: [{pointer, detail}]`` for a malformed body.
+    """
+    if not isinstance(body, Mapping):
+        raise BadRequest("the body must be a JSON object", errors=[{"pointer": pointer or "/", "detail": "not an object"}])
+    errors: list[dict[str, str]] = []
+    text = body.get("text")
+    lat, lon = body.get("lat"), body.get("lon")
+    if text is not None and not isinstance(text, str):
+        errors.append({"pointer": f"{pointer}/text", "detail": "must be a string"})
+    for key, value in (("lat", lat), ("lon", lon)):
+        if value is not None and not _is_number(value):
+            errors.append({"pointer": f"{pointer}/{key}", "detail": "must be a finite number"})
+    if text is None and (lat is None or lon is None):
+        errors.append({"pointer": pointer or "/", "detail": "give either 'text' or both 'lat' and 'lon'"})
+    if text is not None and (lat is not None or lon is not None):
+        errors.append({"pointer": pointer or "/", "detail": "give 'text' or 'lat'/'lon', not both"})
+    crs = body.get("crs")
+    if crs is not None and not isinstance(crs, str):
+        errors.append({"pointer": f"{pointer}/crs", "detail": "must be a string such as 'EPSG:32750'"})
+    unc = body.get("uncertainty_m")
+    if unc is not None and (not _is_number(unc) or unc < 0 or unc > 1_000_000):
+        errors.append({"pointer": f"{pointer}/uncertainty_m", "detail": "must be a number of metres in 0..1000000"})
+    hint = body.get("hint_unit")
+    if hint is not None and (not isinstance(hint, str) or len(hint) > 40):
+        errors.append({"pointer": f"{pointer}/hint_unit", "detail": "must be a unit code such as '51.01'"})
+    if errors:
+        raise BadRequest("the location body is malformed", errors=errors)
+    return {
+        "text": text,
+        "lat": float(lat) if lat is not None else None,
+        "lon": float(lon) if lon is not None else None,
+        "crs": crs,
+        "uncertainty_m": float(unc) if unc is not None else None,
+        "hint_unit": hint,
+    }
+
+
+def validate_location(body: Any, index: JurisdictionIndex | None) -> ValidationResult:
+    """Validate and correct the coordinate in a location body."""
+    kwargs = parse_location_body(body)
+    return validate_coordinate(**kwargs, area=index)
+
+
+def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang: str = "id",
+                     k_stations: int = 3) -> dict[str, Any]:
+    """The locate answer: the validation fields plus jurisdiction, candidates, stations, set id."""
+    out = result.to_dict(lang=lang)
+    coordinate_candidates = out.pop("candidates", None)
+    if coordinate_candidates:
+        out["coordinate_candidates"] = coordinate_candidates
+    if result.point is None:
+        out.update({"match": "none", "jurisdiction": None, "distance_m": None, "candidates": [],
+                    "stations": [], "boundary_set": index.set_id})
+        return out
+    lon, lat = result.point
+    located = index.locate(lon, lat, radius_m=float(result.uncertainty_m or 0.0), k_stations=k_stations)
+    answer = located.to_dict()
+    answer.pop("flags", None)  # codes only; merged below with messages
+    known = {f["code"] for f in out.get("flags", [])}
+    for code in located.flags:
+        if code not in known:
+            out.setdefault("flags", []).append({"code": code, "message": flag_message(code, lang=lang)})
+            known.add(code)
+    out.update(answer)
+    return out
+
+
+def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id") -> dict[str, Any]:
+    """Validate then locate a location body."""
+    return locate_validated(validate_location(body, index), index, lang=lang)

@@ -1,0 +1,117 @@
+"""Engine, sessions and migrations for PostGIS or the embedded SQLite default."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo_service.errors import ConfigError
+
+LOGGER = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL lets readers go on while one writer commits (several gunicorn workers).
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"connect_timeout": 5},
+        **kwargs,
+    )
+
+
+def _alembic_config(connection: Any = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    """The newest migration revision shipped with this code."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None when empty)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_connection(engine: Engine, backend: str) -> None:
+    """Connect once; raise ConfigError with one line when the database is not usable."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            if backend == "postgresql":
+                has_postgis = conn.execute(
+                    text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")
+                ).scalar_one()
+                if not has_postgis:
+                    raise ConfigError(
+                        "PostGIS is not installed on the database server: install postgresql-15-postgis-3 (Debian)"
+                    )
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        url = engine.url.render_as_string(hide_password=True)
+        raise ConfigError(f"cannot reach the database {url}: {reason}") from None
+
+
+def upgrade(engine: Engine) -> None:
+    """Run the Alembic migrations up to head (safe to run again)."""
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"database migration failed: {str(exc).splitlines()[0]}") from exc
+
+
+class Storage:
+    """The engine and the session factory of one service instance."""
+
+    def __init__(self, database_url: str, backend: str) -> None:
+        self.backend = backend
+        self.engine = make_engine(database_url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        """A new session (caller closes it)."""
+        return self.sessionmaker()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close pooled connections (call after fork in a new worker)."""
+        self.engine.dispose(close=False)

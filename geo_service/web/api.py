@@ -1,0 +1,172 @@
+"""The JSON API under /api/v1 and /health: thin views over framework-neutral services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from geo_service.errors import BadRequest, NotFound, UnsupportedMediaType
+from geo_service.services import batch as batch_service
+from geo_service.services import units as units_service
+from geo_service.services.locate import locate_location, validate_location
+from geo_service.storage import repo
+from geo_service.web.auth import allow, public
+from geo_service.web.context import db_session, index, service
+from geo_service.web.openapi import SCHEMAS, build_openapi, doc
+
+bp = Blueprint("api", __name__)
+ALL_ROLES = ("dispatcher", "supervisor", "officer")
+MAX_JSON_BATCH = 100_000
+
+
+def request_lang() -> str:
+    """'id' (default) or 'en', from ?lang= or Accept-Language."""
+    lang = request.args.get("lang")
+    if lang in ("id", "en"):
+        return lang
+    best = request.accept_languages.best_match(["id", "en"], default="id")
+    return best or "id"
+
+
+def json_body() -> Any:
+    """The parsed JSON body, or a 400/415 problem."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("the body is not valid JSON", code="JSON_INVALID")
+    return body
+
+
+@bp.get("/health")
+@public
+@doc("Health of this instance: database, published boundary set, unit count", tags=("meta",))
+def health() -> Response:
+    svc = service()
+    holder = svc.holder
+    holder.maybe_refresh()
+    status = "degraded" if holder.degraded else "ok"
+    idx = holder._index  # noqa: SLF001 - the loaded index, even when the database is away
+    body: dict[str, Any] = {
+        "status": status,
+        "database": svc.settings.backend,
+        "boundary_set": idx.set_id if idx else None,
+        "units": len(idx.units) if idx else 0,
+        "generation": holder.generation,
+    }
+    if holder.degraded:
+        body["detail"] = "database unreachable: answering validate/locate from the loaded index; writes fail with 503"
+    return jsonify(body)
+
+
+@bp.get("/api/v1/openapi.json")
+@public
+@doc("This OpenAPI document", tags=("meta",))
+def openapi() -> Response:
+    return jsonify(build_openapi(current_app))
+
+
+@bp.post("/api/v1/coordinates/validate")
+@allow("dispatcher")
+@doc("Parse, validate and correct one coordinate", body=SCHEMAS["LocationBody"],
+     responses={200: {"$ref": "#/components/schemas/Validation"}}, tags=("coordinates",))
+def validate() -> Response:
+    result = validate_location(json_body(), index())
+    return jsonify(result.to_dict(lang=request_lang()))
+
+
+@bp.post("/api/v1/coordinates/validate/batch")
+@allow("dispatcher")
+@doc("Validate a list of coordinates (JSON list of location bodies, or CSV with text or lat,lon columns)",
+     body={"type": "array", "items": SCHEMAS["LocationBody"], "maxItems": MAX_JSON_BATCH},
+     content_types=("application/json", "text/csv"), tags=("coordinates",),
+     responses={200: {"type": "array", "items": {"$ref": "#/components/schemas/Validation"}}})
+def validate_batch() -> Response:
+    lang = request_lang()
+    if request.mimetype == "text/csv":
+        out = batch_service.validate_csv(request.get_data(), index(), lang=lang)
+        return Response(out, mimetype="text/csv")
+    body = json_body()
+    if not isinstance(body, list):
+        raise BadRequest("the body must be a JSON list of location objects", code="JSON_LIST_REQUIRED")
+    if len(body) > MAX_JSON_BATCH:
+        raise BadRequest(f"at most {MAX_JSON_BATCH} items per batch", code="BATCH_TOO_LARGE")
+    return jsonify(batch_service.validate_items(body, index(), lang=lang))
+
+
+@bp.post("/api/v1/locate")
+@allow("dispatcher")
+@doc("Validate a coordinate and give the responsible Polda/Polres/Polsek and nearest stations",
+     body=SCHEMAS["LocationBody"], tags=("locate",))
+def locate() -> Response:
+    return jsonify(locate_location(json_body(), index(), lang=request_lang()))
+
+
+@bp.post("/api/v1/locate/batch")
+@allow("dispatcher")
+@doc("Locate up to 1,000,000 points: JSON list, CSV (lat,lon or text) or GeoJSON; answered in the same "
+     "format and order, streamed", body={"type": "array", "items": SCHEMAS["LocationBody"]},
+     content_types=("application/json", "text/csv", "application/geo+json"), tags=("locate",))
+def locate_batch() -> Response:
+    idx = index()
+    lang = request_lang()
+    data = request.get_data()
+    mimetype = request.mimetype
+    fmt, chunks = batch_service.locate_stream(data, mimetype, idx, lang=lang)
+    return Response(stream_with_context(chunks), mimetype=fmt)
+
+
+@bp.get("/api/v1/units")
+@allow(*ALL_ROLES)
+@doc("Units of the published set as GeoJSON (level=, simplify= degrees for display, set= a set id)",
+     params=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["polda", "polres", "polsek"]}},
+             {"name": "simplify", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 0.1}},
+             {"name": "set", "in": "query", "schema": {"type": "integer"}}], tags=("units",))
+def units() -> Response:
+    level = request.args.get("level")
+    simplify = _float_arg("simplify", 0.0, 0.0, 0.1)
+    set_id = request.args.get("set", type=int)
+    if level is not None and level not in ("polda", "polres", "polsek"):
+        raise BadRequest("level must be polda, polres or polsek", code="INVALID_LEVEL",
+                         errors=[{"pointer": "?level", "detail": "unknown level"}])
+    if set_id is not None:
+        repo.get_boundary_set(db_session(), set_id)
+        fc = units_service.units_geojson(repo.load_units(db_session(), set_id, level=level), simplify=simplify)
+    else:
+        fc = units_service.index_units_geojson(index(), level=level, simplify=simplify)
+    resp = jsonify(fc)
+    resp.mimetype = "application/geo+json"
+    return resp
+
+
+@bp.get("/api/v1/units/<code>")
+@allow(*ALL_ROLES)
+@doc("One unit of the published set as a GeoJSON Feature with its chain of parents",
+     params=[{"name": "simplify", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 0.1}}],
+     tags=("units",))
+def unit(code: str) -> Response:
+    idx = index()
+    try:
+        u = idx.unit(code)
+    except KeyError:
+        u = None
+    if u is None:
+        raise NotFound(f"unit {code!r} is not in the published boundary set", code="UNIT_NOT_FOUND")
+    feature = units_service.unit_feature(idx, u, simplify=_float_arg("simplify", 0.0, 0.0, 0.1))
+    resp = jsonify(feature)
+    resp.mimetype = "application/geo+json"
+    return resp
+
+
+def _float_arg(name: str, default: float, lo: float, hi: float) -> float:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a number", errors=[{"pointer": f"?{name}", "detail": "not a number"}]) from None
+    if not lo <= value <= hi:
+        raise BadRequest(f"{name} must be between {lo} and {hi}", errors=[{"pointer": f"?{name}", "detail": "out of range"}])
+    return value

@@ -1,0 +1,110 @@
+"""The Flask application factory (flaskr style): config -> storage -> index -> blueprints -> errors -> CLI."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from geo_service.config import Settings, load_settings
+from geo_service.services.bootstrap import ensure_bundled
+from geo_service.services.registry import IndexHolder
+from geo_service.storage import db
+from geo_service.storage.db import Storage
+from geo_service.web.problem import register_error_handlers
+
+LOGGER = logging.getLogger(__name__)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every log record (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = getattr(g, "request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(level: str) -> None:
+    """One stream handler with the request id in every line (idempotent)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_geo_service", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler._geo_service = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+class GeoService:
+    """What the app carries in ``app.extensions['geo_service']``."""
+
+    def __init__(self, settings: Settings, storage: Storage, holder: IndexHolder) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.holder = holder
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``test_config`` overrides settings (see :func:`load_settings`)."""
+    settings = load_settings(overrides=test_config)
+    configure_logging(settings.log_level)
+    storage = Storage(settings.database_url, settings.backend)
+    db.check_connection(storage.engine, settings.backend)
+    if settings.auto_migrate:
+        db.upgrade(storage.engine)
+    ensure_bundled(storage, settings)
+    holder = IndexHolder(storage, settings)
+    holder.refresh(force=True)
+
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="geo_service_session",
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["geo_service"] = GeoService(settings, storage, holder)
+
+    @app.before_request
+    def _before() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming[:64] if incoming and incoming.isascii() and incoming.isprintable() else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        holder.maybe_refresh()
+
+    @app.after_request
+    def _after(resp: Response) -> Response:
+        resp.headers["X-Request-ID"] = g.get("request_id", "-")
+        from geo_service.web.security import apply_security_headers
+
+        return apply_security_headers(resp)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    from geo_service.web import api, assets, auth, pages
+
+    auth.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(pages.bp)
+    register_error_handlers(app)
+
+    from geo_service.cli import register_flask_commands
+
+    register_flask_commands(app)
+    return app

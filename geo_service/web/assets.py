@@ -1,0 +1,20 @@
+"""Serves the map assets of the top-level ``maps/`` folder under ``/maps/`` (no CDN)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, send_from_directory
+
+from geo_service.web.auth import public
+
+bp = Blueprint("assets", __name__)
+MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
+
+
+@bp.get("/maps/<path:filename>")
+@public
+def map_asset(filename: str) -> Response:
+    """One asset file; send_from_directory refuses paths outside the folder."""
+    resp = send_from_directory(MAPS_DIR, filename, max_age=86400)
+    return resp

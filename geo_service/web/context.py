@@ -1,0 +1,35 @@
+"""Request-scoped access to the service objects and the database session (flaskr style)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from geo_service.geo.index import JurisdictionIndex
+    from geo_service.web.app import GeoService
+
+
+def service() -> GeoService:
+    """The GeoService object of the current app."""
+    return current_app.extensions["geo_service"]
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use and closed in teardown."""
+    if "db_session" not in g:
+        g.db_session = service().storage.session()
+    return g.db_session
+
+
+def index() -> JurisdictionIndex:
+    """The jurisdiction index to answer from."""
+    return service().holder.current()
+
+
+def actor() -> str:
+    """Name of the authenticated principal, for audit records."""
+    principal = g.get("principal")
+    return principal.name if principal else "anonymous"

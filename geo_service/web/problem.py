@@ -1,0 +1,122 @@
+"""RFC 9457 problem+json responses and the three error handlers.
+
+One table (the exception classes' ``status``) maps errors to HTTP statuses. Handlers: our
+errors, Werkzeug's HTTPException, and anything else (500 with a generic detail; the
+traceback is logged with the request id and the session is rolled back).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from geo_service.errors import GeoServiceError, ServiceUnavailable
+
+LOGGER = logging.getLogger(__name__)
+PROBLEM_BASE = "https://geo-service.invalid/problems/"
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code.lower().replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": getattr(g, "request_id", None),
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update({k: v for k, v in extra.items() if k not in body})
+    resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _wants_html() -> bool:
+    if request.path.startswith("/api/") or request.path == "/health":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "application/problem+json", "text/html"])
+    return best == "text/html"
+
+
+def _rollback() -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.rollback()
+            session.close()
+        except SQLAlchemyError:
+            LOGGER.debug("rollback failed", exc_info=True)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the three handlers."""
+
+    @app.errorhandler(GeoServiceError)
+    def _ours(exc: GeoServiceError) -> Any:
+        _rollback()
+        headers = {}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="geo_service"'
+        if _wants_html():
+            from geo_service.web.pages import error_page
+
+            return error_page(exc.status, exc.title, exc.detail)
+        return problem_response(exc.status, exc.title, exc.detail, code=exc.code, errors=exc.errors,
+                                extra=exc.extra, headers=headers)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        _rollback()
+        status = exc.code or 500
+        code = (exc.name or "error").upper().replace(" ", "_")
+        detail = exc.description or exc.name
+        if status == 413:
+            code = "PAYLOAD_TOO_LARGE"
+            detail = f"the request body is larger than the limit of {app.config.get('MAX_CONTENT_LENGTH')} bytes"
+        if _wants_html():
+            from geo_service.web.pages import error_page
+
+            return error_page(status, exc.name, detail)
+        headers = {}
+        valid_methods = getattr(exc, "valid_methods", None)
+        if status == 405 and valid_methods:
+            headers["Allow"] = ", ".join(valid_methods)
+        return problem_response(status, exc.name, detail, code=code, headers=headers)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError) -> Any:
+        _rollback()
+        LOGGER.warning("database error [%s]: %s", getattr(g, "request_id", "-"), str(exc).splitlines()[0])
+        err = ServiceUnavailable(
+            "the database is not reachable; nothing was written. Try again shortly.", code="DATABASE_UNAVAILABLE"
+        )
+        return problem_response(err.status, err.title, err.detail, code=err.code, headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _anything(exc: Exception) -> Any:
+        _rollback()
+        LOGGER.exception("unhandled error [request %s]", getattr(g, "request_id", "-"))
+        detail = "an unexpected error occurred; it has been logged with the request id"
+        if _wants_html():
+            from geo_service.web.pages import error_page
+
+            return error_page(500, "Internal Server Error", detail)
+        return problem_response(500, "Internal Server Error", detail, code="INTERNAL_ERROR")
