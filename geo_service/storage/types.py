@@ -26,16 +26,24 @@ class GeometryColumn(TypeDecorator[BaseGeometry]):
 
     impl = LargeBinary
     cache_ok = True
+    # Attributes GeoAlchemy2's DDL events read: no automatic index (the migration makes a named GiST).
+    spatial_index = False
+    use_N_D_index = False
+    use_typmod = None
+    srid = 4326
+    dimension = 2
+    nullable = True
 
     def __init__(self, geometry_type: str = "GEOMETRY") -> None:
         super().__init__()
         self.geometry_type = geometry_type
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
+        # GeoAlchemy2's DDL events probe with dialect=None: answer with the plain storage type.
+        if dialect is not None and dialect.name == "postgresql":
             # spatial_index=False: the GiST index is created by the migration, named and explicit.
             return dialect.type_descriptor(Geometry(self.geometry_type, srid=4326, spatial_index=False))
-        return dialect.type_descriptor(LargeBinary())
+        return LargeBinary() if dialect is None else dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
