@@ -52,6 +52,7 @@ class JurisdictionUnit(Base):
     __table_args__ = (
         UniqueConstraint("set_id", "code", name="uq_unit_set_code"),
         Index("ix_units_set_level", "set_id", "level"),
+        Index("ix_units_set_parent", "set_id", "parent_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
