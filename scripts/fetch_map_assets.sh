@@ -33,6 +33,7 @@ PACKAGES=(
   leaflet.fullscreen@3.0.0
   leaflet-measure@2.1.7
   leaflet-mouse-position@1.2.0           # danwild's npm fork of ardhi/Leaflet.MousePosition (same API)
+  leaflet.heat@0.2.0                     # only for its LICENSE: folium's patched copy is the one used
 )
 
 unpack() {  # unpack <spec> -> prints the directory holding package/
@@ -156,5 +157,6 @@ d="$WORK/folium-0.20.0"; t=folium-0.20.0
 copy "$d/folium/templates/leaflet.awesome.rotate.css" "$t/leaflet.awesome.rotate.css"
 copy "$d/folium/templates/leaflet_heat.min.js" "$t/leaflet_heat.min.js"
 copy "$d/LICENSE.txt" "$t/LICENSE.txt"
+copy "${P[leaflet.heat@0.2.0]}/LICENSE" "$t/LICENSE.leaflet-heat"
 
 du -sh "$DEST"
