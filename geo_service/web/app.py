@@ -96,10 +96,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from geo_service.web import api, assets, auth, pages
+    from geo_service.web import admin, api, assets, auth, pages
 
     auth.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)

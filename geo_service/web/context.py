@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from flask import current_app, g
@@ -33,3 +35,17 @@ def actor() -> str:
     """Name of the authenticated principal, for audit records."""
     principal = g.get("principal")
     return principal.name if principal else "anonymous"
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """The request's session in one write transaction: committed on success, rolled back on error.
+
+    Reads done earlier in the request (the token lookup) are ended first, so the write
+    transaction starts clean.
+    """
+    session = db_session()
+    if session.in_transaction():
+        session.commit()
+    with session.begin():
+        yield session

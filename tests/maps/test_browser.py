@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from geo_service.maps import ASSETS_DIR, render_locate_map, render_overview_map
-
 from tests.conftest import IN_CI
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
