@@ -1,0 +1,210 @@
+"""Police stations and the k-nearest-station index (geodesic distance).
+
+A station is a point with a code, a name and the code of the unit it belongs to. No public
+list of police station positions was found (see ``/work/shared/data/SOURCES.md``): the
+bundled ``boundaries/sample_stations.geojson`` is a clearly marked *sample* (every feature
+has ``"sample": true``) placed at each Polsek's representative point, for demos and tests.
+
+Nearest stations are found in two steps: a cheap planar pre-selection (longitude scaled
+by ``lon_scale`` at the stations' mean latitude) keeps the few stations that can be among
+the k nearest, then their geodesic distances (``pyproj.Geod``) decide the order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geo_service.errors import BoundaryFileError
+from geo_service.geo.distance import GEOD, lon_scale
+
+#: The bundled sample station file (not real station positions).
+SAMPLE_STATIONS_PATH = Path(__file__).resolve().parents[2] / "boundaries" / "sample_stations.geojson"
+
+# Metres per degree of latitude, a lower bound used only to pad the pre-selection.
+_M_PER_DEG = 110_574.0
+
+
+@dataclass(frozen=True)
+class Station:
+    """One police station (position in EPSG:4326); ``sample`` marks made-up demo stations."""
+
+    code: str
+    name: str
+    unit_code: str
+    lon: float
+    lat: float
+    phone: str | None = None
+    sample: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping of the station."""
+        return {
+            "code": self.code, "name": self.name, "unit_code": self.unit_code,
+            "lat": self.lat, "lon": self.lon, "phone": self.phone, "sample": self.sample,
+        }
+
+
+@dataclass(frozen=True)
+class StationHit:
+    """A station and its geodesic distance in metres from the query point."""
+
+    station: Station
+    distance_m: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping: the station's fields plus ``distance_m``."""
+        return {**self.station.to_dict(), "distance_m": round(self.distance_m, 1)}
+
+
+class StationIndex:
+    """Immutable index answering "the k stations nearest to a point"."""
+
+    __slots__ = ("_stations", "_lons", "_lats", "_by_unit", "_k0", "_z")
+
+    def __init__(self, stations: Sequence[Station]) -> None:
+        self._stations: tuple[Station, ...] = tuple(stations)
+        self._lons = np.array([s.lon for s in self._stations], dtype=float)
+        self._lats = np.array([s.lat for s in self._stations], dtype=float)
+        # Positions as complex numbers in a frame isotropic at the stations' mean latitude:
+        # one subtraction and one abs() give every pre-selection distance.
+        self._k0 = lon_scale(float(self._lats.mean())) if len(self._lats) else 1.0
+        self._z = self._lons * self._k0 + 1j * self._lats
+        by_unit: dict[str, list[int]] = {}
+        for i, s in enumerate(self._stations):
+            by_unit.setdefault(s.unit_code, []).append(i)
+        self._by_unit = {k: tuple(v) for k, v in by_unit.items()}
+
+    @classmethod
+    def build(cls, stations: Sequence[Station]) -> StationIndex:
+        """Build the index; raises ValueError on duplicate codes or impossible coordinates.
+
+        Examples
+        --------
+        >>> idx = StationIndex.build([Station("S1", "A", "51.01.01", 114.6, -8.3)])
+        >>> [h.station.code for h in idx.nearest(114.6, -8.31, 1)]
+        ['S1']
+        """
+        seen: set[str] = set()
+        for s in stations:
+            if s.code in seen:
+                raise ValueError(f"duplicate station code {s.code!r}")
+            seen.add(s.code)
+            if not (-180.0 <= s.lon <= 180.0 and -90.0 <= s.lat <= 90.0):
+                raise ValueError(f"station {s.code!r} has coordinates outside lon/lat range")
+        return cls(stations)
+
+    @property
+    def stations(self) -> tuple[Station, ...]:
+        """All stations, in the order given."""
+        return self._stations
+
+    def __len__(self) -> int:
+        return len(self._stations)
+
+    def has_unit(self, unit_code: str) -> bool:
+        """True when at least one station belongs to ``unit_code``."""
+        return unit_code in self._by_unit
+
+    def for_unit(self, unit_code: str) -> tuple[Station, ...]:
+        """Stations belonging to ``unit_code`` (possibly none)."""
+        return tuple(self._stations[i] for i in self._by_unit.get(unit_code, ()))
+
+    def nearest(self, lon: float, lat: float, k: int = 3, prefer_unit: str | None = None) -> list[StationHit]:
+        """The ``k`` stations nearest to ``(lon, lat)`` by geodesic distance, nearest first.
+
+        When ``prefer_unit`` has a station, the nearest station of that unit comes first
+        (even if farther than others), followed by the nearest others.
+
+        Parameters
+        ----------
+        lon, lat : float
+            Query point in degrees.
+        k : int
+            How many stations to return (fewer when the index holds fewer).
+        prefer_unit : str or None
+            Code of the responsible unit whose station should lead the list.
+
+        Returns
+        -------
+        list of StationHit
+
+        Examples
+        --------
+        >>> idx = StationIndex.build([Station("A", "A", "u1", 115.0, -8.0),
+        ...                           Station("B", "B", "u2", 115.1, -8.0)])
+        >>> [h.station.code for h in idx.nearest(115.09, -8.0, 2)]
+        ['B', 'A']
+        >>> [h.station.code for h in idx.nearest(115.09, -8.0, 2, prefer_unit="u1")]
+        ['A', 'B']
+        """
+        n = len(self._stations)
+        if k <= 0 or n == 0:
+            return []
+        chosen = self._candidates(lon, lat, k)
+        preferred = self._by_unit.get(prefer_unit, ()) if prefer_unit is not None else ()
+        extra = [i for i in preferred if i not in chosen]
+        idx = chosen + extra
+        inv = GEOD.inv
+        lons, lats, stations = self._lons, self._lats, self._stations
+        hits = [(inv(lon, lat, float(lons[i]), float(lats[i]))[2], stations[i].code, i) for i in idx]
+        hits.sort()
+        if preferred:
+            pset = set(preferred)
+            first = next(h for h in hits if h[2] in pset)
+            hits.remove(first)
+            hits.insert(0, first)
+        return [StationHit(self._stations[i], float(d)) for d, _, i in hits[:k]]
+
+    def _candidates(self, lon: float, lat: float, k: int) -> list[int]:
+        """Indices of the stations that can be among the k nearest (a superset, usually k)."""
+        n = len(self._stations)
+        if n <= k:
+            return list(range(n))
+        d = np.abs(self._z - complex(lon * self._k0, lat))
+        kth = float(np.partition(d, k - 1)[k - 1])
+        # The frame's distances are within 1 % of geodesic ones near Bali and 2 % across
+        # Indonesia; keep everything within 3 % (+ 200 m) of the k-th so geodesics decide.
+        return np.flatnonzero(d <= kth * 1.03 + 200.0 / _M_PER_DEG).tolist()
+
+
+def station_from_feature(feature: dict[str, Any]) -> Station:
+    """Build a :class:`Station` from a GeoJSON Point feature (raises BoundaryFileError).
+
+    Examples
+    --------
+    >>> station_from_feature({"type": "Feature", "geometry": {"type": "Point",
+    ...     "coordinates": [115.2, -8.6]}, "properties": {"code": "S", "name": "N",
+    ...     "unit_code": "51.71.01"}}).lat
+    -8.6
+    """
+    geom = feature.get("geometry") or {}
+    props = feature.get("properties") or {}
+    if geom.get("type") != "Point":
+        raise BoundaryFileError("every station feature must be a Point")
+    try:
+        lon, lat = (float(v) for v in geom["coordinates"][:2])
+        code, name, unit_code = str(props["code"]), str(props["name"]), str(props["unit_code"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BoundaryFileError(f"station feature lacks code, name, unit_code or coordinates: {exc}") from exc
+    phone = props.get("phone")
+    return Station(code=code, name=name, unit_code=unit_code, lon=lon, lat=lat,
+                   phone=None if phone is None else str(phone), sample=bool(props.get("sample", False)))
+
+
+def load_stations_geojson(path: Path = SAMPLE_STATIONS_PATH) -> list[Station]:
+    """Read stations from a GeoJSON FeatureCollection of Points (default: the bundled sample).
+
+    Examples
+    --------
+    >>> stations = load_stations_geojson()
+    >>> all(s.sample for s in stations), stations[0].name.startswith("CONTOH")
+    (True, True)
+    """
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [station_from_feature(f) for f in data.get("features", [])]
