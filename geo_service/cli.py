@@ -117,6 +117,21 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_create(args: argparse.Namespace) -> int:
+    """Create a page user; the password comes from stdin (one line) or a prompt."""
+    import getpass
+
+    from geo_service.services import accounts
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    _settings, storage = _settings_and_storage()
+    with storage.transaction() as session:
+        user = accounts.create_user(session, username=args.username, password=password, role=args.role,
+                                    unit_code=args.unit, actor="cli")
+        print(f"user {user.username} ({user.role}) created")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -147,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke", help="revoke a token")
     t.add_argument("id", type=int)
     t.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("user", help="page users")
+    usub = p.add_subparsers(dest="user_command", required=True)
+    u = usub.add_parser("create", help="create a page user (password hashed with argon2id)")
+    u.add_argument("--username", required=True)
+    u.add_argument("--role", required=True, choices=["admin", "supervisor", "dispatcher", "officer"])
+    u.add_argument("--unit", default=None)
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.set_defaults(func=cmd_user_create)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

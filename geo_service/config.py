@@ -43,6 +43,7 @@ class Settings:
     auto_migrate: bool = True
     officer_link_ttl_s: int = 12 * 3600
     redis_url: str | None = None
+    secure_cookies: bool = True
     log_level: str = "INFO"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -169,6 +170,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         auto_migrate=_get_bool(env, "AUTO_MIGRATE", True),
         officer_link_ttl_s=_get_number(env, "OFFICER_LINK_TTL_S", 12 * 3600, int),
         redis_url=env.get(PREFIX + "REDIS_URL") or None,
+        secure_cookies=_get_bool(env, "SECURE_COOKIES", True),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
     )
     if not 0 < settings.border_share <= 1:

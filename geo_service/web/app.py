@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 
 from geo_service.config import Settings, load_settings
 from geo_service.services.bootstrap import ensure_bundled
+from geo_service.services.ratelimit import make_rate_limiter
 from geo_service.services.registry import IndexHolder
 from geo_service.storage import db
 from geo_service.storage.db import Storage
@@ -49,6 +50,7 @@ class GeoService:
         self.settings = settings
         self.storage = storage
         self.holder = holder
+        self.rate_limiter = make_rate_limiter(settings.redis_url)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -72,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="geo_service_session",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["geo_service"] = GeoService(settings, storage, holder)

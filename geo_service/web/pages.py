@@ -1,28 +1,427 @@
-"""HTML pages (dispatcher console, officer page, admin and recap pages)."""
+"""HTML pages: login, dispatcher console, officer page, admin boundary and station pages.
+
+Views stay thin: they call the same services as the API and the folium renderers in
+``geo_service.maps``. Every form carries a CSRF token; every inline script a per-response
+nonce (the CSP allows no other inline script).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template_string
+import hmac
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
 
-from geo_service.web.auth import public
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
-bp = Blueprint("pages", __name__)
+from geo_service.errors import BadRequest, Forbidden, GeoServiceError, RateLimited
+from geo_service.geo import formats
+from geo_service.geo.messages import flag_message
+from geo_service.maps import (
+    render_diff_map,
+    render_locate_map,
+    render_officer_map,
+    render_overview_map,
+    render_problems_map,
+)
+from geo_service.services import accounts, officer_links
+from geo_service.services import boundaries as boundary_service
+from geo_service.services.locate import locate_location
+from geo_service.services.units import units_geojson
+from geo_service.storage import repo
+from geo_service.web.auth import allow, public
+from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.i18n import page_lang, texts
 
-ERROR_PAGE = """<!doctype html><html lang="id"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ status }} {{ title }}</title>
-<link rel="stylesheet" href="/maps/geo_service/app.css"></head>
-<body class="error-page"><main><h1>{{ status }} — {{ title }}</h1><p>{{ detail }}</p>
-<p><a href="/">Kembali ke konsol / Back to the console</a></p></main></body></html>"""
+bp = Blueprint("pages", __name__, template_folder="templates")
+UNITS_URL = "/api/v1/units?level=polsek&simplify=0.0005"
+_SCRIPT_OPEN = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)([^>]*)>", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------ plumbing
+
+
+@bp.before_request
+def _page_setup() -> None:
+    g.csp_nonce = secrets.token_urlsafe(16)
+    g.lang = page_lang()
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    if request.method == "POST":
+        sent = request.form.get("csrf_token", "")
+        if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+            raise Forbidden("the form has expired or did not come from this site; reload the page and try again",
+                            code="CSRF_FAILED")
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    lang = g.get("lang", "id")
+    return {"t": texts(lang), "lang": lang, "csp_nonce": g.get("csp_nonce", ""),
+            "csrf_token": session.get("csrf", ""), "principal": g.get("principal")}
+
+
+def with_nonce(html: str) -> str:
+    """Give every inline <script> of a rendered map the response's CSP nonce."""
+    nonce = g.csp_nonce
+    return _SCRIPT_OPEN.sub(lambda m: f'<script nonce="{nonce}"{m.group(1)}>', html)
+
+
+def map_frame(html: str) -> str:
+    """A map document ready for an iframe ``srcdoc`` (Jinja escapes it for the attribute)."""
+    return with_nonce(html)
+
+
+def _tile_kwargs() -> dict[str, Any]:
+    settings = service().settings
+    return {"tile_url": settings.tile_url, "assets_url": "/maps/", "lang": g.lang}
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
 
 
 def error_page(status: int, title: str, detail: str) -> Response:
-    """An HTML error page (names and details are escaped by Jinja)."""
-    html = render_template_string(ERROR_PAGE, status=status, title=title, detail=detail)
-    return Response(html, status=status, mimetype="text/html")
+    """An HTML error page (escaped by Jinja)."""
+    if "lang" not in g:
+        g.lang = page_lang()
+    resp = make_response(render_template("error.html", status=status, title=title, detail=detail), status)
+    return resp
 
 
-@bp.get("/")
+# ------------------------------------------------------------------ login
+
+
+@bp.route("/login", methods=["GET", "POST"])
 @public
-def console() -> Response:
-    """Dispatcher console (full version in issue 9)."""
-    return Response("<!doctype html><title>geo_service</title><h1>geo_service</h1>", mimetype="text/html")
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        limiter = service().rate_limiter
+        ok, retry = limiter.hit(f"login:{request.remote_addr}", 10, 60)
+        if not ok:
+            raise RateLimited(f"too many login attempts; try again in {retry} s", code="LOGIN_RATE_LIMITED",
+                              extra={"retry_after": retry})
+        username = request.form.get("username", "")[:80]
+        password = request.form.get("password", "")[:200]
+        user = accounts.verify_login(db_session(), username, password)
+        if user is not None:
+            csrf = secrets.token_urlsafe(32)
+            session.clear()  # new session on login (no fixation)
+            session["user"] = {"username": user.username, "role": user.role, "unit_code": user.unit_code}
+            session["csrf"] = csrf
+            session.permanent = False
+            return redirect(_safe_next(request.args.get("next")))
+        error = texts(g.lang)["login_failed"]
+    return render_template("login.html", error=error, next=_safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+@public
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/lang/<code>")
+@public
+def set_lang(code: str) -> Any:
+    if code not in ("id", "en"):
+        abort(404)
+    resp = redirect(_safe_next(request.args.get("next")))
+    resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return resp
+
+
+# ------------------------------------------------------------------ console
+
+
+def _formats(point: dict[str, float] | None) -> list[tuple[str, str]]:
+    if not point:
+        return []
+    lon, lat = point["lon"], point["lat"]
+    return [
+        ("DD", formats.format_dd(lon, lat)),
+        ("DMS", formats.format_dms(lon, lat, lang="id")),
+        ("UTM", formats.format_utm(lon, lat)),
+        ("Plus Code", formats.format_pluscode(lon, lat)),
+    ]
+
+
+def _unit_features(answer: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    idx = index()
+    juris = answer.get("jurisdiction") or {}
+    leaf = juris.get("polsek") or juris.get("polres") or juris.get("polda")
+    unit_fc = None
+    if leaf:
+        try:
+            unit_fc = units_geojson([idx.unit(leaf["code"])], simplify=0.0003)
+        except KeyError:
+            unit_fc = None
+    neighbours = None
+    if answer.get("match") == "border":
+        codes = [(c.get("polsek") or c.get("polres") or {}).get("code") for c in answer.get("candidates", [])]
+        units = []
+        for code in codes:
+            if code and (not leaf or code != leaf["code"]):
+                try:
+                    units.append(idx.unit(code))
+                except KeyError:
+                    continue
+        neighbours = units_geojson(units, simplify=0.0003) if units else None
+    return unit_fc, neighbours
+
+
+def _summary(answer: dict[str, Any], t: dict[str, str]) -> str:
+    status = answer.get("status")
+    if status == "invalid" or not answer.get("point"):
+        return t["invalid"]
+    juris = answer.get("jurisdiction") or {}
+    names = ", ".join(juris[lvl]["name"] for lvl in ("polsek", "polres", "polda") if juris.get(lvl))
+    match = answer.get("match")
+    if match == "nearest":
+        return f"{t['at_sea']}: {names}"
+    if match == "none":
+        nearest = (answer.get("candidates") or [{}])[0]
+        name = (nearest.get("polsek") or nearest.get("polres") or {}).get("name", "")
+        return f"{t['outside']}: {name}"
+    if match == "border":
+        return f"{t['border']} — {names}"
+    return f"{t['in_unit']} {names}"
+
+
+@bp.route("/", methods=["GET", "POST"])
+@allow("dispatcher")
+def console() -> Any:
+    t = texts(g.lang)
+    query = request.form.get("q", "")[:2000] if request.method == "POST" else ""
+    hint = request.form.get("hint", "")[:40] if request.method == "POST" else ""
+    answer = None
+    link = None
+    if request.method == "POST" and query.strip():
+        body: dict[str, Any] = {"text": query}
+        if hint:
+            body["hint_unit"] = hint
+        try:
+            answer = locate_location(body, index(), lang=g.lang)
+        except GeoServiceError as exc:
+            answer = {"status": "invalid", "point": None, "flags": [{"code": exc.code, "message": exc.detail}]}
+        if request.form.get("action") == "officer" and answer.get("point"):
+            settings = service().settings
+            with write_transaction() as s:
+                token, expires = officer_links.create_link(
+                    s, answer, secret=settings.secret_key, ttl_s=settings.officer_link_ttl_s, actor=actor(),
+                    request_id=g.request_id)
+            link = {"url": url_for("pages.officer_page", token=token, _external=False),
+                    "expires_at": expires.isoformat(timespec="minutes")}
+    if answer is not None and answer.get("point"):
+        unit_fc, neighbours = _unit_features(answer)
+        map_html = render_locate_map(answer, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
+                                     **_tile_kwargs())
+    else:
+        idx = index()
+        minx, miny, maxx, maxy = _bounds(idx)
+        map_html = render_overview_map(units_url=UNITS_URL, bounds=(minx, miny, maxx, maxy), **_tile_kwargs())
+    units = sorted(((u.code, u.name) for u in index().units.values() if u.level != "polsek"), key=lambda x: x[0])
+    return render_template(
+        "console.html", query=query, hint=hint, answer=answer, summary=_summary(answer, t) if answer else None,
+        formats=_formats(answer.get("point") if answer else None), map_html=map_frame(map_html), units=units,
+        link=link,
+    )
+
+
+def _bounds(idx: Any) -> tuple[float, float, float, float]:
+    import shapely
+
+    geoms = [u.geometry for u in idx.leaves]
+    b = shapely.total_bounds(geoms) if geoms else (94.9, -11.0, 141.1, 6.1)
+    return float(b[0]), float(b[1]), float(b[2]), float(b[3])
+
+
+# ------------------------------------------------------------------ officer page
+
+
+def _officer_answer(payload: dict[str, Any]) -> dict[str, Any]:
+    idx = index()
+    juris: dict[str, Any] = {}
+    for level, code in (payload.get("j") or {}).items():
+        try:
+            unit = idx.unit(code)
+            juris[level] = {"code": unit.code, "name": unit.name}
+        except KeyError:
+            juris[level] = {"code": code, "name": code}
+    original = payload.get("o")
+    return {
+        "status": payload.get("s"), "match": payload.get("m"),
+        "point": {"lat": payload["lat"], "lon": payload["lon"]},
+        "original": {"lat": original[0], "lon": original[1]} if original else None,
+        "uncertainty_m": payload.get("u"),
+        "flags": [{"code": c, "message": flag_message(c, lang=g.lang)} for c in payload.get("f") or []],
+        "jurisdiction": juris or None,
+    }
+
+
+@bp.get("/p/<token>")
+@public
+def officer_page(token: str) -> Any:
+    settings = service().settings
+    ok, retry = service().rate_limiter.hit(f"officer:{request.remote_addr}", 120, 60)
+    if not ok:
+        raise RateLimited(f"too many requests; try again in {retry} s", code="RATE_LIMITED")
+    try:
+        session_db = db_session()
+    except Exception:  # noqa: BLE001 - the page still opens from the signed token alone
+        session_db = None
+    try:
+        payload = officer_links.read_link(token, secret=settings.secret_key, ttl_s=settings.officer_link_ttl_s,
+                                          session=session_db)
+    except GeoServiceError as exc:
+        return make_response(render_template("officer_error.html", status=exc.status, detail=exc.detail), exc.status)
+    answer = _officer_answer(payload)
+    unit_fc, _ = _unit_features(answer)
+    map_html = render_officer_map(answer, unit_geojson=unit_fc, **_tile_kwargs())
+    lat, lon = payload["lat"], payload["lon"]
+    nav = {"geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}",
+           "gmaps": f"https://www.google.com/maps/search/?api=1&query={lat:.6f},{lon:.6f}"}
+    resp = make_response(render_template("officer.html", answer=answer, nav=nav, formats=_formats(answer["point"]),
+                                         map_html=map_frame(map_html)))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# ------------------------------------------------------------------ admin: boundaries
+
+
+@bp.get("/admin/boundaries")
+@allow()
+def admin_boundaries() -> Any:
+    session_db = db_session()
+    published = repo.get_generation(session_db)[1]
+    sets = [boundary_service.set_summary(s, n, published) for s, n in repo.list_boundary_sets(session_db)]
+    return render_template("admin_boundaries.html", sets=sets, published=published)
+
+
+@bp.post("/admin/boundaries")
+@allow()
+def admin_upload_boundaries() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("choose a file to upload", code="FILE_MISSING")
+    mapping = request.files.get("mapping")
+    settings = service().settings
+    data = upload.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        from geo_service.errors import PayloadTooLarge
+
+        raise PayloadTooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
+
+    def field(name: str) -> str | None:
+        return request.form.get(name, "").strip()[:200] or None
+
+    with write_transaction() as s:
+        bset = boundary_service.import_boundaries(
+            s, data=data, filename=upload.filename, level=field("level"), actor=actor(),
+            code_field=field("code_field"), name_field=field("name_field"), parent_field=field("parent_field"),
+            source_crs=field("crs"), mapping_csv=mapping.read() if mapping and mapping.filename else None,
+            request_id=g.request_id)
+        set_id = bset.id
+    return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
+
+
+def _diff_geojson(diff: dict[str, Any], set_id: int) -> dict[str, Any]:
+    session_db = db_session()
+    new = {u.code: u for u in repo.load_units(session_db, set_id)}
+    old = {u.code: u for u in repo.load_units(session_db, diff["against"])} if diff.get("against") else {}
+    feats = []
+    import shapely
+    from shapely.geometry import mapping
+
+    for change in diff["changes"][:2000]:
+        unit = new.get(change["code"]) or old.get(change["code"])
+        if unit is None:
+            continue
+        geom = shapely.simplify(unit.geometry, 0.0005, preserve_topology=True)
+        feats.append({"type": "Feature", "geometry": mapping(geom),
+                      "properties": {"code": unit.code, "name": unit.name, "level": unit.level,
+                                     "change": change["change"]}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+@bp.get("/admin/boundaries/<int:set_id>")
+@allow()
+def admin_boundary_set(set_id: int) -> Any:
+    session_db = db_session()
+    bset = repo.get_boundary_set(session_db, set_id)
+    published = repo.get_generation(session_db)[1]
+    summary = boundary_service.set_summary(bset, repo.count_units(session_db, set_id), published)
+    report = bset.report or {}
+    items = [*report.get("errors", []), *report.get("warnings", [])]
+    map_items = [{**i, "point": i["location"]} if i.get("location") else i for i in items]
+    problems_html = render_problems_map(map_items, units_url=f"/api/v1/units?set={set_id}&level=polsek&simplify=0.001"
+                                        if summary["units"] else None, **_tile_kwargs())
+    diff = boundary_service.diff_against_published(session_db, set_id) if published != set_id else None
+    diff_html = render_diff_map(_diff_geojson(diff, set_id), **_tile_kwargs()) if diff and diff["changes"] else None
+    return render_template("admin_boundary_set.html", s=summary, report=report, diff=diff,
+                           problems_map=map_frame(problems_html),
+                           diff_map=map_frame(diff_html) if diff_html else None)
+
+
+@bp.post("/admin/boundaries/<int:set_id>/publish")
+@allow()
+def admin_publish_boundaries(set_id: int) -> Any:
+    with write_transaction() as s:
+        boundary_service.publish(s, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+    return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
+
+
+# ------------------------------------------------------------------ admin: stations
+
+
+@bp.get("/admin/stations")
+@allow()
+def admin_stations() -> Any:
+    session_db = db_session()
+    published = repo.get_generation(session_db)[2]
+    sets = [boundary_service.station_set_summary(s, n, published) for s, n in repo.list_station_sets(session_db)]
+    current = repo.load_stations(session_db, published)
+    return render_template("admin_stations.html", sets=sets, stations=current)
+
+
+@bp.post("/admin/stations")
+@allow()
+def admin_upload_stations() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("choose a file to upload", code="FILE_MISSING")
+    data = upload.read(service().settings.max_upload_bytes + 1)
+    with write_transaction() as s:
+        boundary_service.import_stations(s, data=data, filename=upload.filename, actor=actor(),
+                                         request_id=g.request_id)
+    return redirect(url_for("pages.admin_stations"))
+
+
+@bp.post("/admin/stations/<int:set_id>/publish")
+@allow()
+def admin_publish_stations(set_id: int) -> Any:
+    with write_transaction() as s:
+        repo.publish_station_set(s, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+    return redirect(url_for("pages.admin_stations"))

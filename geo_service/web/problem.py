@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, g, json, redirect, request, url_for
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -78,6 +78,8 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_html():
             from geo_service.web.pages import error_page
 
+            if exc.status == 401:
+                return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
             return error_page(exc.status, exc.title, exc.detail)
         return problem_response(exc.status, exc.title, exc.detail, code=exc.code, errors=exc.errors,
                                 extra=exc.extra, headers=headers)

@@ -1,0 +1,172 @@
+"""Admin API: boundary sets and station sets (upload, report, diff, publish, roll back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from geo_service.errors import BadRequest, PayloadTooLarge
+from geo_service.services import boundaries as boundary_service
+from geo_service.storage import repo
+from geo_service.web.auth import allow
+from geo_service.web.context import actor, db_session, service, write_transaction
+from geo_service.web.openapi import doc
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
+
+UPLOAD_BODY = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "GeoJSON, zipped Shapefile (with .prj), GeoPackage, KML or KMZ"},
+        "level": {"type": "string", "enum": ["polda", "polres", "polsek"]},
+        "code_field": {"type": "string"}, "name_field": {"type": "string"}, "parent_field": {"type": "string"},
+        "crs": {"type": "string", "description": "source CRS when the file has none, e.g. EPSG:32750"},
+        "mapping": {"type": "string", "format": "binary",
+                    "description": "CSV unit_code,unit_name,level,parent_code,area_code"},
+        "name": {"type": "string"},
+    },
+    "required": ["file"],
+}
+STATION_BODY = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                                 "name": {"type": "string"}}, "required": ["file"]}
+
+
+def _upload(field: str, required: bool = True) -> tuple[bytes, str] | None:
+    settings = service().settings
+    if request.content_length and request.content_length > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"the upload is larger than the limit of {settings.max_upload_bytes} bytes")
+    if not request.mimetype.startswith("multipart/form-data"):
+        raise BadRequest("send the file as multipart/form-data", code="MULTIPART_REQUIRED")
+    storage = request.files.get(field)
+    if storage is None or not storage.filename:
+        if required:
+            raise BadRequest(f"the form field {field!r} with a file is required",
+                             errors=[{"pointer": f"/{field}", "detail": "missing"}], code="FILE_MISSING")
+        return None
+    data = storage.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
+    return data, storage.filename
+
+
+def _form(name: str) -> str | None:
+    value = request.form.get(name, "").strip()
+    return value[:200] or None
+
+
+@bp.post("/boundary-sets")
+@allow()
+@doc("Upload a boundary file (and optional mapping CSV) as a checked draft set", body=UPLOAD_BODY,
+     content_types=("multipart/form-data",), responses={201: {"type": "object"}}, tags=("admin",))
+def create_boundary_set() -> tuple[Response, int]:
+    file_data, filename = _upload("file")  # type: ignore[misc]
+    mapping = _upload("mapping", required=False)
+    with write_transaction() as session:
+        bset = boundary_service.import_boundaries(
+            session, data=file_data, filename=filename, level=_form("level"), actor=actor(),
+            code_field=_form("code_field"), name_field=_form("name_field"), parent_field=_form("parent_field"),
+            source_crs=_form("crs"), mapping_csv=mapping[0] if mapping else None, name=_form("name"),
+            request_id=g.request_id,
+        )
+        body = _set_detail(bset.id)
+    return jsonify(body), 201
+
+
+def _set_detail(set_id: int) -> dict[str, Any]:
+    session = db_session()
+    bset = repo.get_boundary_set(session, set_id)
+    published = repo.get_generation(session)[1]
+    body = boundary_service.set_summary(bset, repo.count_units(session, set_id), published)
+    body["report"] = bset.report or {"errors": [], "warnings": [], "info": []}
+    return body
+
+
+@bp.get("/boundary-sets")
+@allow()
+@doc("Every boundary set, newest first", tags=("admin",))
+def list_boundary_sets() -> Response:
+    session = db_session()
+    published = repo.get_generation(session)[1]
+    return jsonify({"published": published, "sets": [boundary_service.set_summary(s, n, published)
+                                                     for s, n in repo.list_boundary_sets(session)]})
+
+
+@bp.get("/boundary-sets/<int:set_id>")
+@allow()
+@doc("One boundary set with its check report", tags=("admin",))
+def get_boundary_set(set_id: int) -> Response:
+    return jsonify(_set_detail(set_id))
+
+
+@bp.get("/boundary-sets/<int:set_id>/diff")
+@allow()
+@doc("Units added, removed and changed against the published set (or ?against=<id>)",
+     params=[{"name": "against", "in": "query", "schema": {"type": "integer"}}], tags=("admin",))
+def diff_boundary_set(set_id: int) -> Response:
+    against = request.args.get("against", type=int)
+    return jsonify(boundary_service.diff_against_published(db_session(), set_id, against))
+
+
+@bp.post("/boundary-sets/<int:set_id>/publish")
+@allow()
+@doc("Publish a set (409 when its report has errors); publishing an older set is the rollback",
+     tags=("admin",))
+def publish_boundary_set(set_id: int) -> Response:
+    with write_transaction() as session:
+        generation = boundary_service.publish(session, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+    return jsonify({"published": set_id, "generation": generation})
+
+
+@bp.post("/station-sets")
+@allow()
+@doc("Upload stations (CSV or GeoJSON) as a checked draft station set", body=STATION_BODY,
+     content_types=("multipart/form-data",), responses={201: {"type": "object"}}, tags=("admin",))
+def create_station_set() -> tuple[Response, int]:
+    file_data, filename = _upload("file")  # type: ignore[misc]
+    with write_transaction() as session:
+        sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
+                                                name=_form("name"), request_id=g.request_id)
+        set_id = sset.id
+    return jsonify(_station_detail(set_id)), 201
+
+
+def _station_detail(set_id: int) -> dict[str, Any]:
+    session = db_session()
+    sset = repo.get_station_set(session, set_id)
+    published = repo.get_generation(session)[2]
+    stations = repo.load_stations(session, set_id)
+    body = boundary_service.station_set_summary(sset, len(stations), published)
+    body["report"] = sset.report or {"errors": [], "warnings": [], "info": []}
+    body["items"] = stations
+    return body
+
+
+@bp.get("/station-sets")
+@allow()
+@doc("Every station set, newest first", tags=("admin",))
+def list_station_sets() -> Response:
+    session = db_session()
+    published = repo.get_generation(session)[2]
+    return jsonify({"published": published, "sets": [boundary_service.station_set_summary(s, n, published)
+                                                     for s, n in repo.list_station_sets(session)]})
+
+
+@bp.get("/station-sets/<int:set_id>")
+@allow()
+@doc("One station set with its report and stations", tags=("admin",))
+def get_station_set(set_id: int) -> Response:
+    return jsonify(_station_detail(set_id))
+
+
+@bp.post("/station-sets/<int:set_id>/publish")
+@allow()
+@doc("Publish a station set (409 when its report has errors); re-publishing an older one is the rollback",
+     tags=("admin",))
+def publish_station_set(set_id: int) -> Response:
+    with write_transaction() as session:
+        generation = repo.publish_station_set(session, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+    return jsonify({"published": set_id, "generation": generation})
