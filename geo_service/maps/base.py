@@ -433,7 +433,7 @@ def new_map(
     controls: bool = True,
 ) -> folium.Map:
     """A folium map with our assets, a tile layer from ``tile_url`` (none when empty) and,
-    with ``controls``, Fullscreen, MeasureControl and MousePosition."""
+    with ``controls``, Fullscreen and MousePosition (no MeasureControl: it needs eval)."""
     text = labels(lang)
     lon, lat = center if center is not None else (
         (BALI_BOUNDS[0] + BALI_BOUNDS[2]) / 2,
@@ -458,13 +458,8 @@ def new_map(
         plugins.Fullscreen(
             position="topleft", title=text["fullscreen"], title_cancel=text["fullscreen_exit"]
         ).add_to(fmap)
-        plugins.MeasureControl(
-            position="topleft",
-            primary_length_unit="meters",
-            secondary_length_unit="kilometers",
-            primary_area_unit="sqmeters",
-            secondary_area_unit="hectares",
-        ).add_to(fmap)
+        # No MeasureControl: leaflet-measure compiles lodash templates with eval, which our CSP
+        # (no 'unsafe-eval') refuses; measured in a real browser. Distances are in the side panel.
         plugins.MousePosition(
             position="bottomright",
             separator=", ",

@@ -307,7 +307,7 @@ def render_locate_map(
     Shows the original and corrected points (line between them, reasons in the popup), the
     uncertainty circle, the responsible Polsek (``unit_geojson``, inlined after
     simplification), neighbouring units when ``match == "border"``, the nearest stations with
-    distances (sample stations marked), and Fullscreen, MeasureControl, MousePosition and the
+    distances (sample stations marked), and Fullscreen, MousePosition and the
     layer control. ``units_url`` adds all units as a background layer fetched from the API.
     """
     text = labels(lang)

@@ -376,7 +376,9 @@ def admin_boundary_set(set_id: int) -> Any:
     map_items = [{**i, "point": i["location"]} if i.get("location") else i for i in items]
     problems_html = render_problems_map(map_items, units_url=f"/api/v1/units?set={set_id}&level=polsek&simplify=0.001"
                                         if summary["units"] else None, **_tile_kwargs())
-    diff = boundary_service.diff_against_published(session_db, set_id) if published != set_id else None
+    # A draft is compared with the published set; the published set with the one it replaced.
+    against = published if published != set_id else bset.base_set_id
+    diff = boundary_service.diff_against_published(session_db, set_id, against) if against else None
     diff_html = render_diff_map(_diff_geojson(diff, set_id), **_tile_kwargs()) if diff and diff["changes"] else None
     return render_template("admin_boundary_set.html", s=summary, report=report, diff=diff,
                            problems_map=map_frame(problems_html),

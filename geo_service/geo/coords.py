@@ -1,0 +1,806 @@
+"""Parsing coordinate text and numbers into one WGS 84 point.
+
+Readable inputs (see :func:`parse_coordinate_text`):
+
+* decimal degrees, dot or comma decimals (``-8,3582; 114,6198``), signs or hemisphere words;
+* degrees-minutes-seconds and degrees-decimal-minutes with ``° ' "``, ``′ ″``, ``d m s``,
+  spaces only, or Indonesian words (``derajat menit detik``, LS/LU/BT/BB, ``lintang
+  selatan`` ...), English N/S/E/W before or after the number, either axis first;
+* UTM (``50L 222679 9091964``, ``50S ...``, ``zona 50 S ...``), MGRS (``50LKR8597860562``),
+  Plus Codes (full, or short with a reference point);
+* ``geo:`` URIs (RFC 5870, ``;u=``), Google Maps and OpenStreetMap URLs, AML SMS bodies;
+* plain numbers in a projected ``crs`` (``"222679 9091964"`` with ``crs="EPSG:32750"``).
+
+The parser reads; it does not judge. Values are not range-checked and no correction is
+made here (that is :mod:`geo_service.geo.validate`): a reading that is ambiguous *as text*
+(a UTM letter that is a hemisphere or a band, an unlabelled pair whose order is unknown)
+is returned with its alternatives in ``ambiguous_readings``.
+
+Text whose meaning cannot be read raises :class:`geo_service.errors.CoordinateInvalid` and
+nothing else; a ``crs`` we do not know raises :class:`geo_service.errors.UnknownCRS`. Input
+is capped at :data:`MAX_TEXT_LENGTH` characters before any regular expression runs, and the
+expressions used have no nested quantifiers, so adversarial text is refused in linear time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import mgrs as _mgrs
+from openlocationcode import openlocationcode as olc
+
+from geo_service import errors
+from geo_service.geo import crs as _crs
+
+Format = Literal["decimal", "dms", "ddm", "utm", "mgrs", "pluscode", "geo_uri", "url", "aml", "projected"]
+OrderSource = Literal["explicit", "range", "assumed"]
+
+#: Longest text the parser looks at; longer text is refused before any regex runs.
+MAX_TEXT_LENGTH = 2000
+#: Most tokens a degree text may have (a long DMS pair with words has about 20).
+MAX_TOKENS = 60
+#: Metres per degree of latitude (used only to turn digit counts into a precision).
+M_PER_DEG = 111_320.0
+
+_MGRS = _mgrs.MGRS()
+
+
+@dataclass(frozen=True)
+class ParsedCoordinate:
+    """One reading of a coordinate, in WGS 84 after any reprojection.
+
+    ``uncertainty_m`` is what the input states (``;u=`` of a geo URI, ``rd=`` of AML);
+    ``precision_m`` is the half-diagonal of the cell implied by the digits as written;
+    ``decimals`` the fewest decimals among the numbers as written. ``order_source`` says how
+    the axes were assigned: ``explicit`` (hemisphere words, labels, the format itself),
+    ``range`` (one value above 90 must be the longitude) or ``assumed`` (latitude first by
+    convention). ``lat_sign_explicit`` / ``lon_sign_explicit`` are true when the sign was
+    written (a minus, a plus or a hemisphere word) rather than implied by a bare number.
+    ``ambiguous_readings`` are alternative ``(lon, lat)`` readings, each named by the code
+    at the same index of ``ambiguous_codes``.
+    """
+
+    lon: float
+    lat: float
+    format: Format
+    uncertainty_m: float | None = None
+    precision_m: float | None = None
+    decimals: int | None = None
+    reprojected_from: str | None = None
+    ambiguous_readings: tuple[tuple[float, float], ...] = ()
+    ambiguous_codes: tuple[str, ...] = ()
+    order_source: OrderSource = "explicit"
+    lat_sign_explicit: bool = True
+    lon_sign_explicit: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def _invalid(detail: str) -> errors.CoordinateInvalid:
+    return errors.CoordinateInvalid(detail)
+
+
+def _cell_precision_m(step_lat_deg: float, step_lon_deg: float, lat: float) -> float:
+    """Half-diagonal in metres of a rounding cell given in degrees."""
+    coslat = math.cos(math.radians(lat)) if math.isfinite(lat) and abs(lat) <= 90 else 1.0
+    dy = step_lat_deg * M_PER_DEG
+    dx = step_lon_deg * M_PER_DEG * coslat
+    return 0.5 * math.hypot(dx, dy)
+
+
+def _decimals_of_text(text: str) -> int:
+    text = text.replace(",", ".")
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _decimals_of_float(value: float) -> int:
+    if isinstance(value, int):
+        return 0
+    exp = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+# --------------------------------------------------------------------------- normalisation
+
+_TRANSLATE = str.maketrans({
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-", "\uff0b": "+",
+    "\u2032": "'", "\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'", "\u02b9": "'",
+    "\u2033": '"', "\u201c": '"', "\u201d": '"', "\u02ba": '"', "\u3003": '"',
+    "\u00ba": "°", "\u02da": "°", "\u2218": "°",
+    "\uff0c": ",", "\uff1b": ";", "\u060c": ",",
+})
+_SPACES = re.compile(r"\s+")
+_PHRASES = re.compile(r"lintang (selatan|utara)|bujur (timur|barat)")
+_PHRASE_CODES = {"selatan": " ls ", "utara": " lu ", "timur": " bt ", "barat": " bb "}
+
+
+def _normalise(text: str) -> str:
+    low = text.lower().translate(_TRANSLATE).replace("''", '"')
+    low = _SPACES.sub(" ", low).strip()
+    return _PHRASES.sub(lambda m: _PHRASE_CODES[m.group(1) or m.group(2)], low)
+
+
+# --------------------------------------------------------------------------- degree texts
+
+_TOKENS_DOT = re.compile(
+    r"(?P<num>[-+]?\d+(?:\.\d+)?)|(?P<word>[a-z]+)|(?P<mark>[°'\"])|(?P<sep>[,;/|])"
+    r"|(?P<space>[ :=()\[\]{}<>]+)|(?P<other>.)"
+)
+_TOKENS_COMMA = re.compile(
+    r"(?P<num>[-+]?\d+(?:,\d+)?)|(?P<word>[a-z]+)|(?P<mark>[°'\"])|(?P<sep>[,;/|])"
+    r"|(?P<space>[ :=()\[\]{}<>]+)|(?P<other>.)"
+)
+_HEMI_WORDS = {
+    "n": "N", "u": "N", "lu": "N", "utara": "N", "north": "N",
+    "s": "S", "ls": "S", "selatan": "S", "south": "S",
+    "e": "E", "t": "E", "bt": "E", "timur": "E", "east": "E",
+    "w": "W", "b": "W", "bb": "W", "barat": "W", "west": "W",
+}
+_MARK_WORDS = {
+    "d": 0, "deg": 0, "degree": 0, "degrees": 0, "derajat": 0, "drjt": 0,
+    "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1, "menit": 1, "mnt": 1,
+    "sec": 2, "secs": 2, "second": 2, "seconds": 2, "detik": 2, "dtk": 2,
+}
+_MARK_SYMBOLS = {"°": 0, "'": 1, '"': 2}
+_LABEL_WORDS = {
+    "lat": "lat", "latitude": "lat", "lintang": "lat",
+    "lon": "lon", "lng": "lon", "long": "lon", "longitude": "lon", "bujur": "lon",
+}
+_FILLER_WORDS = {"dan", "and", "koordinat", "coordinates", "coordinate", "titik", "lokasi"}
+
+
+class _Group:
+    __slots__ = ("nums", "hemi", "label")
+
+    def __init__(self) -> None:
+        self.nums: list[list[Any]] = []  # [text, role | None]
+        self.hemi: str | None = None
+        self.label: str | None = None
+
+    def empty(self) -> bool:
+        return not self.nums and self.hemi is None and self.label is None
+
+
+def _tokenise(norm: str, pattern: re.Pattern[str]) -> list[tuple[str, Any, bool]]:
+    tokens: list[tuple[str, Any, bool]] = []
+    prev_end, prev_kind = -1, ""
+    seen_num = False
+    for m in pattern.finditer(norm):
+        kind = m.lastgroup or "other"
+        attached = prev_kind == "num" and m.start() == prev_end
+        prev_end, prev_kind = m.end(), kind
+        text = m.group()
+        if kind == "space":
+            continue
+        if kind == "other":
+            raise _invalid(f"Unexpected character {text!r} in coordinate.")
+        if kind == "num":
+            seen_num = True
+            tokens.append(("num", text, attached))
+        elif kind == "mark":
+            tokens.append(("mark", _MARK_SYMBOLS[text], attached))
+        elif kind == "sep":
+            tokens.append(("sep", text, attached))
+        else:  # word
+            if text in _HEMI_WORDS:
+                tokens.append(("hemi", _HEMI_WORDS[text], attached))
+            elif text in _MARK_WORDS:
+                tokens.append(("mark", _MARK_WORDS[text], attached))
+            elif text in _LABEL_WORDS:
+                tokens.append(("label", _LABEL_WORDS[text], attached))
+            elif text in _FILLER_WORDS or not seen_num:
+                continue  # a caption such as "Lokasi kejadian:" before the numbers
+            else:
+                raise _invalid(f"Unexpected word {text[:20]!r} in coordinate.")
+        if len(tokens) > MAX_TOKENS:
+            raise _invalid("Too many parts for a coordinate.")
+    return tokens
+
+
+def _group_tokens(tokens: list[tuple[str, Any, bool]]) -> list[_Group]:
+    first = next((t for t in tokens if t[0] in ("num", "hemi")), None)
+    prefix = first is not None and first[0] == "hemi"
+    groups: list[_Group] = []
+    cur = _Group()
+
+    def close() -> None:
+        nonlocal cur
+        if not cur.empty():
+            groups.append(cur)
+        cur = _Group()
+
+    for kind, value, attached in tokens:
+        if kind == "sep":
+            close()
+        elif kind == "label":
+            if cur.nums or cur.label is not None:
+                close()
+            cur.label = value
+        elif kind == "hemi":
+            # "29.5s" after a minutes mark is seconds, not south.
+            if value == "S" and attached and cur.nums and cur.nums[-1][1] is None and any(
+                n[1] == 1 for n in cur.nums
+            ):
+                cur.nums[-1][1] = 2
+                continue
+            if prefix:
+                if cur.nums or cur.hemi is not None:
+                    close()
+                cur.hemi = value
+            else:
+                if cur.hemi is not None:
+                    raise _invalid("Two hemisphere words for one value.")
+                cur.hemi = value
+                if cur.nums:
+                    close()
+        elif kind == "mark":
+            if not cur.nums or cur.nums[-1][1] is not None:
+                raise _invalid("A degree, minute or second mark without its number.")
+            if value == 0 and len(cur.nums) > 1:
+                # a new degrees value starts a new component: 8°21'29.5" 114°37'11.3"
+                last = cur.nums.pop()
+                close()
+                cur.nums.append(last)
+            cur.nums[-1][1] = value
+        else:  # num
+            if cur.nums and (value[0] in "+-" or cur.nums[-1][1] == 2):
+                close()
+            cur.nums.append([value, None])
+    close()
+    if len(groups) == 1 and not groups[0].hemi and not groups[0].label:
+        nums = groups[0].nums
+        if len(nums) in (2, 4, 6) and all(n[1] is None for n in nums):
+            half = len(nums) // 2
+            a, b = _Group(), _Group()
+            a.nums, b.nums = nums[:half], nums[half:]
+            groups = [a, b]
+    return groups
+
+
+def _group_value(g: _Group) -> tuple[float, float, int, int, bool]:
+    """(value, step in degrees, last role, decimals, sign written) of one component."""
+    if not 1 <= len(g.nums) <= 3:
+        raise _invalid("A coordinate component has too many or no numbers.")
+    prev = -1
+    roles = []
+    for _text, mark in g.nums:
+        role = mark if mark is not None else prev + 1
+        if role != prev + 1:
+            raise _invalid("Degrees, minutes and seconds are out of order.")
+        roles.append(role)
+        prev = role
+    texts = [n[0] for n in g.nums]
+    deg_text = texts[0]
+    negative = deg_text.startswith("-")
+    signed = deg_text[0] in "+-"
+    for t in texts[1:]:
+        if t[0] in "+-":
+            raise _invalid("Minutes and seconds cannot carry a sign.")
+    for t in texts[:-1]:
+        if "." in t or "," in t:
+            raise _invalid("Only the last of degrees/minutes/seconds may have decimals.")
+    value = abs(_num(deg_text))
+    if len(texts) > 1:
+        minutes = _num(texts[1])
+        if minutes >= 60:
+            raise _invalid("Minutes must be below 60.")
+        value += minutes / 60.0
+    if len(texts) > 2:
+        seconds = _num(texts[2])
+        if seconds >= 60:
+            raise _invalid("Seconds must be below 60.")
+        value += seconds / 3600.0
+    last = roles[-1]
+    decimals = _decimals_of_text(texts[-1])
+    step = 10.0 ** (-decimals) / (1.0, 60.0, 3600.0)[last]
+    if g.hemi in ("S", "W"):
+        negative, signed = True, True
+    elif g.hemi in ("N", "E"):
+        if negative:
+            raise _invalid("A minus sign contradicts the hemisphere word.")
+        signed = True
+    return (-value if negative else value), step, last, decimals, signed
+
+
+def _axis(g: _Group) -> str | None:
+    if g.hemi is not None:
+        axis = "lat" if g.hemi in ("N", "S") else "lon"
+        if g.label is not None and g.label != axis:
+            raise _invalid("A label contradicts the hemisphere word.")
+        return axis
+    return g.label
+
+
+def _parse_degrees(norm: str) -> dict[str, Any]:
+    patterns = [_TOKENS_DOT]
+    if not re.search(r"\d\.\d", norm) and re.search(r"\d,\d", norm):
+        patterns.insert(0, _TOKENS_COMMA)
+    last_error: errors.CoordinateInvalid | None = None
+    for pattern in patterns:
+        try:
+            groups = _group_tokens(_tokenise(norm, pattern))
+            if len(groups) != 2:
+                raise _invalid("Expected two values (latitude and longitude).")
+            return _assign_axes(groups)
+        except errors.CoordinateInvalid as exc:
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+def _assign_axes(groups: list[_Group]) -> dict[str, Any]:
+    values = [_group_value(g) for g in groups]
+    axes = [_axis(g) for g in groups]
+    if axes[0] is not None and axes[0] == axes[1]:
+        raise _invalid("Both values name the same axis.")
+    order: OrderSource = "explicit"
+    if axes[0] == "lon" or axes[1] == "lat":
+        lon_i, lat_i = 0, 1
+    elif axes[0] == "lat" or axes[1] == "lon":
+        lon_i, lat_i = 1, 0
+    elif abs(values[0][0]) > 90 >= abs(values[1][0]):
+        lon_i, lat_i, order = 0, 1, "range"
+    else:
+        lon_i, lat_i, order = 1, 0, "assumed"
+    lat_v, lon_v = values[lat_i], values[lon_i]
+    last_role = max(lat_v[2], lon_v[2])
+    fmt: Format = ("decimal", "ddm", "dms")[last_role]
+    return {
+        "lon": lon_v[0], "lat": lat_v[0], "format": fmt,
+        "precision_m": _cell_precision_m(lat_v[1], lon_v[1], lat_v[0]),
+        "decimals": min(lat_v[3], lon_v[3]), "order_source": order,
+        "lat_sign_explicit": lat_v[4], "lon_sign_explicit": lon_v[4],
+    }
+
+
+# --------------------------------------------------------------------------- grid formats
+
+_MGRS_RE = re.compile(r"^(\d{1,2})([c-hj-np-x])([a-hj-np-z][a-hj-np-v])(\d{2,10})$")
+_UTM_RE = re.compile(
+    r"^(?:utm ?)?(?:zona |zone )?(\d{1,2}) ?([c-hj-np-x]|selatan|utara|south|north)(?![a-z])"
+    r"[ ,;]*(?:easting|x|e)?[ :=]*(\d{5,7}(?:\.\d{1,3})?) ?(?:me|e|m)?(?![a-z0-9])"
+    r"[ ,;]*(?:northing|y|n)?[ :=]*(\d{1,8}(?:\.\d{1,3})?) ?(?:mn|n|m)?$"
+)
+_BANDS = "cdefghjklmnpqrstuvwxx"
+
+
+def _utm_to_wgs84(zone: int, south: bool, easting: float, northing: float) -> tuple[float, float]:
+    return _crs.to_wgs84_xy(easting, northing, _crs.utm_crs(zone, south))
+
+
+def _band_range(letter: str) -> tuple[float, float]:
+    i = _BANDS.index(letter)
+    return -80.0 + 8 * i, (84.0 if letter == "x" else -72.0 + 8 * i)
+
+
+def _parse_utm(m: re.Match[str]) -> ParsedCoordinate:
+    zone = int(m.group(1))
+    if not 1 <= zone <= 60:
+        raise _invalid("UTM zone must be 1..60.")
+    letter, e_text, n_text = m.group(2), m.group(3), m.group(4)
+    easting, northing = float(e_text), float(n_text)
+    readings: list[tuple[tuple[float, float], str]] = []
+    if letter in ("selatan", "south"):
+        primary = _utm_to_wgs84(zone, True, easting, northing)
+    elif letter in ("utara", "north"):
+        primary = _utm_to_wgs84(zone, False, easting, northing)
+    elif letter == "s":
+        # In Indonesia "50S" means zone 50 south; band S (32..40 N) is the alternative when it fits.
+        primary = _utm_to_wgs84(zone, True, easting, northing)
+        alt = _utm_to_wgs84(zone, False, easting, northing)
+        lo, hi = _band_range("s")
+        if lo - 1 <= alt[1] <= hi + 1:
+            readings.append((alt, "UTM_BAND_LETTER"))
+    else:
+        primary = _utm_to_wgs84(zone, letter < "n", easting, northing)
+    decimals = min(_decimals_of_text(e_text), _decimals_of_text(n_text))
+    precision = 0.5 * math.sqrt(2) * 10.0 ** (-decimals)
+    return ParsedCoordinate(
+        lon=primary[0], lat=primary[1], format="utm", precision_m=precision, decimals=decimals,
+        ambiguous_readings=tuple(r[0] for r in readings), ambiguous_codes=tuple(r[1] for r in readings),
+        extra={"utm": {"zone": zone, "letter": letter.upper(), "easting": easting, "northing": northing}},
+    )
+
+
+def _parse_mgrs(m: re.Match[str]) -> ParsedCoordinate:
+    digits = m.group(4)
+    if len(digits) % 2:
+        raise _invalid("An MGRS reference needs as many easting as northing digits.")
+    ref = (m.group(1) + m.group(2) + m.group(3) + digits).upper()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "Latitude Warning": checked below
+            zone, hemi, easting, northing = _MGRS.MGRSToUTM(ref)
+    except Exception as exc:  # the mgrs library raises bare exceptions on bad letters
+        raise _invalid("Not a valid MGRS reference.") from exc
+    lon, lat = _utm_to_wgs84(int(zone), hemi == "S", float(easting), float(northing))
+    lo, hi = _band_range(m.group(2))
+    if not (lo - 0.5 <= lat <= hi + 0.5):
+        raise _invalid("The MGRS grid square does not lie in its latitude band.")
+    cell_m = 10.0 ** (5 - len(digits) // 2)
+    return ParsedCoordinate(
+        lon=lon, lat=lat, format="mgrs", precision_m=0.5 * math.sqrt(2) * cell_m, decimals=None,
+        extra={"mgrs": ref},
+    )
+
+
+_OLC = "23456789CFGHJMPQRVWX"
+_PLUS_RE = re.compile(rf"^([{_OLC}]{{2,8}}0{{0,6}}\+[{_OLC}]{{0,7}})(?:[ ,]+(.{{1,200}}))?$")
+
+
+def _parse_pluscode(
+    m: re.Match[str], reference: tuple[float, float] | None, original: str
+) -> ParsedCoordinate:
+    code, locality = m.group(1), m.group(2)
+    if locality and len(original) == len(m.string):
+        locality = original[m.start(2):m.end(2)]  # keep the caller's capitalisation
+    if not olc.isValid(code):
+        raise _invalid("Not a valid Plus Code.")
+    extra: dict[str, Any] = {"pluscode": code}
+    if locality:
+        extra["locality"] = locality.strip()
+    if olc.isFull(code):
+        area = olc.decode(code)
+    else:
+        if reference is None:
+            raise _invalid("A short Plus Code needs a reference point (the caller's unit).")
+        ref_lon, ref_lat = reference
+        area = olc.decode(olc.recoverNearest(code, ref_lat, ref_lon))
+        extra["reference"] = {"lon": ref_lon, "lat": ref_lat}
+    lat, lon = area.latitudeCenter, area.longitudeCenter
+    precision = _cell_precision_m(area.latitudeHi - area.latitudeLo, area.longitudeHi - area.longitudeLo, lat)
+    return ParsedCoordinate(lon=lon, lat=lat, format="pluscode", precision_m=precision, extra=extra)
+
+
+# --------------------------------------------------------------------------- URIs, URLs, AML
+
+_DEC = r"[-+]?\d{1,3}(?:\.\d{1,20})?"
+_GEO_RE = re.compile(
+    rf"^geo: ?({_DEC}) ?, ?({_DEC})(?:,[-+]?\d{{1,10}}(?:\.\d{{1,10}})?)?"
+    r"((?:;[a-z0-9-]{1,30}(?:=[^;?]{0,100})?){0,10})"
+    r"(?:\?(.{0,1500}))?$",
+    re.IGNORECASE,
+)
+_PAIR_RE = re.compile(rf"^(?:loc:)? ?({_DEC}) ?[, ] ?\+?({_DEC})(?![\d.])")
+
+
+def _pair_result(lat_text: str, lon_text: str, fmt: Format, **kwargs: Any) -> ParsedCoordinate:
+    lat, lon = float(lat_text), float(lon_text)
+    decimals = min(_decimals_of_text(lat_text), _decimals_of_text(lon_text))
+    step = 10.0 ** (-decimals)
+    return ParsedCoordinate(
+        lon=lon, lat=lat, format=fmt, precision_m=_cell_precision_m(step, step, lat), decimals=decimals,
+        lat_sign_explicit=lat_text[0] in "+-", lon_sign_explicit=lon_text[0] in "+-", **kwargs,
+    )
+
+
+def _parse_geo_uri(text: str) -> ParsedCoordinate:
+    m = _GEO_RE.match(text)
+    if not m:
+        raise _invalid("Not a valid geo: URI.")
+    lat_text, lon_text, params_text, query = m.groups()
+    params: dict[str, str] = {}
+    for part in params_text.split(";")[1:]:
+        key, _, value = part.partition("=")
+        params[key.lower()] = unquote(value)
+    if params.get("crs", "wgs84").lower() != "wgs84":
+        raise _invalid("Only the wgs84 crs of geo: URIs is understood.")
+    uncertainty: float | None = None
+    if "u" in params:
+        try:
+            uncertainty = float(params["u"])
+        except ValueError as exc:
+            raise _invalid("The geo: URI uncertainty is not a number.") from exc
+        if not (math.isfinite(uncertainty) and uncertainty >= 0):
+            raise _invalid("The geo: URI uncertainty must be a non-negative number.")
+    if float(lat_text) == 0 and float(lon_text) == 0 and query:
+        # Android form geo:0,0?q=lat,lon(label)
+        q = parse_qs(query).get("q", [""])[0]
+        pm = _PAIR_RE.match(q.strip())
+        if pm:
+            return _pair_result(pm.group(1), pm.group(2), "geo_uri", uncertainty_m=uncertainty)
+    return _pair_result(lat_text, lon_text, "geo_uri", uncertainty_m=uncertainty)
+
+
+_PLACE_RE = re.compile(rf"!3d({_DEC})!4d({_DEC})")
+_AT_RE = re.compile(rf"@({_DEC}),({_DEC})")
+_PATH_PAIR_RE = re.compile(rf"/(?:search|place|dir)/({_DEC}), ?\+?({_DEC})(?![\d.])")
+_OSM_MAP_RE = re.compile(rf"map=\d{{1,2}}/({_DEC})/({_DEC})")
+
+
+def _parse_url(text: str) -> ParsedCoordinate:
+    url = text if "://" in text[:10] else "https://" + text
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError as exc:
+        raise _invalid("Not a valid URL.") from exc
+    decoded = unquote(url).replace("+", " ")
+    query = parse_qs(parts.query)
+    if host.endswith("goo.gl") or host.endswith("g.co"):
+        raise _invalid("Short map links cannot be opened here; paste the full link or the coordinates.")
+    if "google." in host:
+        places = _PLACE_RE.findall(decoded)
+        if places:
+            lat_t, lon_t = places[-1]
+            return _pair_result(lat_t, lon_t, "url", extra={"url_source": "place"})
+        for key in ("q", "query", "ll", "destination", "daddr", "center", "sll"):
+            for value in query.get(key, []):
+                pm = _PAIR_RE.match(value.strip())
+                if pm:
+                    return _pair_result(pm.group(1), pm.group(2), "url", extra={"url_source": key})
+        pm = _PATH_PAIR_RE.search(decoded)
+        if pm:
+            return _pair_result(pm.group(1), pm.group(2), "url", extra={"url_source": "path"})
+        am = _AT_RE.search(decoded)
+        if am:
+            return _pair_result(am.group(1), am.group(2), "url", extra={"url_source": "map_centre"})
+        raise _invalid("This Google Maps link holds no coordinates.")
+    if host.endswith("openstreetmap.org") or host.endswith("osm.org"):
+        for lat_key, lon_key in (("mlat", "mlon"), ("lat", "lon")):
+            if lat_key in query and lon_key in query:
+                lat_t, lon_t = query[lat_key][0].strip(), query[lon_key][0].strip()
+                if re.fullmatch(_DEC, lat_t) and re.fullmatch(_DEC, lon_t):
+                    return _pair_result(lat_t, lon_t, "url", extra={"url_source": lat_key})
+        om = _OSM_MAP_RE.search(parts.fragment or "")
+        if om:
+            return _pair_result(om.group(1), om.group(2), "url", extra={"url_source": "map_centre"})
+        raise _invalid("This OpenStreetMap link holds no coordinates.")
+    raise _invalid("Only Google Maps and OpenStreetMap links are understood.")
+
+
+_AML_PAIR_RE = re.compile(r"([a-z\"]{1,10}) ?= ?([^;]{0,100})", re.IGNORECASE)
+#: AML fields kept in ``extra`` (personal identifiers such as IMSI/IMEI are dropped).
+AML_KEPT_FIELDS = ("top", "lc", "pm", "mcc", "mnc", "ml", "v")
+
+
+def _parse_aml(text: str) -> ParsedCoordinate:
+    fields: dict[str, str] = {}
+    for key, value in _AML_PAIR_RE.findall(text):
+        fields.setdefault(key.strip('"').lower(), value.strip())
+    lat_t, lon_t = fields.get("lt", ""), fields.get("lg", "")
+    if not (re.fullmatch(_DEC, lat_t) and re.fullmatch(_DEC, lon_t)):
+        raise _invalid("The AML message has no readable lt/lg.")
+    uncertainty: float | None = None
+    if fields.get("rd"):
+        try:
+            uncertainty = float(fields["rd"])
+        except ValueError:
+            uncertainty = None
+        if uncertainty is not None and not (math.isfinite(uncertainty) and uncertainty >= 0):
+            uncertainty = None
+    extra: dict[str, Any] = {k: fields[k] for k in AML_KEPT_FIELDS if k in fields}
+    return _pair_result(lat_t, lon_t, "aml", uncertainty_m=uncertainty, extra=extra)
+
+
+# --------------------------------------------------------------------------- projected numbers
+
+_PROJ_TOKEN = re.compile(
+    r"(?P<num>[-+]?\d+(?:\.\d+)?)|(?P<word>[a-z]+)|(?P<skip>[ ,;:=()\[\]/]+)|(?P<other>.)"
+)
+_X_WORDS = {"x", "e", "easting", "timur"}
+_Y_WORDS = {"y", "n", "northing", "utara"}
+
+
+def _projected_result(x: float, y: float, crs_label: str, decimals: int, order: OrderSource,
+                      try_swap: bool) -> ParsedCoordinate:
+    lon, lat = _crs.to_wgs84_xy(x, y, crs_label)
+    readings: list[tuple[float, float]] = []
+    codes: list[str] = []
+    if try_swap and x != y:
+        alt = _crs.to_wgs84_xy(y, x, crs_label)
+        if math.isfinite(alt[0]):
+            readings.append(alt)
+            codes.append("PROJECTED_AXES_SWAPPED")
+    return ParsedCoordinate(
+        lon=lon, lat=lat, format="projected", precision_m=0.5 * math.sqrt(2) * 10.0 ** (-decimals),
+        decimals=decimals, reprojected_from=crs_label, ambiguous_readings=tuple(readings),
+        ambiguous_codes=tuple(codes), order_source=order, extra={"x": x, "y": y},
+    )
+
+
+def _parse_projected_text(norm: str, crs_label: str) -> ParsedCoordinate:
+    values: list[str] = []
+    axes: list[str | None] = []
+    pending: str | None = None
+    for m in _PROJ_TOKEN.finditer(norm):
+        kind = m.lastgroup
+        if kind == "num":
+            values.append(m.group())
+            axes.append(pending)
+            pending = None
+        elif kind == "word":
+            w = m.group()
+            if w in _X_WORDS:
+                pending = "x"
+            elif w in _Y_WORDS:
+                pending = "y"
+            elif w not in ("m", "me", "mn", "meter", "metres", "meters"):
+                raise _invalid("Projected coordinates must be two numbers (easting northing).")
+        elif kind == "other":
+            raise _invalid("Unexpected character in projected coordinates.")
+        if len(values) > 2:
+            break
+    if len(values) != 2:
+        raise _invalid("Projected coordinates must be two numbers (easting northing).")
+    a, b = float(values[0]), float(values[1])
+    decimals = min(_decimals_of_text(values[0]), _decimals_of_text(values[1]))
+    if axes[0] == "y" or axes[1] == "x":
+        return _projected_result(b, a, crs_label, decimals, "explicit", False)
+    if axes[0] == "x" or axes[1] == "y":
+        return _projected_result(a, b, crs_label, decimals, "explicit", False)
+    if abs(a) >= 1_000_000 > abs(b):
+        return _projected_result(b, a, crs_label, decimals, "range", False)
+    return _projected_result(a, b, crs_label, decimals, "assumed", True)
+
+
+# --------------------------------------------------------------------------- public API
+
+_URL_HINT = re.compile(r"^(?:https?://|www\.|maps\.|google\.|openstreetmap\.org|osm\.org)")
+_DEGREE_HINT = re.compile(r"[°'\"]|\d ?[sw](?![a-z])|\b(?:ls|lu|bt|bb|derajat|lat|lon|lng|lintang|bujur)\b")
+
+
+def _reproject_geographic(parsed: dict[str, Any], crs: str | None) -> dict[str, Any]:
+    """Move a geographic reading given in a non-WGS 84 datum to WGS 84."""
+    if crs is None or _crs.is_wgs84(crs):
+        return parsed
+    source = crs
+    if _crs.is_projected(crs):
+        geodetic = _crs.parse_crs(crs).geodetic_crs
+        auth = geodetic.to_authority() if geodetic is not None else None
+        if auth is None:
+            raise errors.UnknownCRS(f"The datum of {crs!r} has no code we can use.")
+        source = f"{auth[0]}:{auth[1]}"
+        if _crs.is_wgs84(source):
+            return parsed
+    lon, lat = _crs.to_wgs84_xy(parsed["lon"], parsed["lat"], source)
+    return {**parsed, "lon": lon, "lat": lat, "reprojected_from": _crs.crs_label(source)}
+
+
+def parse_coordinate_text(
+    text: str, *, crs: str | None = None, reference: tuple[float, float] | None = None
+) -> ParsedCoordinate:
+    """Read a coordinate written as text; see the module docstring for the formats.
+
+    Parameters
+    ----------
+    text : str
+        What the caller typed or pasted (at most 2,000 characters).
+    crs : str, optional
+        The system of plain numbers: a projected CRS makes ``"x y"`` an easting/northing
+        pair; a geographic non-WGS 84 CRS (DGN95 ``EPSG:4755``) is converted to WGS 84.
+        Self-describing formats (UTM, MGRS, Plus Code, geo URI, URLs, AML) are WGS 84 and
+        ignore it.
+    reference : tuple of float, optional
+        ``(lon, lat)`` near the caller, used to resolve short Plus Codes.
+
+    Returns
+    -------
+    ParsedCoordinate
+
+    Raises
+    ------
+    geo_service.errors.CoordinateInvalid
+        The text cannot be read as a coordinate.
+    geo_service.errors.UnknownCRS
+        ``crs`` names no known system.
+
+    Examples
+    --------
+    >>> p = parse_coordinate_text("8°21'29.5\\" LS 114°37'11.3\\" BT")
+    >>> round(p.lat, 5), round(p.lon, 5), p.format
+    (-8.35819, 114.61981, 'dms')
+    >>> p = parse_coordinate_text("-8,3582; 114,6198")
+    >>> p.lat, p.lon, p.decimals
+    (-8.3582, 114.6198, 4)
+    """
+    if not isinstance(text, str):
+        raise errors.BadRequest("The coordinate text must be a string.")
+    crs_label = _crs.crs_label(crs) if crs is not None else None
+    if len(text) > MAX_TEXT_LENGTH:
+        raise _invalid(f"Coordinate text longer than {MAX_TEXT_LENGTH} characters.")
+    stripped = text.strip()
+    if not stripped:
+        raise _invalid("Empty coordinate text.")
+    low = stripped.lower()
+    if low.startswith("geo:"):
+        return _parse_geo_uri(stripped)
+    if _URL_HINT.match(low):
+        return _parse_url(stripped)
+    if "lt=" in low and "lg=" in low:
+        return _parse_aml(stripped)
+    if "+" in stripped:
+        spaced = _SPACES.sub(" ", stripped)
+        pm = _PLUS_RE.match(spaced.upper())
+        if pm:
+            return _parse_pluscode(pm, reference, spaced)
+    norm = _normalise(stripped)
+    if len(norm) <= 40:
+        mm = _MGRS_RE.match(norm.replace(" ", ""))
+        if mm:
+            return _parse_mgrs(mm)
+    if len(norm) <= 80:
+        um = _UTM_RE.match(norm)
+        if um:
+            return _parse_utm(um)
+    if crs_label is not None and _crs.is_projected(crs_label) and not _DEGREE_HINT.search(norm):
+        return _parse_projected_text(norm, crs_label)
+    parsed = _reproject_geographic(_parse_degrees(norm), crs_label)
+    order = parsed.pop("order_source")
+    readings: tuple[tuple[float, float], ...] = ()
+    codes: tuple[str, ...] = ()
+    if order == "assumed" and abs(parsed["lon"]) <= 90 and parsed["lon"] != parsed["lat"]:
+        readings, codes = ((parsed["lat"], parsed["lon"]),), ("PRESUMED_SWAPPED_COORDINATE",)
+    return ParsedCoordinate(
+        order_source=order, ambiguous_readings=readings, ambiguous_codes=codes, **parsed
+    )
+
+
+def parse_coordinate_numbers(
+    a: float, b: float, *, crs: str | None = None, order: Literal["latlon", "lonlat", "xy"] = "latlon"
+) -> ParsedCoordinate:
+    """Read a pair of numbers from a JSON body into a point.
+
+    ``order="latlon"`` is the ``{"lat": a, "lon": b}`` body; ``"lonlat"`` is GeoJSON order.
+    With a *projected* ``crs`` the latitude slot carries the northing and the longitude slot
+    the easting (``{"lat": northing, "lon": easting}``), and ``order="xy"`` is the
+    ``{"x": easting, "y": northing}`` body. A geographic non-WGS 84 ``crs`` is converted.
+
+    Parameters
+    ----------
+    a, b : float
+        The two numbers, in the order named by ``order``.
+    crs : str, optional
+        Coordinate reference system of the numbers (default WGS 84).
+    order : {"latlon", "lonlat", "xy"}
+        How ``a`` and ``b`` map to axes.
+
+    Returns
+    -------
+    ParsedCoordinate
+
+    Raises
+    ------
+    geo_service.errors.BadRequest
+        A value is not a number.
+    geo_service.errors.CoordinateInvalid
+        A value is NaN or infinite.
+
+    Examples
+    --------
+    >>> p = parse_coordinate_numbers(-8.358, 114.62)
+    >>> p.lon, p.lat, p.decimals
+    (114.62, -8.358, 2)
+    >>> p = parse_coordinate_numbers(222679, 9091964, crs="EPSG:32750", order="xy")
+    >>> round(p.lat, 4), p.reprojected_from
+    (-8.2069, 'EPSG:32750')
+    """
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise errors.BadRequest("Coordinates must be numbers.")
+    if order not in ("latlon", "lonlat", "xy"):
+        raise errors.BadRequest("order must be 'latlon', 'lonlat' or 'xy'.")
+    crs_label = _crs.crs_label(crs) if crs is not None else None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise _invalid("Coordinates must be finite numbers.")
+    decimals = min(_decimals_of_float(a), _decimals_of_float(b))
+    if crs_label is not None and _crs.is_projected(crs_label):
+        x, y = (float(b), float(a)) if order == "latlon" else (float(a), float(b))
+        return _projected_result(x, y, crs_label, decimals, "explicit", True)
+    lat, lon = (float(a), float(b)) if order == "latlon" else (float(b), float(a))
+    step = 10.0 ** (-decimals)
+    parsed = _reproject_geographic({"lon": lon, "lat": lat}, crs_label)
+    return ParsedCoordinate(
+        lon=parsed["lon"], lat=parsed["lat"], format="decimal", decimals=decimals,
+        precision_m=_cell_precision_m(step, step, lat), reprojected_from=parsed.get("reprojected_from"),
+        order_source="explicit", lat_sign_explicit=lat < 0, lon_sign_explicit=lon < 0,
+    )
