@@ -184,7 +184,8 @@ _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 def _load_extra_commands() -> None:
     import importlib
 
-    for name in ("geo_service.cli_coords", "geo_service.cli_boundaries", "geo_service.cli_incidents"):
+    for name in ("geo_service.cli_coords", "geo_service.cli_boundaries", "geo_service.cli_national",
+                 "geo_service.cli_incidents"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
