@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
+    if (ev.target.closest && ev.target.closest("button.print")) { window.print(); return; }
     var btn = ev.target.closest && ev.target.closest("button.copy");
     if (!btn) { return; }
     var text = btn.getAttribute("data-copy") || "";

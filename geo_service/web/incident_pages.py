@@ -1,0 +1,164 @@
+"""Incident pages: log a call from the console, the list with its map, one incident, the weekly recap.
+
+Thin views over ``services.incidents`` and ``services.recap`` (the same functions as the API);
+forms carry the CSRF token checked in ``web.pages``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+
+from geo_service.errors import BadRequest, GeoServiceError
+from geo_service.maps import render_incidents_map
+from geo_service.services import incidents as svc
+from geo_service.services import recap as recap_service
+from geo_service.storage.types import utcnow
+from geo_service.web.auth import allow, require_principal
+from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
+
+bp = Blueprint("incident_pages", __name__, template_folder="templates")
+bp.before_request(_page_setup)  # nonce, language and the CSRF check, as on every page
+
+STATUS_LABELS = {
+    "id": {"belum_ditangani": "Belum Ditangani", "dalam_proses": "Dalam Proses", "selesai": "Selesai",
+           "dibatalkan": "Dibatalkan"},
+    "en": {"belum_ditangani": "Not yet handled", "dalam_proses": "In progress", "selesai": "Done",
+           "dibatalkan": "Cancelled"},
+}
+CATEGORY_LABELS = {"kecelakaan": "Kecelakaan", "pencurian": "Pencurian", "kebakaran": "Kebakaran", "kdrt": "KDRT",
+                   "gangguan_ketertiban": "Gangguan ketertiban", "lainnya": "Lainnya"}
+
+
+def _scope() -> str | None:
+    principal = require_principal()
+    return None if principal.role == "admin" else principal.unit_code
+
+
+def _now_and_overdue() -> tuple[datetime, int]:
+    return utcnow(), service().settings.overdue_minutes
+
+
+@bp.post("/incidents/new")
+@allow("dispatcher")
+def create_from_console() -> Any:
+    """Log a call from the console with the location the dispatcher just checked."""
+    location: dict[str, Any] = {"text": request.form.get("q", "")[:2000]}
+    if request.form.get("hint"):
+        location["hint_unit"] = request.form["hint"][:40]
+    body = {
+        "location": location,
+        "category": request.form.get("category", "lainnya"),
+        "description": request.form.get("description", "")[:4000],
+        "channel": request.form.get("channel", "call_110"),
+        "reported_at": datetime.now(UTC).astimezone().isoformat(),
+    }
+    with write_transaction() as session:
+        incident = svc.create_incident(session, body, index(), actor=actor(), lang=g.lang, request_id=g.request_id)
+        incident_id = incident.id
+    return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
+
+
+def _parse_day(name: str) -> datetime | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date such as 2026-11-28", code="INVALID_DATE") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@bp.get("/incidents")
+@allow("dispatcher", "supervisor", "officer")
+def incidents_page() -> Any:
+    """List and map of incidents (filters: unit, status, category, from, to; heat map option)."""
+    now, overdue = _now_and_overdue()
+    status = request.args.get("status") or None
+    category = request.args.get("category") or None
+    date_from = _parse_day("from") or (now - timedelta(days=14))
+    date_to = _parse_day("to")
+    query = svc.IncidentQuery(unit=svc.effective_unit(request.args.get("unit") or None, _scope()),
+                              status=status if status in svc.STATUSES else None,
+                              category=category if category in svc.CATEGORIES else None,
+                              date_from=date_from, date_to=date_to)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    items, total = svc.list_incidents(db_session(), query, now=now, overdue_minutes=overdue, page=page, per_page=100)
+    idx = index()
+    rows = [svc.incident_to_dict(i, idx, now=now, overdue_minutes=overdue, with_location=False) for i in items]
+    points = [{"id": i.id, "lat": i.lat, "lon": i.lon, "status": i.status, "category": i.category,
+               "reported_at": i.reported_at.isoformat()}
+              for i in svc.iter_incidents(db_session(), query, now=now, overdue_minutes=overdue) if i.lat is not None]
+    map_html = render_incidents_map(points[:5000], heat=request.args.get("heat") == "1", **_tile_kwargs())
+    return render_template("incidents.html", rows=rows, total=total, page=page, query=query,
+                           status_labels=STATUS_LABELS[g.lang], categories=svc.CATEGORIES,
+                           category_labels=CATEGORY_LABELS, map_html=map_frame(map_html),
+                           date_from=date_from.date().isoformat(), date_to=date_to.date().isoformat() if date_to else "",
+                           heat=request.args.get("heat") == "1")
+
+
+@bp.route("/incidents/<int:incident_id>", methods=["GET", "POST"])
+@allow("dispatcher", "supervisor", "officer")
+def incident_page(incident_id: int) -> Any:
+    """One incident with its history; dispatchers change its status or reassign it here."""
+    now, overdue = _now_and_overdue()
+    error = None
+    if request.method == "POST":
+        principal = require_principal()
+        if principal.role not in ("dispatcher", "admin"):
+            from geo_service.errors import Forbidden
+
+            raise Forbidden("only dispatchers change incidents", code="ROLE_FORBIDDEN")
+        body: dict[str, Any] = {"version": request.form.get("version", type=int)}
+        for key in ("status", "unit_code", "note"):
+            if request.form.get(key):
+                body[key] = request.form[key][:4000]
+        try:
+            with write_transaction() as session:
+                svc.update_incident(session, incident_id, body, index(), actor=actor(), scope=_scope(),
+                                    request_id=g.request_id, now=now)
+            return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
+        except GeoServiceError as exc:
+            if exc.status not in (409, 422):
+                raise
+            error = exc.detail
+    session = db_session()
+    incident = svc.get_incident(session, incident_id, scope=_scope())
+    data = svc.incident_to_dict(incident, index(), now=now, overdue_minutes=overdue,
+                                events=svc.list_events(session, incident_id))
+    next_statuses = sorted(svc.TRANSITIONS.get(incident.status, ()))
+    return render_template("incident.html", inc=data, error=error, next_statuses=next_statuses,
+                           status_labels=STATUS_LABELS[g.lang], category_labels=CATEGORY_LABELS)
+
+
+@bp.get("/reports/weekly")
+@allow("supervisor")
+def recap_page() -> Any:
+    """The weekly recap of a unit: counts, unhandled calls, medians, units below ranked, a map; printable."""
+    now, overdue = _now_and_overdue()
+    idx = index()
+    unit_code = svc.effective_unit(request.args.get("unit") or None, _scope())
+    if unit_code is None:
+        roots = sorted(c for c, u in idx.units.items() if u.parent_code is None)
+        unit_code = roots[0] if roots else None
+    if unit_code is None:
+        raise BadRequest("give ?unit=<code>", code="UNIT_REQUIRED")
+    recap = recap_service.weekly_recap(db_session(), idx, unit_code=unit_code, week=request.args.get("week") or None,
+                                       now=now, overdue_minutes=overdue)
+    start = datetime.fromisoformat(recap["from"])
+    end = datetime.fromisoformat(recap["to"])
+    query = svc.IncidentQuery(unit=unit_code, date_from=start, date_to=end)
+    points = [{"id": i.id, "lat": i.lat, "lon": i.lon, "status": i.status, "category": i.category,
+               "reported_at": i.reported_at.isoformat()}
+              for i in svc.iter_incidents(db_session(), query, now=now, overdue_minutes=overdue) if i.lat is not None]
+    heat = request.args.get("heat") == "1"
+    map_html = render_incidents_map(points, heat=heat, **_tile_kwargs())
+    units = sorted(((u.code, u.name) for u in idx.units.values()
+                    if u.level != "polsek" and svc.code_in_scope(u.code, _scope())), key=lambda x: x[0])
+    return render_template("recap.html", r=recap, units=units, map_html=map_frame(map_html), heat=heat,
+                           status_labels=STATUS_LABELS[g.lang], statuses=svc.STATUSES,
+                           categories=svc.CATEGORIES, category_labels=CATEGORY_LABELS)
