@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # Set up and start geo_service on the embedded SQLite default with the bundled Bali boundaries.
 # Usage: scripts/run.sh [--host H] [--port P]   (default http://127.0.0.1:8000)
+# First run: makes .venv, installs the package, creates an admin token, a page user "admin" and
+# demo incidents (marked [DEMO]; remove them with `.venv/bin/geo-service demo clear`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+export GEO_SERVICE_DATA_DIR=${GEO_SERVICE_DATA_DIR:-$PWD/instance}
+# Plain http on a laptop: the session cookie cannot be Secure-only. Behind TLS, leave this unset.
+export GEO_SERVICE_SECURE_COOKIES=${GEO_SERVICE_SECURE_COOKIES:-false}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
-if [ ! -s instance/admin-token.txt ]; then
-  mkdir -p instance
-  # A first admin token so the API and pages can be used at once (kept 0600 in the data dir).
-  umask 077
-  .venv/bin/geo-service token create --role admin --name first-admin | tail -n 1 > instance/admin-token.txt
-  echo "admin token written to instance/admin-token.txt"
+mkdir -p "$GEO_SERVICE_DATA_DIR"
+umask 077
+.venv/bin/geo-service db upgrade
+if [ ! -s "$GEO_SERVICE_DATA_DIR/admin-token.txt" ]; then
+  .venv/bin/geo-service token create --role admin --name first-admin | tail -n 1 > "$GEO_SERVICE_DATA_DIR/admin-token.txt"
+  echo "API admin token: $GEO_SERVICE_DATA_DIR/admin-token.txt"
+fi
+if [ ! -s "$GEO_SERVICE_DATA_DIR/admin-password.txt" ]; then
+  .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))' > "$GEO_SERVICE_DATA_DIR/admin-password.txt"
+  .venv/bin/geo-service user create --username admin --role admin --password-stdin < "$GEO_SERVICE_DATA_DIR/admin-password.txt"
+  echo "page login: admin / password in $GEO_SERVICE_DATA_DIR/admin-password.txt"
+fi
+if [ ! -e "$GEO_SERVICE_DATA_DIR/.demo-seeded" ]; then
+  .venv/bin/geo-service demo seed && touch "$GEO_SERVICE_DATA_DIR/.demo-seeded"
 fi
 exec .venv/bin/geo-service serve "$@"
