@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+from datetime import datetime, timedelta
+from typing import Any
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -61,3 +65,101 @@ def verify_login(session: Session, username: str, password: str) -> User | None:
     if user is None or user.disabled:
         return None
     return user
+
+
+# ------------------------------------------------------------------ admin API helpers (issue 7)
+
+MAX_TOKEN_DAYS = 3650
+
+
+def _text_field(body: dict[str, Any], name: str, *, max_chars: int, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
+        raise InvalidInput(f"{name!r} must be a non-empty string of at most {max_chars} characters",
+                           errors=[{"pointer": f"/{name}", "detail": "missing or not a usable string"}])
+    return value.strip()
+
+
+def _role_field(body: dict[str, Any]) -> str:
+    role = body.get("role")
+    if role not in repo.ROLES:
+        raise InvalidInput(f"'role' must be one of {', '.join(repo.ROLES)}", code="UNKNOWN_ROLE",
+                           errors=[{"pointer": "/role", "detail": "unknown role"}])
+    return str(role)
+
+
+def _unit_field(body: dict[str, Any], known_units: Container[str] | None) -> str | None:
+    unit_code = _text_field(body, "unit_code", max_chars=40, required=False)
+    if unit_code is not None and known_units is not None and unit_code not in known_units:
+        raise InvalidInput(f"unit {unit_code!r} is not in the published boundary set", code="UNKNOWN_UNIT",
+                           errors=[{"pointer": "/unit_code", "detail": "unknown unit"}])
+    return unit_code
+
+
+def create_token_from_body(session: Session, body: Any, *, actor: str,
+                           known_units: Container[str] | None = None) -> tuple[ApiToken, str]:
+    """Validate ``{name, role, unit_code?, expires_in_days?}`` and create a token (audited by the repo)."""
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", errors=[{"pointer": "", "detail": "not an object"}])
+    name = _text_field(body, "name", max_chars=120, required=True)
+    role = _role_field(body)
+    unit_code = _unit_field(body, known_units)
+    days = body.get("expires_in_days")
+    expires_at = None
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+            raise InvalidInput(f"'expires_in_days' must be an integer from 1 to {MAX_TOKEN_DAYS}",
+                               errors=[{"pointer": "/expires_in_days", "detail": "out of range"}])
+        expires_at = utcnow() + timedelta(days=days)
+    return repo.create_token(session, name=str(name), role=role, unit_code=unit_code, expires_at=expires_at,
+                             created_by=actor)
+
+
+def create_user_from_body(session: Session, body: Any, *, actor: str,
+                          known_units: Container[str] | None = None) -> User:
+    """Validate ``{username, password, role, unit_code?}`` and create a page user (audited)."""
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", errors=[{"pointer": "", "detail": "not an object"}])
+    username = _text_field(body, "username", max_chars=80, required=True)
+    password = body.get("password")
+    if not isinstance(password, str) or len(password) > 200:
+        raise InvalidInput("'password' must be a string of at most 200 characters",
+                           errors=[{"pointer": "/password", "detail": "missing or too long"}])
+    role = _role_field(body)
+    unit_code = _unit_field(body, known_units)
+    return create_user(session, username=str(username), password=password, role=role, unit_code=unit_code,
+                       actor=actor)
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, newest first."""
+    return list(session.execute(select(ApiToken).order_by(ApiToken.id.desc())).scalars())
+
+
+def list_users(session: Session) -> list[User]:
+    """Every page user, by username."""
+    return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def token_to_dict(row: ApiToken) -> dict[str, Any]:
+    """A token's public fields (never its hash)."""
+    now = utcnow()
+    return {
+        "id": row.id, "name": row.name, "role": row.role, "unit_code": row.unit_code,
+        "created_at": _iso(row.created_at), "created_by": row.created_by,
+        "expires_at": _iso(row.expires_at), "revoked_at": _iso(row.revoked_at),
+        "last_used_at": _iso(row.last_used_at),
+        "active": row.revoked_at is None and (row.expires_at is None or row.expires_at > now),
+    }
+
+
+def user_to_dict(user: User) -> dict[str, Any]:
+    """A user's public fields (never the password hash)."""
+    return {"id": user.id, "username": user.username, "role": user.role, "unit_code": user.unit_code,
+            "disabled": user.disabled, "created_at": _iso(user.created_at)}
