@@ -69,6 +69,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Huruf '{letter}' pada UTM dibaca sebagai belahan bumi, bukan pita lintang.",
         "en": "The UTM letter '{letter}' was read as a hemisphere, not a latitude band.",
     },
+    "ON_BORDER": {
+        "id": "Titik tepat di batas wilayah; diberikan ke unit dengan kode terendah ({unit}).",
+        "en": "The point lies exactly on a border; assigned to the unit with the lowest code ({unit}).",
+    },
+    "OVERLAP": {
+        "id": "Titik berada di dua wilayah yang tumpang tindih; diberikan ke kode terendah ({unit}).",
+        "en": "The point is inside two overlapping units; assigned to the lowest code ({unit}).",
+    },
+    "CIRCLE_CROSSES_BORDER": {
+        "id": "Lingkaran ketidakpastian melewati batas wilayah; periksa kandidat.",
+        "en": "The uncertainty circle crosses a border; check the candidates.",
+    },
     "PROJECTED_AXES_SWAPPED": {
         "id": "Easting dan northing tampaknya tertukar; sudah ditukar kembali.",
         "en": "Easting and northing appear swapped; swapped back.",

@@ -85,9 +85,12 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
     answer = located.to_dict()
     answer.pop("flags", None)  # codes only; merged below with messages
     known = {f["code"] for f in out.get("flags", [])}
+    leaf_code = located.leaf.code if located.leaf is not None else None
+    params = {"unit": leaf_code or "?", "distance_m": round(located.distance_m or 0.0),
+              "distance_km": round((located.distance_m or 0.0) / 1000, 1)}
     for code in located.flags:
         if code not in known:
-            out.setdefault("flags", []).append({"code": code, "message": flag_message(code, lang=lang)})
+            out.setdefault("flags", []).append({"code": code, "message": flag_message(code, params, lang=lang)})
             known.add(code)
     out.update(answer)
     return out

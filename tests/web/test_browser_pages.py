@@ -60,6 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     for user, role in (("dispatcher1", "dispatcher"), ("admin1", "admin")):
         _cli(["user", "create", "--username", user, "--role", role, "--password-stdin"], env, "correct-horse-battery\n")
     admin_token = _cli(["token", "create", "--role", "admin", "--name", "browser-admin"], env).strip().splitlines()[-1]
+    _cli(["demo", "seed", "--count", "40"], env)
     proc = subprocess.Popen([sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", "2"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -292,6 +293,36 @@ def test_hostile_boundary_name_is_text_everywhere(server: dict[str, Any], browse
                                  headers={"Authorization": f"Bearer {server['admin_token']}"})
     with urllib.request.urlopen(req, timeout=60) as r:
         assert r.status == 200
+    page.close()
+
+
+def test_every_screen_renders_offline(server: dict[str, Any], browser: Any, artifacts_dir: Path) -> None:
+    """Recap, incidents, admin lists and the English console: drawn, local-only, screenshotted."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    watch = Watch(page, server["base"])
+    _login(page, server["base"], "admin1")
+    screens = {
+        "recap": ("/reports/weekly", "#recap-map"),
+        "incidents": ("/incidents?heat=1", "#incidents-map"),
+        "admin-boundaries": ("/admin/boundaries", None),
+        "admin-stations": ("/admin/stations", None),
+        "console-en": ("/?lang=en", "#map"),
+    }
+    for name, (path, frame_sel) in screens.items():
+        resp = page.goto(server["base"] + path)
+        assert resp is not None and resp.status == 200, (path, resp.status if resp else None)
+        if frame_sel:
+            frame = _map_frame(page, frame_sel)
+            frame.wait_for_selector(".leaflet-container", timeout=15000)
+            if name in ("recap", "incidents"):
+                frame.wait_for_selector(".marker-cluster, .leaflet-marker-icon, path.leaflet-interactive, canvas",
+                                        timeout=15000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
+    assert int(page.evaluate("document.querySelectorAll('a').length")) > 0
+    assert "Console" in page.inner_text("header")  # English chosen
+    assert not watch.foreign(), watch.foreign()
+    assert not watch.dialogs
     page.close()
 
 
