@@ -159,7 +159,7 @@ def init_app(app: Flask) -> None:
         principal = current_principal()
         if principal is None:
             raise Unauthorized("authentication required: send a bearer token or log in", code="AUTH_REQUIRED")
-        if principal.role not in rule:
+        if not isinstance(rule, frozenset) or principal.role not in rule:
             raise Forbidden(f"role {principal.role!r} may not use this endpoint", code="ROLE_FORBIDDEN")
         g.principal = principal
 

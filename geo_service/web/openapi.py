@@ -114,7 +114,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             op["responses"]["default"] = {"description": "problem", "content": {"application/problem+json": {"schema": PROBLEM}}}
             if access is not None:
                 op["security"] = [{"bearer": []}]
-                op["x-roles"] = sorted(access) if access else []
+                op["x-roles"] = sorted(access) if isinstance(access, frozenset) else []
             if spec["body"] is not None and method in ("POST", "PUT", "PATCH"):
                 op["requestBody"] = {"required": True, "content": {ct: {"schema": spec["body"]} for ct in spec["content_types"]}}
             paths.setdefault(path, {})[method.lower()] = op
