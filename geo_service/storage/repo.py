@@ -178,37 +178,41 @@ def count_units(session: Session, set_id: int | None) -> int:
     )
 
 
-def publish_boundary_set(session: Session, set_id: int, *, actor: str, request_id: str | None = None) -> int:
-    """Make ``set_id`` the published set in the caller's transaction; returns the new generation.
+def _publish(session: Session, model: type[BoundarySet] | type[StationSet], set_id: int, *, kind: str,
+             actor: str, request_id: str | None) -> int:
+    """Make a boundary or station set the published one, in the caller's transaction.
 
-    Atomic: the old set stays published until this transaction commits, and every worker
-    picks up the change through ``app_state.generation``.
+    Atomic: the previous set stays published until this transaction commits, and every
+    worker picks up the change through ``app_state.generation``. Refused (409) when the
+    set's check report has errors.
     """
-    bset = get_boundary_set(session, set_id)
-    if bset.has_errors:
-        raise Conflict(f"boundary set {set_id} has errors in its check report and cannot be published",
+    row = session.get(model, set_id)
+    if row is None:
+        raise NotFound(f"{kind.replace('_', ' ')} {set_id} does not exist")
+    if row.has_errors:
+        raise Conflict(f"{kind.replace('_', ' ')} {set_id} has errors in its check report and cannot be published",
                        code="SET_HAS_ERRORS")
     state = get_state(session, for_update=True)
-    previous = state.boundary_set_id
+    column = "boundary_set_id" if model is BoundarySet else "station_set_id"
+    previous = getattr(state, column)
     if previous is not None and previous != set_id:
-        session.execute(update(BoundarySet).where(BoundarySet.id == previous).values(status="archived"))
-    bset.status = "published"
-    bset.published_at = utcnow()
-    bset.published_by = actor
-    state.boundary_set_id = set_id
+        session.execute(update(model).where(model.id == previous).values(status="archived"))
+    row.status = "published"
+    row.published_at = utcnow()
+    row.published_by = actor
+    setattr(state, column, set_id)
     state.generation += 1
     state.updated_at = utcnow()
-    audit(
-        session,
-        actor=actor,
-        action="boundary_set.publish",
-        target_type="boundary_set",
-        target_id=set_id,
-        detail={"previous": previous, "file_sha256": bset.file_sha256, "generation": state.generation},
-        request_id=request_id,
-    )
+    audit(session, actor=actor, action=f"{kind}.publish", target_type=kind, target_id=set_id,
+          detail={"previous": previous, "file_sha256": row.file_sha256, "generation": state.generation},
+          request_id=request_id)
     session.flush()
     return state.generation
+
+
+def publish_boundary_set(session: Session, set_id: int, *, actor: str, request_id: str | None = None) -> int:
+    """Publish boundary set ``set_id`` (see :func:`_publish`); returns the new generation."""
+    return _publish(session, BoundarySet, set_id, kind="boundary_set", actor=actor, request_id=request_id)
 
 
 # ---------------------------------------------------------------- station sets
@@ -283,25 +287,8 @@ def load_stations(session: Session, set_id: int | None) -> list[dict[str, Any]]:
 
 
 def publish_station_set(session: Session, set_id: int, *, actor: str, request_id: str | None = None) -> int:
-    """Make ``set_id`` the published station set (atomic, audited); returns the new generation."""
-    sset = get_station_set(session, set_id)
-    if sset.has_errors:
-        raise Conflict(f"station set {set_id} has errors in its check report and cannot be published",
-                       code="SET_HAS_ERRORS")
-    state = get_state(session, for_update=True)
-    previous = state.station_set_id
-    if previous is not None and previous != set_id:
-        session.execute(update(StationSet).where(StationSet.id == previous).values(status="archived"))
-    sset.status = "published"
-    sset.published_at = utcnow()
-    sset.published_by = actor
-    state.station_set_id = set_id
-    state.generation += 1
-    state.updated_at = utcnow()
-    audit(session, actor=actor, action="station_set.publish", target_type="station_set", target_id=set_id,
-          detail={"previous": previous, "file_sha256": sset.file_sha256}, request_id=request_id)
-    session.flush()
-    return state.generation
+    """Publish station set ``set_id`` (see :func:`_publish`); returns the new generation."""
+    return _publish(session, StationSet, set_id, kind="station_set", actor=actor, request_id=request_id)
 
 
 # ---------------------------------------------------------------- tokens
