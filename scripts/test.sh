@@ -12,6 +12,7 @@ need_pkgs=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || need_pkgs+=(postgresql-15-postgis-3)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_pkgs[*]}"
   $SUDO apt-get update -qq
@@ -24,6 +25,11 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
     $SUDO pg_ctlcluster --skip-systemctl-redirect "$v" main start || true
   done
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+
+# Redis (shared rate limits across replicas) on 127.0.0.1:6379, started when it is not answering.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
 fi
 
 # Tests connect over TCP as postgres without a password (trust, as on the CI machines). Where the

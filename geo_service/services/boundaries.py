@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ from geo_service.geo import boundary_files, checks
 from geo_service.geo.area import LEVELS, Unit
 from geo_service.services.bootstrap import unit_areas_m2
 from geo_service.storage import repo
-from geo_service.storage.models import BoundarySet, StationSet
+from geo_service.storage.models import BoundarySet, JurisdictionUnit, StationSet
+from geo_service.storage.models import Station as StationRow
 
 LOGGER = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -31,15 +32,80 @@ def _noop(_msg: str) -> None:
     return None
 
 
+def _column_length(model: Any, column: str) -> int:
+    return int(model.__table__.c[column].type.length)
+
+
+#: What the database columns hold; longer text is refused (codes) or shortened (names) with a report item,
+#: the same on SQLite (which would store anything) and PostgreSQL (which would refuse the whole insert).
+CODE_MAX = _column_length(JurisdictionUnit, "code")
+NAME_MAX = _column_length(JurisdictionUnit, "name")
+SET_NAME_MAX = _column_length(BoundarySet, "name")
+STATION_CODE_MAX = _column_length(StationRow, "code")
+STATION_NAME_MAX = _column_length(StationRow, "name")
+PHONE_MAX = _column_length(StationRow, "phone")
+STATION_SET_NAME_MAX = _column_length(StationSet, "name")
+
+
+def _without_nul(text: str | None, changed: list[str], label: str) -> str | None:
+    # PostgreSQL text cannot hold NUL; SQLite could. Drop it on both so both store the same.
+    if text is None or "\x00" not in text:
+        return text
+    changed.append(label)
+    return text.replace("\x00", "")
+
+
+def _report_nul(changed: list[str], what: str, report: checks.Report) -> None:
+    if changed:
+        report.add("NUL_REMOVED", "warning", f"NUL characters were removed from {len(changed)} {what} value(s).",
+                   units=sorted(set(changed))[:12])
+
+
+def fit_units(units: Sequence[Unit], report: checks.Report) -> list[Unit]:
+    """Units that fit the columns: too-long codes are errors (unit left out), too-long names are shortened."""
+    out: list[Unit] = []
+    too_long: list[str] = []
+    shortened: list[str] = []
+    nul: list[str] = []
+    for u in units:
+        if "\x00" in u.code + u.name + (u.parent_code or ""):
+            label = u.code.replace("\x00", "")
+            u = replace(u, code=_without_nul(u.code, nul, label) or "", name=_without_nul(u.name, nul, label) or "",
+                        parent_code=_without_nul(u.parent_code, nul, label))
+        if len(u.code) > CODE_MAX or len(u.parent_code or "") > CODE_MAX:
+            too_long.append(u.code[:CODE_MAX] + "...")
+            continue
+        if len(u.name) > NAME_MAX:
+            shortened.append(u.code)
+            u = replace(u, name=u.name[:NAME_MAX])
+        out.append(u)
+    if too_long:
+        report.add("CODE_TOO_LONG", "error",
+                   f"{len(too_long)} unit(s) have a code or parent code longer than {CODE_MAX} characters and "
+                   f"were left out: {', '.join(too_long[:5])}. Check the code field.", units=too_long[:12])
+    if shortened:
+        report.add("NAME_TRUNCATED", "warning",
+                   f"{len(shortened)} unit name(s) longer than {NAME_MAX} characters were shortened.",
+                   units=shortened[:12])
+    _report_nul(nul, "unit", report)
+    return out
+
+
 def published_units(session: Session) -> tuple[int | None, list[Unit]]:
     """(set id, units) of the published boundary set."""
     _g, set_id, _s = repo.get_generation(session)
     return set_id, (repo.load_units(session, set_id) if set_id is not None else [])
 
 
-def merge_with_published(uploaded: Sequence[Unit], published: Sequence[Unit]) -> list[Unit]:
-    """The uploaded units plus the published units of the levels the upload does not bring."""
-    levels = {u.level for u in uploaded}
+def merge_with_published(
+    uploaded: Sequence[Unit], published: Sequence[Unit], levels: Iterable[str] = ()
+) -> list[Unit]:
+    """The uploaded units plus the published units of the levels the upload does not bring.
+
+    ``levels`` names levels the upload replaces even when it yields no unit of them (the level
+    the admin declared): a file refused for its CRS must not leave the old units in the draft.
+    """
+    levels = {u.level for u in uploaded} | set(levels)
     kept = [u for u in published if u.level not in levels]
     return sorted([*kept, *uploaded], key=lambda u: (LEVELS.index(u.level), u.code))
 
@@ -47,6 +113,27 @@ def merge_with_published(uploaded: Sequence[Unit], published: Sequence[Unit]) ->
 def check_set(units: Sequence[Unit], report: checks.Report | None = None) -> checks.Report:
     """Run every check on a (merged) set."""
     return checks.check_units(units, report=report)
+
+
+def _one_unit_per_code(merged: Sequence[Unit], uploaded: Sequence[Unit], report: checks.Report) -> list[Unit]:
+    """The units to store: a code is unique within a set, so a repeated code keeps its first unit.
+
+    A repeated code is already a DUPLICATE_CODE error (the draft cannot be published); the
+    uploaded unit wins over a kept published one so the admin sees the file's unit on the map.
+    """
+    uploaded_ids = {id(u) for u in uploaded}
+    first: dict[str, Unit] = {}
+    dropped: list[str] = []
+    for u in [*uploaded, *(u for u in merged if id(u) not in uploaded_ids)]:
+        if u.code in first:
+            dropped.append(u.code)
+        else:
+            first[u.code] = u
+    if dropped:
+        report.add("DUPLICATE_NOT_STORED", "info",
+                   f"{len(dropped)} unit(s) with a repeated code were left out of the draft (the first is kept).",
+                   units=sorted(set(dropped))[:12])
+    return [u for u in merged if first.get(u.code) is u]
 
 
 def import_boundaries(
@@ -85,11 +172,14 @@ def import_boundaries(
         # The file holds administrative areas; the mapping says which areas make each police unit.
         units, mapping_report = boundary_files.units_from_mapping(units, mapping_csv)
         report.extend(mapping_report)
+    units = fit_units(units, report)
     published_id, published = published_units(session)
-    merged = merge_with_published(units, published) if keep_published_levels else list(units)
+    declared = [level] if mapping_csv is None and level else []
+    merged = merge_with_published(units, published, declared) if keep_published_levels else list(units)
     progress(f"checking {len(merged)} units")
     report = check_set(merged, report)
-    detail = report.to_dict()
+    stored = _one_unit_per_code(merged, units, report)
+    detail: dict[str, Any] = dict(report.to_dict())
     detail["fields"] = {"guessed": asdict(guess), "used": {"code_field": code_field or guess.code_field,
                                                            "name_field": name_field or guess.name_field,
                                                            "parent_field": parent_field or guess.parent_field},
@@ -98,8 +188,8 @@ def import_boundaries(
     progress("storing the draft")
     bset = repo.create_boundary_set(
         session,
-        name=name or f"{filename} ({level or 'mapping'})",
-        units=merged,
+        name=(name or f"{filename[:150]} ({level or 'mapping'})")[:SET_NAME_MAX],
+        units=stored,
         source=source if mapping_csv is None else "mapping",
         created_by=actor,
         level=level if mapping_csv is None else ",".join(sorted({u.level for u in units})),
@@ -108,10 +198,10 @@ def import_boundaries(
         report=detail,
         has_errors=report.has_errors or not merged,
         base_set_id=published_id,
-        area_m2=unit_areas_m2(list(merged)),
+        area_m2=unit_areas_m2(stored),
     )
     repo.audit(session, actor=actor, action="boundary_set.import", target_type="boundary_set", target_id=bset.id,
-               detail={"file_name": filename[:300], "file_sha256": sha, "level": level, "units": len(merged),
+               detail={"file_name": filename[:300], "file_sha256": sha, "level": level, "units": len(stored),
                        "errors": len(report.errors), "warnings": len(report.warnings)}, request_id=request_id)
     return bset
 
@@ -150,6 +240,40 @@ def publish(session: Session, set_id: int, *, actor: str, request_id: str | None
 # ------------------------------------------------------------------ stations
 
 
+def _station_rows(stations: Sequence[Any], report: checks.Report) -> list[dict[str, Any]]:
+    """Station rows to store: one per code, codes that fit the columns, long names and phones shortened."""
+    rows_by_code: dict[str, dict[str, Any]] = {}
+    too_long: list[str] = []
+    shortened: list[str] = []
+    nul: list[str] = []
+    for s in stations:
+        row = s.to_dict() if hasattr(s, "to_dict") else dict(s)
+        row.pop("distance_m", None)
+        label = str(row["code"]).replace("\x00", "")
+        for key in ("code", "name", "unit_code", "phone"):
+            row[key] = _without_nul(row.get(key), nul, label)
+        if len(row["code"]) > STATION_CODE_MAX or len(row.get("unit_code") or "") > CODE_MAX:
+            too_long.append(row["code"][:STATION_CODE_MAX] + "...")
+            continue
+        if len(row["name"]) > STATION_NAME_MAX or len(row.get("phone") or "") > PHONE_MAX:
+            shortened.append(row["code"])
+            row["name"] = row["name"][:STATION_NAME_MAX]
+            row["phone"] = row["phone"][:PHONE_MAX] if row.get("phone") else row.get("phone")
+        # A code is unique within a set: a repeated code is a DUPLICATE_CODE error in the report
+        # (the set cannot be published) and only its first station is stored with the draft.
+        rows_by_code.setdefault(row["code"], row)
+    if too_long:
+        report.add("CODE_TOO_LONG", "error",
+                   f"{len(too_long)} station(s) have a code longer than {STATION_CODE_MAX} or a unit code longer "
+                   f"than {CODE_MAX} characters and were left out.", units=too_long[:12])
+    if shortened:
+        report.add("NAME_TRUNCATED", "warning",
+                   f"{len(shortened)} station name(s) or phone number(s) were too long and were shortened.",
+                   units=shortened[:12])
+    _report_nul(nul, "station", report)
+    return list(rows_by_code.values())
+
+
 def import_stations(session: Session, *, data: bytes, filename: str, actor: str, name: str | None = None,
                     request_id: str | None = None) -> StationSet:
     """Read and check a station file against the published units; store it as a draft station set."""
@@ -157,11 +281,9 @@ def import_stations(session: Session, *, data: bytes, filename: str, actor: str,
     stations, report = boundary_files.read_station_file(data, filename)
     _set_id, units = published_units(session)
     report.extend(checks.check_stations(stations, units))
-    rows = [s.to_dict() if hasattr(s, "to_dict") else dict(s) for s in stations]
-    for row in rows:
-        row.pop("distance_m", None)
+    rows = _station_rows(stations, report)
     sset = repo.create_station_set(
-        session, name=name or filename[:200], stations=rows, source="upload", created_by=actor,
+        session, name=(name or filename)[:STATION_SET_NAME_MAX], stations=rows, source="upload", created_by=actor,
         file_name=filename[:300], file_sha256=sha, report=report.to_dict(), has_errors=report.has_errors,
     )
     repo.audit(session, actor=actor, action="station_set.import", target_type="station_set", target_id=sset.id,

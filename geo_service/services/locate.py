@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from geo_service.errors import BadRequest
+from geo_service.errors import BadRequest, UnknownCRS
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
@@ -66,7 +66,10 @@ def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
 def validate_location(body: Any, index: JurisdictionIndex | None) -> ValidationResult:
     """Validate and correct the coordinate in a location body."""
     kwargs = parse_location_body(body)
-    return validate_coordinate(**kwargs, area=index)
+    try:
+        return validate_coordinate(**kwargs, area=index)
+    except UnknownCRS as exc:
+        raise UnknownCRS(exc.detail, errors=exc.errors or [{"pointer": "/crs", "detail": exc.detail}]) from None
 
 
 def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang: str = "id",

@@ -27,6 +27,8 @@ from geo_service.storage import repo
 from geo_service.storage.db import Storage
 
 LOGGER = logging.getLogger(__name__)
+#: Seconds between probes of the database while it is away.
+DEGRADED_RETRY_S = 5.0
 
 
 def build_index(
@@ -73,7 +75,10 @@ class IndexHolder:
     def maybe_refresh(self) -> None:
         """Check the published generation if the poll interval has passed (cheap)."""
         now = time.monotonic()
-        if now - self._last_check < self.settings.reload_interval_s:
+        # While the database is away, probe it less often: each probe may wait for a connect timeout.
+        interval = max(self.settings.reload_interval_s, DEGRADED_RETRY_S) if self.degraded \
+            else self.settings.reload_interval_s
+        if now - self._last_check < interval:
             return
         self.refresh()
 

@@ -67,6 +67,22 @@ class JurisdictionUnit(Base):
     boundary_set: Mapped[BoundarySet] = relationship(back_populates="units", lazy="raise")
 
 
+class UnitPiece(Base):
+    """A leaf unit split into pieces of at most 128 vertices (PostGIS ``ST_Subdivide``).
+
+    Filled on PostgreSQL only, where ``storage.spatial`` answers point queries from it: small
+    pieces make ``ST_Covers`` cheap. Empty on SQLite (the in-memory index answers there).
+    """
+
+    __tablename__ = "unit_pieces"
+    __table_args__ = (Index("ix_pieces_set", "set_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="RESTRICT"))
+    code: Mapped[str] = mapped_column(String(40))
+    geom: Mapped[BaseGeometry] = mapped_column(GeometryColumn("GEOMETRY"))
+
+
 class StationSet(Base):
     """A versioned set of police stations (same life cycle as boundary sets)."""
 

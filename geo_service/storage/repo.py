@@ -11,7 +11,7 @@ from typing import Any
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Conflict, NotFound
@@ -130,7 +130,18 @@ def create_boundary_set(
         ]
     )
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(SUBDIVIDE_LEAVES, {"set_id": bset.id})
     return bset
+
+
+#: PostGIS: split the set's leaf units into small pieces for ``storage.spatial`` (see models.UnitPiece).
+SUBDIVIDE_LEAVES = text(
+    "INSERT INTO unit_pieces (set_id, code, geom) "
+    "SELECT u.set_id, u.code, ST_Subdivide(u.geom, 128) FROM jurisdiction_units u "
+    "WHERE u.set_id = :set_id AND NOT EXISTS "
+    "(SELECT 1 FROM jurisdiction_units c WHERE c.set_id = u.set_id AND c.parent_code = u.code)"
+)
 
 
 def list_boundary_sets(session: Session) -> list[tuple[BoundarySet, int]]:
@@ -186,7 +197,7 @@ def _publish(session: Session, model: type[BoundarySet] | type[StationSet], set_
     worker picks up the change through ``app_state.generation``. Refused (409) when the
     set's check report has errors.
     """
-    row = session.get(model, set_id)
+    row: BoundarySet | StationSet | None = session.get(model, set_id)  # type: ignore[assignment]
     if row is None:
         raise NotFound(f"{kind.replace('_', ' ')} {set_id} does not exist")
     if row.has_errors:

@@ -45,7 +45,7 @@ def json_body() -> Any:
 def health() -> Response:
     svc = service()
     holder = svc.holder
-    holder.maybe_refresh()
+    holder.refresh()  # health always probes the database (and reloads after a publish)
     status = "degraded" if holder.degraded else "ok"
     idx = holder._index  # noqa: SLF001 - the loaded index, even when the database is away
     body: dict[str, Any] = {

@@ -101,31 +101,8 @@ def incidents_page() -> Any:
                            heat=request.args.get("heat") == "1")
 
 
-@bp.route("/incidents/<int:incident_id>", methods=["GET", "POST"])
-@allow("dispatcher", "supervisor", "officer")
-def incident_page(incident_id: int) -> Any:
-    """One incident with its history; dispatchers change its status or reassign it here."""
+def _render_incident(incident_id: int, error: str | None = None) -> Any:
     now, overdue = _now_and_overdue()
-    error = None
-    if request.method == "POST":
-        principal = require_principal()
-        if principal.role not in ("dispatcher", "admin"):
-            from geo_service.errors import Forbidden
-
-            raise Forbidden("only dispatchers change incidents", code="ROLE_FORBIDDEN")
-        body: dict[str, Any] = {"version": request.form.get("version", type=int)}
-        for key in ("status", "unit_code", "note"):
-            if request.form.get(key):
-                body[key] = request.form[key][:4000]
-        try:
-            with write_transaction() as session:
-                svc.update_incident(session, incident_id, body, index(), actor=actor(), scope=_scope(),
-                                    request_id=g.request_id, now=now)
-            return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
-        except GeoServiceError as exc:
-            if exc.status not in (409, 422):
-                raise
-            error = exc.detail
     session = db_session()
     incident = svc.get_incident(session, incident_id, scope=_scope())
     data = svc.incident_to_dict(incident, index(), now=now, overdue_minutes=overdue,
@@ -133,6 +110,32 @@ def incident_page(incident_id: int) -> Any:
     next_statuses = sorted(svc.TRANSITIONS.get(incident.status, ()))
     return render_template("incident.html", inc=data, error=error, next_statuses=next_statuses,
                            status_labels=STATUS_LABELS[g.lang], category_labels=CATEGORY_LABELS)
+
+
+@bp.get("/incidents/<int:incident_id>")
+@allow("dispatcher", "supervisor", "officer")
+def incident_page(incident_id: int) -> Any:
+    """One incident with its history."""
+    return _render_incident(incident_id)
+
+
+@bp.post("/incidents/<int:incident_id>")
+@allow("dispatcher")
+def update_incident_page(incident_id: int) -> Any:
+    """A dispatcher changes the status, reassigns or adds a note (same service as PATCH)."""
+    body: dict[str, Any] = {"version": request.form.get("version", type=int)}
+    for key in ("status", "unit_code", "note"):
+        if request.form.get(key):
+            body[key] = request.form[key][:4000]
+    try:
+        with write_transaction() as session:
+            svc.update_incident(session, incident_id, body, index(), actor=actor(), scope=_scope(),
+                                request_id=g.request_id, now=utcnow())
+    except GeoServiceError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _render_incident(incident_id, error=exc.detail)
+    return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
 
 
 @bp.get("/reports/weekly")

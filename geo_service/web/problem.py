@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, json, redirect, request, url_for
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from geo_service.errors import GeoServiceError, ServiceUnavailable
@@ -110,7 +110,27 @@ def register_error_handlers(app: Flask) -> None:
         err = ServiceUnavailable(
             "the database is not reachable; nothing was written. Try again shortly.", code="DATABASE_UNAVAILABLE"
         )
+        if _wants_html():
+            from geo_service.web.pages import error_page
+
+            resp = error_page(err.status, err.title, err.detail)
+            resp.headers["Retry-After"] = "5"
+            return resp
         return problem_response(err.status, err.title, err.detail, code=err.code, headers={"Retry-After": "5"})
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception) -> Any:
+        # A number in the request that the database column cannot hold (an id of 2**40, say):
+        # PostgreSQL answers DataError, the SQLite driver OverflowError. The caller's fault, not ours.
+        _rollback()
+        LOGGER.info("value out of range [%s]: %s", getattr(g, "request_id", "-"), str(exc).splitlines()[0])
+        detail = "a number in the request is outside the range the service can store or look up"
+        if _wants_html():
+            from geo_service.web.pages import error_page
+
+            return error_page(400, "Bad Request", detail)
+        return problem_response(400, "Bad request", detail, code="VALUE_OUT_OF_RANGE")
 
     @app.errorhandler(Exception)
     def _anything(exc: Exception) -> Any:

@@ -1,0 +1,134 @@
+"""Sub-command ``geo-service national load`` (loaded by ``cli.py``): the national boundary set.
+
+::
+
+    geo-service national load [--data-dir ../shared/data] [--publish]
+                              [--keep-province 51 ...] [--national-only] [--fine-from bundled|published]
+                              [--skip-kecamatan-checks] [--name NAME]
+
+Builds Polda/Polres/Polsek for all of Indonesia from the three national files, keeps the
+provinces named by ``--keep-province`` (default 51, Bali) from the finer set, checks the result
+and stores it as a draft set (published with ``--publish``). When the ``boundaries`` command
+group exists, the same command is also ``geo-service boundaries load-national``. The rules are
+in :mod:`geo_service.services.national`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = "../shared/data"
+
+
+def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A tqdm bar with one tick per step (plain lines on stderr when it is not a terminal)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, file=sys.stderr, unit="step", disable=not sys.stderr.isatty(),
+               bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
+
+    def step(message: str) -> None:
+        if bar.disable:
+            print(f"... {message}", file=sys.stderr, flush=True)
+            return
+        if bar.n or bar.desc:
+            bar.update(1)
+        bar.set_description_str(message[:28])
+
+    def close() -> None:
+        if not bar.disable:
+            bar.update(total - bar.n)
+        bar.close()
+
+    return step, close
+
+
+def cmd_national_load(args: argparse.Namespace) -> int:
+    """Build, check and store (and optionally publish) the national set."""
+    from geo_service.cli import _settings_and_storage
+    from geo_service.services import national
+    from geo_service.services.bootstrap import ensure_bundled
+
+    settings, storage = _settings_and_storage()
+    ensure_bundled(storage, settings)
+    keep = () if args.national_only else tuple(args.keep_province or national.DEFAULT_KEEP_PROVINCES)
+    step, close = _progress_bar(len(national.STEPS) + (1 if args.publish else 0))
+    try:
+        with storage.transaction() as session:
+            bset, built, generation = national.load_national(
+                session, data_dir=Path(args.data_dir), actor="cli", keep_provinces=keep, fine_from=args.fine_from,
+                kecamatan_checks=not args.skip_kecamatan_checks, publish=args.publish, name=args.name,
+                progress=step,
+            )
+            set_id = bset.id
+    finally:
+        close()
+    _print_summary(set_id, built, generation)
+    return 0 if not built.report.has_errors else 1
+
+
+def _print_summary(set_id: int, built: Any, generation: int | None) -> None:
+    from geo_service.services.national import summarise_report
+
+    levels: dict[str, int] = {}
+    for u in built.units:
+        levels[u.level] = levels.get(u.level, 0) + 1
+    kept = ", ".join(built.kept_provinces) or "none (national everywhere)"
+    print(f"boundary set {set_id}: {len(built.units)} units "
+          f"({', '.join(f'{n} {lvl}' for lvl, n in levels.items())}); provinces from the finer set: {kept}")
+    _stored, summary = summarise_report(built.report, built.units)
+    print(f"{'level':8} {'overlaps':>9} {'km²':>10} {'gaps':>7} {'km²':>10} {'outside parent':>15} {'km²':>10}")
+    for level, row in summary.items():
+        print(f"{level:8} {int(row.get('overlaps', 0)):>9} {row.get('overlaps_km2', 0.0):>10,.1f} "
+              f"{int(row.get('gaps', 0)):>7} {row.get('gaps_km2', 0.0):>10,.1f} "
+              f"{int(row.get('children_outside_parent', 0)):>15} {row.get('children_outside_parent_km2', 0.0):>10,.1f}")
+    for item in built.report.errors[:20]:
+        print(f"ERROR {item.code}: {item.message}")
+    for item in built.report.infos:
+        if item.code in ("FINE_SET_CLIPPED", "FINE_PROVINCES_KEPT", "KECAMATAN_CHECKS_SKIPPED"):
+            print(f"info {item.code}: {item.message}")
+    timings = ", ".join(f"{k} {v:.1f}" for k, v in built.timings_s.items())
+    print(f"timings (s): {timings}")
+    if generation is not None:
+        print(f"published: generation {generation}; running workers reload within reload_interval_s")
+    elif built.report.has_errors:
+        print("the set has errors and cannot be published")
+    else:
+        print(f"draft stored; publish with: geo-service national load --publish, or POST "
+              f"/api/v1/boundary-sets/{set_id}/publish")
+
+
+def _add_load_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
+                   help="folder with indonesia_provinsi/_kabupaten_kota/_kecamatan.geojson (default %(default)s)")
+    p.add_argument("--publish", action="store_true", help="publish the set when its report has no errors")
+    p.add_argument("--keep-province", action="append", metavar="CODE",
+                   help="province (Polda code) answered by the finer set instead of the national files; "
+                        "repeatable (default: 51, Bali)")
+    p.add_argument("--national-only", action="store_true",
+                   help="keep no province from the finer set: the national files answer everywhere")
+    p.add_argument("--fine-from", choices=["bundled", "published"], default="bundled",
+                   help="where the kept provinces come from: the bundled Bali set or the published set")
+    p.add_argument("--skip-kecamatan-checks", action="store_true",
+                   help="skip the overlap/gap analysis at Polsek level (Polda and Polres are always checked)")
+    p.add_argument("--name", default=None, help="name of the boundary set")
+    p.set_defaults(func=cmd_national_load)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``national load`` (and ``boundaries load-national`` when that group exists)."""
+    p = subparsers.add_parser("national", help="the national boundary set (all of Indonesia)")
+    nsub = p.add_subparsers(dest="national_command", required=True)
+    _add_load_arguments(nsub.add_parser(
+        "load", help="build Polda/Polres/Polsek for all of Indonesia, keep Bali fine, check and store"))
+    if "boundaries" in subparsers.choices:
+        try:
+            from geo_service.cli_boundaries import command_group
+        except ImportError:
+            return
+        group = command_group(subparsers, "boundaries", "boundary sets")
+        _add_load_arguments(group.add_parser("load-national", help="same as: geo-service national load"))
