@@ -110,6 +110,12 @@ def merge_with_published(
     return sorted([*kept, *uploaded], key=lambda u: (LEVELS.index(u.level), u.code))
 
 
+def _mapping_level(units: Sequence[Unit]) -> str:
+    """The level a mapping upload brings: one level name, or "mixed" (the column holds 10 characters)."""
+    levels = {u.level for u in units}
+    return levels.pop() if len(levels) == 1 else "mixed"
+
+
 def check_set(units: Sequence[Unit], report: checks.Report | None = None) -> checks.Report:
     """Run every check on a (merged) set."""
     return checks.check_units(units, report=report)
@@ -192,7 +198,7 @@ def import_boundaries(
         units=stored,
         source=source if mapping_csv is None else "mapping",
         created_by=actor,
-        level=level if mapping_csv is None else ",".join(sorted({u.level for u in units})),
+        level=level if mapping_csv is None else _mapping_level(units),
         file_name=filename[:300],
         file_sha256=sha,
         report=detail,

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from geo_service.errors import BadRequest, PayloadTooLarge
 from geo_service.services import boundaries as boundary_service
 from geo_service.storage import repo
 from geo_service.web.auth import allow
 from geo_service.web.context import actor, db_session, service, write_transaction
 from geo_service.web.openapi import doc
+from geo_service.web.uploads import read_upload
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
@@ -33,24 +33,6 @@ STATION_BODY = {"type": "object", "properties": {"file": {"type": "string", "for
                                                  "name": {"type": "string"}}, "required": ["file"]}
 
 
-def _upload(field: str, required: bool = True) -> tuple[bytes, str] | None:
-    settings = service().settings
-    if request.content_length and request.content_length > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"the upload is larger than the limit of {settings.max_upload_bytes} bytes")
-    if not request.mimetype.startswith("multipart/form-data"):
-        raise BadRequest("send the file as multipart/form-data", code="MULTIPART_REQUIRED")
-    storage = request.files.get(field)
-    if storage is None or not storage.filename:
-        if required:
-            raise BadRequest(f"the form field {field!r} with a file is required",
-                             errors=[{"pointer": f"/{field}", "detail": "missing"}], code="FILE_MISSING")
-        return None
-    data = storage.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
-    return data, storage.filename
-
-
 def _form(name: str) -> str | None:
     value = request.form.get(name, "").strip()
     return value[:200] or None
@@ -61,8 +43,8 @@ def _form(name: str) -> str | None:
 @doc("Upload a boundary file (and optional mapping CSV) as a checked draft set", body=UPLOAD_BODY,
      content_types=("multipart/form-data",), responses={201: {"type": "object"}}, tags=("admin",))
 def create_boundary_set() -> tuple[Response, int]:
-    file_data, filename = _upload("file")  # type: ignore[misc]
-    mapping = _upload("mapping", required=False)
+    file_data, filename = read_upload("file")  # type: ignore[misc]
+    mapping = read_upload("mapping", required=False)
     with write_transaction() as session:
         bset = boundary_service.import_boundaries(
             session, data=file_data, filename=filename, level=_form("level"), actor=actor(),
@@ -125,7 +107,7 @@ def publish_boundary_set(set_id: int) -> Response:
 @doc("Upload stations (CSV or GeoJSON) as a checked draft station set", body=STATION_BODY,
      content_types=("multipart/form-data",), responses={201: {"type": "object"}}, tags=("admin",))
 def create_station_set() -> tuple[Response, int]:
-    file_data, filename = _upload("file")  # type: ignore[misc]
+    file_data, filename = read_upload("file")  # type: ignore[misc]
     with write_transaction() as session:
         sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
                                                 name=_form("name"), request_id=g.request_id)

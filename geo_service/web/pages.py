@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 
-from geo_service.errors import BadRequest, Forbidden, GeoServiceError, RateLimited
+from geo_service.errors import Forbidden, GeoServiceError, RateLimited
 from geo_service.geo import formats
 from geo_service.geo.messages import flag_message
 from geo_service.maps import (
@@ -44,6 +44,7 @@ from geo_service.storage import repo
 from geo_service.web.auth import allow, public
 from geo_service.web.context import actor, db_session, index, service, write_transaction
 from geo_service.web.i18n import page_lang, texts
+from geo_service.web.uploads import read_upload
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 UNITS_URL = "/api/v1/units?level=polsek&simplify=0.0005"
@@ -321,25 +322,17 @@ def admin_boundaries() -> Any:
 @bp.post("/admin/boundaries")
 @allow()
 def admin_upload_boundaries() -> Any:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise BadRequest("choose a file to upload", code="FILE_MISSING")
-    mapping = request.files.get("mapping")
-    settings = service().settings
-    data = upload.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        from geo_service.errors import PayloadTooLarge
-
-        raise PayloadTooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
+    data, filename = read_upload("file")  # type: ignore[misc]
+    mapping = read_upload("mapping", required=False)
 
     def field(name: str) -> str | None:
         return request.form.get(name, "").strip()[:200] or None
 
     with write_transaction() as s:
         bset = boundary_service.import_boundaries(
-            s, data=data, filename=upload.filename, level=field("level"), actor=actor(),
+            s, data=data, filename=filename, level=field("level"), actor=actor(),
             code_field=field("code_field"), name_field=field("name_field"), parent_field=field("parent_field"),
-            source_crs=field("crs"), mapping_csv=mapping.read() if mapping and mapping.filename else None,
+            source_crs=field("crs"), mapping_csv=mapping[0] if mapping else None,
             request_id=g.request_id)
         set_id = bset.id
     return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
@@ -410,12 +403,9 @@ def admin_stations() -> Any:
 @bp.post("/admin/stations")
 @allow()
 def admin_upload_stations() -> Any:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise BadRequest("choose a file to upload", code="FILE_MISSING")
-    data = upload.read(service().settings.max_upload_bytes + 1)
+    data, filename = read_upload("file")  # type: ignore[misc]
     with write_transaction() as s:
-        boundary_service.import_stations(s, data=data, filename=upload.filename, actor=actor(),
+        boundary_service.import_stations(s, data=data, filename=filename, actor=actor(),
                                          request_id=g.request_id)
     return redirect(url_for("pages.admin_stations"))
 
