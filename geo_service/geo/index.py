@@ -207,6 +207,19 @@ class _CellGrid:
             return -1
         return int(self.cells.item(int(fj) * self.nx + int(fi)))
 
+    def margin_m(self, lon: float, lat: float) -> float:
+        """Distance in metres (a slight underestimate) from the point to the edges of its cell.
+
+        No border crosses an unmixed cell, so a circle smaller than this margin around a point
+        of an unmixed cell lies wholly inside that cell's leaf.
+        """
+        fi = (lon - self.x0) * self.inv
+        fj = (lat - self.y0) * self.inv
+        dx_deg = min(fi - math.floor(fi), math.ceil(fi) - fi) / self.inv
+        dy_deg = min(fj - math.floor(fj), math.ceil(fj) - fj) / self.inv
+        # 110,000 m per degree is below the true 110,574..111,694 m per degree of latitude.
+        return 110_000.0 * min(dy_deg, dx_deg * math.cos(math.radians(abs(lat)) + 1e-9))
+
     def lookup_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Vectorised :meth:`lookup` (NaN gives -1)."""
         fi = (x - self.x0) * self.inv
@@ -636,7 +649,14 @@ class JurisdictionIndex:
         flags: list[str] = []
         cand: list[tuple[int, float | None, float]]
         hits = self.covering_leaves(lon, lat)
-        shares = self._circle_shares(lon, lat, radius_m) if radius_m > 0.0 else None
+        shares: list[tuple[int, float]] | None = None
+        if radius_m > 0.0:
+            if (len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]
+                    and radius_m < self._grid.margin_m(lon, lat)):
+                # The circle lies inside a cell no border crosses: all of it is in this leaf.
+                shares = [(hits[0], 1.0)]
+            else:
+                shares = self._circle_shares(lon, lat, radius_m)
         match: Match
         if hits:
             pos = hits[0]

@@ -432,3 +432,23 @@ def test_empty_set() -> None:
     assert idx.locate_many([1.0], [1.0]).tolist() == [-1]
     assert idx.classify_xy(1.0, 1.0).kind == "outside"
     assert isinstance(idx, JurisdictionIndex) and not isinstance(idx, LocateResult)
+
+
+def test_circle_shortcut_agrees_with_the_full_circle_computation() -> None:
+    """With the cell grid, a small circle inside a cell no border crosses skips the polygon
+    intersection; the answers must equal the index built without the grid."""
+    from geo_service.geo.bundled import load_bali_units
+
+    units = load_bali_units()
+    fast = JurisdictionIndex.build(units)
+    slow = JurisdictionIndex.build(units, use_grid=False)
+    rng = np.random.default_rng(42)
+    lons = rng.uniform(114.43, 115.71, 3000)
+    lats = rng.uniform(-8.85, -8.06, 3000)
+    for lon, lat, radius in zip(lons, lats, rng.choice([0.08, 1.0, 8.0, 55.0, 400.0], 3000), strict=True):
+        a = fast.locate(float(lon), float(lat), radius_m=float(radius), k_stations=0)
+        b = slow.locate(float(lon), float(lat), radius_m=float(radius), k_stations=0)
+        assert (a.match, a.leaf and a.leaf.code, a.flags) == (b.match, b.leaf and b.leaf.code, b.flags), (lon, lat)
+        assert [c.leaf.code for c in a.candidates] == [c.leaf.code for c in b.candidates]
+        for ca, cb in zip(a.candidates, b.candidates, strict=True):
+            assert ca.share == pytest.approx(cb.share, abs=1e-9)
