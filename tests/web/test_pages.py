@@ -134,3 +134,13 @@ def test_logout(page_app: Any) -> None:
     token = csrf_of(c.get("/").get_data(as_text=True))
     assert c.post("/logout", data={"csrf_token": token}).status_code == 302
     assert c.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_candidate_button_text_locates(page_app: Any) -> None:
+    """Candidate buttons (for a suspect reading) send the point with hemisphere words; that text
+    must parse without doubt and locate."""
+    c = login(page_app, "disp")
+    token = csrf_of(c.get("/").get_data(as_text=True))
+    r = c.post("/", data={"q": "8.6500000 LS 115.2200000 BT", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert 'data-status="valid"' in html and "Polresta Denpasar" in html
