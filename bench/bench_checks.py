@@ -22,7 +22,7 @@ from geo_service.geo.area import Unit
 from geo_service.geo.boundary_files import read_boundary_file, units_from_layer
 from geo_service.geo.checks import check_units
 
-DATA = Path("/work/shared/data/indonesia_kabupaten_kota.geojson")
+DATA = Path(__file__).resolve().parents[1] / "boundaries" / "indonesia_kabupaten_kota.geojson"
 
 
 def _timed(label: str, fn):  # type: ignore[no-untyped-def]

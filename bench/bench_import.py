@@ -1,7 +1,7 @@
 """Check-and-publish time of real boundary files through the product's import path, next to the
 time geopandas needs just to read the same file (measured in the same run).
 
-Files (from ../shared/data):
+Files (the shipped copies in boundaries/):
 
 * ``indonesia_kabupaten_kota.geojson`` (514 regencies, 156k vertices) as Polres, after the
   38 provinces were imported and published as Polda (so every regency has its parent);
@@ -12,7 +12,7 @@ For each: ``geopandas.read_file`` (baseline), then ``services.boundaries.import_
 (safe read, units, checks, draft stored) and ``publish`` on a fresh embedded SQLite database,
 and the index rebuild that every worker does after a publish.
 
-Run: ``/work/venv/bin/python bench/bench_import.py [--data-dir ../shared/data]``
+Run: ``/work/venv/bin/python bench/bench_import.py [--data-dir boundaries]``
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _import_and_publish(storage: Storage, path: Path, level: str, *, keep: bool,
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--data-dir", default=str(ROOT / "boundaries"))
     args = ap.parse_args()
     data_dir = Path(args.data_dir)
     with tempfile.TemporaryDirectory() as tmp:

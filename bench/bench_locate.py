@@ -15,7 +15,7 @@ Prints, for the Bali set (57 leaves):
   prepared polygons) and versus ``geopandas.sjoin`` (predicate "intersects"), all starting
   from the same lon/lat arrays; results are checked to agree.
 
-With ``--national`` the same is repeated on /work/shared/data/indonesia_kecamatan.geojson
+With ``--national`` the same is repeated on boundaries/indonesia_kecamatan.geojson
 (7,285 leaves), with build time.
 """
 
@@ -38,7 +38,7 @@ from geo_service.geo.bundled import load_bali_units  # noqa: E402
 from geo_service.geo.index import JurisdictionIndex  # noqa: E402
 from geo_service.geo.stations import load_stations_geojson  # noqa: E402
 
-NATIONAL = Path("/work/shared/data/indonesia_kecamatan.geojson")
+NATIONAL = Path(__file__).resolve().parents[1] / "boundaries" / "indonesia_kecamatan.geojson"
 
 
 def median_us(fn, lons: np.ndarray, lats: np.ndarray) -> float:

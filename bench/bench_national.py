@@ -1,6 +1,6 @@
 """National set benchmark: the merged national set next to the Bali set and to bare shapely, in one run.
 
-Run: ``cd /work/main && /work/venv/bin/python bench/bench_national.py [--data-dir ../shared/data]
+Run: ``cd /work/main && /work/venv/bin/python bench/bench_national.py [--data-dir boundaries]
 [--n-batch 1000000] [--seconds 10] [--workers 4] [--postgis]`` (a few minutes; not part of the tests).
 
 Prints:
@@ -437,7 +437,7 @@ def scratch_pg() -> tuple[str | None, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--data-dir", default=str(ROOT / "boundaries"))
     ap.add_argument("--n-batch", type=int, default=1_000_000)
     ap.add_argument("--n-single", type=int, default=5_000)
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each HTTP load run")

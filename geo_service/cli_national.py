@@ -2,7 +2,7 @@
 
 ::
 
-    geo-service national load [--data-dir ../shared/data] [--publish]
+    geo-service national load [--data-dir boundaries/] [--publish]
                               [--keep-province 51 ...] [--national-only] [--fine-from bundled|published]
                               [--skip-kecamatan-checks] [--name NAME]
 
@@ -21,7 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DATA_DIR = "../shared/data"
+from geo_service.geo.bundled import BOUNDARIES_DIR
+
+DEFAULT_DATA_DIR = str(BOUNDARIES_DIR)  # the national files ship in boundaries/
 
 
 def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:

@@ -27,9 +27,10 @@ import geopandas as gpd
 import pytest
 
 from geo_service import cli
+from geo_service.geo.bundled import BOUNDARIES_DIR
 from tests.conftest import dispose_app, make_app, make_token
 
-DATA = Path("/work/shared/data")
+DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
 KUTA = {"lon": 115.177805, "lat": -8.726433}  # inside 51.03.01 Kuta
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 

@@ -1,7 +1,7 @@
 """Police stations and the k-nearest-station index (geodesic distance).
 
 A station is a point with a code, a name and the code of the unit it belongs to. No public
-list of police station positions was found (see ``/work/shared/data/SOURCES.md``): the
+list of police station positions was found (see ``boundaries/SOURCES.md``): the
 bundled ``boundaries/sample_stations.geojson`` is a clearly marked *sample* (every feature
 has ``"sample": true``) placed at each Polsek's representative point, for demos and tests.
 

@@ -1,7 +1,7 @@
 """The national boundary set: Polda/Polres/Polsek for all of Indonesia, merged with a finer set.
 
 Built by the product's own import path (``geo.boundary_files`` readers, ``geo.checks.check_units``,
-``storage.repo.create_boundary_set``) from three files of ``shared/data``:
+``storage.repo.create_boundary_set``) from three files shipped in ``boundaries/`` (copies of the reference data, see boundaries/SOURCES.md):
 
 * ``indonesia_provinsi.geojson`` (38) -> **Polda** ``"Polda <province name>"``, code ``"11"``;
 * ``indonesia_kabupaten_kota.geojson`` (514) -> **Polres** (``"Polres X"``, ``"Polresta X"`` for a
@@ -83,7 +83,7 @@ LOGGER = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 FineSource = Literal["bundled", "published"]
 
-#: The national files, one per level, as named in ``shared/data``.
+#: The national files, one per level (shipped in ``boundaries/``).
 NATIONAL_FILES: dict[Level, str] = {
     "polda": "indonesia_provinsi.geojson",
     "polres": "indonesia_kabupaten_kota.geojson",

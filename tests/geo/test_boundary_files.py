@@ -1,6 +1,6 @@
 """Reading uploaded boundary, mapping and station files: real Bali data and hostile files.
 
-Every test file is made in ``tmp_path`` from /work/shared/data or from hand-made shapes.
+Every test file is made in ``tmp_path`` from boundaries/ (the shipped copies of the reference data) or from hand-made shapes.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from geo_service.geo.boundary_files import (
     units_from_layer,
     units_from_mapping,
 )
-from geo_service.geo.bundled import load_bali_units
+from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
 from geo_service.geo.checks import area_m2, check_units
 from geo_service.geo.stations import Station
 
-DATA = Path("/work/shared/data")
+DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 
 

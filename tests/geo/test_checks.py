@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 import shapely
@@ -12,7 +11,7 @@ from shapely.geometry import Point, Polygon, box
 
 from geo_service.geo.area import Unit
 from geo_service.geo.boundary_files import read_boundary_file, units_from_layer
-from geo_service.geo.bundled import load_bali_units
+from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
 from geo_service.geo.checks import (
     LARGE_OVERLAP_M2,
     Report,
@@ -23,7 +22,7 @@ from geo_service.geo.checks import (
 )
 from geo_service.geo.stations import Station
 
-DATA = Path("/work/shared/data")
+DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
 
 
 def polda(geom=None) -> Unit:

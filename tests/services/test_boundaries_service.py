@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from geo_service.errors import BoundaryFileError, Conflict, InvalidInput
 from geo_service.geo.area import Unit
+from geo_service.geo.bundled import BOUNDARIES_DIR
 from geo_service.services import boundaries
 from geo_service.storage import repo
 from geo_service.storage.models import AuditLog
 
-DATA = Path("/work/shared/data")
+DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
 KECAMATAN = (DATA / "bali_kecamatan.geojson").read_bytes()
 
 

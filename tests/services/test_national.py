@@ -14,14 +14,14 @@ from shapely.geometry import box
 
 from geo_service.errors import InvalidInput
 from geo_service.geo.area import Unit
-from geo_service.geo.bundled import load_bali_units
+from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
 from geo_service.geo.checks import area_m2
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import zone_for_unit
 from geo_service.services import national
 from tests.conftest import need
 
-DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA_DIR = BOUNDARIES_DIR
 KETAPANG = (114.396, -8.142)  # Ketapang ferry port, Banyuwangi (Java side of the Bali Strait)
 # Inside kecamatan 64.02.12 Tabang (Kutai Kartanegara, Kalimantan Timur) where its polygon spills
 # into regency 65.02 Malinau (Kalimantan Utara) and no other kecamatan covers the point.

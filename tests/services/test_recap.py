@@ -7,20 +7,20 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from geo_service.errors import BadRequest, NotFound
 from geo_service.geo import timezones as tz
+from geo_service.geo.bundled import BOUNDARIES_DIR
 from geo_service.services import incidents as svc
 from geo_service.services import recap as recap_service
 
 WEEK = "2031-W10"
 START, END = tz.local_week_bounds(2031, 10, tz.WITA)
 NOW = END + timedelta(days=2)
-PROVINCES = Path("/work/shared/data/indonesia_provinsi.geojson")
+PROVINCES = BOUNDARIES_DIR / "indonesia_provinsi.geojson"
 
 
 def _polsek(idx: Any, polres: str, n: int = 0) -> str:

@@ -1,6 +1,6 @@
 """Issue 5 acceptance over HTTP: boundary and station sets are uploaded, checked, published and rolled back.
 
-Every file is made in the test from /work/shared/data (Bali kecamatan, Indonesian regencies) or
+Every file is made in the test from boundaries/ (the shipped copies of the reference data) (Bali kecamatan, Indonesian regencies) or
 by hand (hostile files). Apps are fresh per test (both backends) because the tests publish.
 """
 
@@ -23,10 +23,11 @@ import pytest
 from shapely.geometry import Polygon, box
 from sqlalchemy import select
 
+from geo_service.geo.bundled import BOUNDARIES_DIR
 from geo_service.storage.models import AuditLog
 from tests.conftest import dispose_app, make_app, make_token
 
-DATA = Path("/work/shared/data")
+DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 
 # Points well inside kecamatan (representative points of the source polygons, rounded to 1e-6 degree).
