@@ -7,8 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 export GEO_SERVICE_DATA_DIR=${GEO_SERVICE_DATA_DIR:-$PWD/instance}
-# Plain http on a laptop: the session cookie cannot be Secure-only. Behind TLS, leave this unset.
-export GEO_SERVICE_SECURE_COOKIES=${GEO_SERVICE_SECURE_COOKIES:-false}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
