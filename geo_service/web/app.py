@@ -31,15 +31,16 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
-    """One stream handler with the request id in every line (idempotent)."""
+    """Request ids in every log line, on the handlers already there or on one new handler (idempotent)."""
     root = logging.getLogger()
-    if any(getattr(h, "_geo_service", False) for h in root.handlers):
-        return
-    handler = logging.StreamHandler()
-    handler._geo_service = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
-    handler.addFilter(RequestIdFilter())
-    root.addHandler(handler)
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    for handler in root.handlers:
+        if getattr(handler, "_geo_service", False):
+            continue
+        handler._geo_service = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+        handler.addFilter(RequestIdFilter())
     root.setLevel(level)
 
 
