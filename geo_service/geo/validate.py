@@ -75,9 +75,13 @@ class Flag:
         """The human message in ``lang`` (``"id"`` or ``"en"``)."""
         return flag_message(self.code, self.params, lang)
 
-    def to_dict(self, lang: str = "id") -> dict[str, str]:
-        """``{"code", "message"}`` as in the API contract."""
-        return {"code": self.code, "message": self.message(lang)}
+    def to_dict(self, lang: str = "id") -> dict[str, Any]:
+        """``{"code", "message"}`` as in the API contract, plus ``params`` (the figures in the
+        message, machine-readable) when the flag has any."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
+        if self.params:
+            out["params"] = {k: v for k, v in self.params.items() if isinstance(v, str | int | float | bool)}
+        return out
 
 
 def _point_dict(point: tuple[float, float] | None) -> dict[str, float] | None:

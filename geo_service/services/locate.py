@@ -93,7 +93,8 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
               "distance_km": round((located.distance_m or 0.0) / 1000, 1)}
     for code in located.flags:
         if code not in known:
-            out.setdefault("flags", []).append({"code": code, "message": flag_message(code, params, lang=lang)})
+            out.setdefault("flags", []).append({"code": code, "message": flag_message(code, params, lang=lang),
+                                                "params": params})
             known.add(code)
     out.update(answer)
     return out

@@ -38,7 +38,10 @@ def link_payload(answer: dict[str, Any]) -> dict[str, Any]:
         "lon": point.get("lon"),
         "o": [original["lat"], original["lon"]] if original and original != point else None,
         "u": answer.get("uncertainty_m"),
-        "f": [f["code"] if isinstance(f, dict) else f for f in answer.get("flags", [])][:8],
+        # Codes with their figures (e.g. the precision in metres); the page words them in the
+        # officer's language.
+        "f": [[f["code"], f.get("params") or {}] if isinstance(f, dict) else [f, {}]
+              for f in answer.get("flags", [])][:8],
         "j": {lvl: juris[lvl]["code"] for lvl in ("polda", "polres", "polsek") if juris.get(lvl)},
         "m": answer.get("match"),
         "s": answer.get("status"),

@@ -41,7 +41,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "LocationBody": LOCATION_BODY,
     "Point": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
-    "Flag": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+    "Flag": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                              "params": {"type": "object"}}},
     "Validation": {
         "type": "object",
         "properties": {

@@ -259,6 +259,13 @@ def _bounds(idx: Any) -> tuple[float, float, float, float]:
 # ------------------------------------------------------------------ officer page
 
 
+def _link_flag(item: Any) -> dict[str, str]:
+    """A flag carried by an officer link ([code, params]), worded in the officer's language."""
+    code, params = (item[0], item[1]) if isinstance(item, list) and len(item) == 2 else (str(item), {})
+    return {"code": str(code), "message": flag_message(str(code), params if isinstance(params, dict) else {},
+                                                       lang=g.lang)}
+
+
 def _officer_answer(payload: dict[str, Any]) -> dict[str, Any]:
     idx = index()
     juris: dict[str, Any] = {}
@@ -274,7 +281,7 @@ def _officer_answer(payload: dict[str, Any]) -> dict[str, Any]:
         "point": {"lat": payload["lat"], "lon": payload["lon"]},
         "original": {"lat": original[0], "lon": original[1]} if original else None,
         "uncertainty_m": payload.get("u"),
-        "flags": [{"code": c, "message": flag_message(c, lang=g.lang)} for c in payload.get("f") or []],
+        "flags": [_link_flag(f) for f in payload.get("f") or []],
         "jurisdiction": juris or None,
     }
 

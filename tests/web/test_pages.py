@@ -144,3 +144,16 @@ def test_candidate_button_text_locates(page_app: Any) -> None:
     r = c.post("/", data={"q": "8.6500000 LS 115.2200000 BT", "csrf_token": token})
     html = r.get_data(as_text=True)
     assert 'data-status="valid"' in html and "Polresta Denpasar" in html
+
+
+def test_officer_page_words_the_reasons_with_their_figures(page_app: Any) -> None:
+    """The link carries each flag's figures; the officer page words them in the officer's language."""
+    c = login(page_app, "disp")
+    token = csrf_of(c.get("/").get_data(as_text=True))
+    html = c.post("/", data={"q": "8.358, 114.62", "csrf_token": token, "action": "officer"}).get_data(as_text=True)
+    url = re.search(r'id="officer-url" href="([^"]+)"', html).group(1)
+    for lang, word in (("id", "ketelitian hanya sekitar"), ("en", "precise to about")):
+        page = page_app.test_client().get(f"{url}?lang={lang}").get_data(as_text=True)
+        reasons = page[page.index('class="flags"'):]
+        sentence = reasons[reasons.index(word):][:80]
+        assert re.search(r"\d+ m", sentence) and "?" not in sentence, sentence
