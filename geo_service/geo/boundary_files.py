@@ -15,8 +15,12 @@ Hostile files get a :class:`~geo_service.errors.BoundaryFileError` with a stable
 * ``ZIP_BOMB``: declared uncompressed size over :attr:`FileLimits.max_uncompressed_bytes`,
   a large member compressed more than :attr:`FileLimits.max_compression_ratio` times, or a
   member that inflates beyond what it declared (counted while reading, not trusted).
-* ``FILE_UNSAFE``: a KML with a DOCTYPE/ENTITY (XML entity expansion) or a NetworkLink (GDAL
-  would fetch a URL).
+* ``FILE_UNSAFE``: content GDAL would follow or that could hold a worker: a KML with a
+  DOCTYPE/ENTITY (XML entity expansion) or a NetworkLink, a GDAL virtual path (``/vsi...``)
+  anywhere, a GeoJSON ``crs`` link, a GeoPackage with views or non-R*Tree virtual tables, or a
+  file GDAL recognises as another format than the one its bytes claim (a VRT dressed as KML).
+  Every file is vetted before GDAL opens it and GDAL must open it with exactly the driver of
+  its format: see :mod:`geo_service.geo.upload_safety`.
 * ``TOO_MANY_LAYERS`` (over :attr:`FileLimits.max_layers`, even when a layer is named),
   ``LAYER_REQUIRED`` (several polygon layers and none named; ``extra["layers"]`` lists them),
   ``LAYER_NOT_FOUND``, ``TOO_MANY_FEATURES``, ``TOO_MANY_VERTICES`` (per feature and in total).
@@ -61,6 +65,14 @@ from geo_service.geo.checks import (
     looks_swapped,
 )
 from geo_service.geo.stations import Station
+from geo_service.geo.upload_safety import (
+    harden_gdal,
+    require_driver,
+    vet_geojson,
+    vet_gpkg,
+    vet_kml,
+    vet_shapefile_parts,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -68,6 +80,7 @@ Format = Literal["geojson", "shapefile_zip", "gpkg", "kml", "kmz", "csv"]
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+harden_gdal()
 
 
 @dataclass(frozen=True)
@@ -278,7 +291,9 @@ def read_boundary_file(
     with tempfile.TemporaryDirectory(prefix="geo-upload-") as tmp:
         tmpdir = Path(tmp)
         if fmt == "geojson":
-            gdf, crs = _read_gdal(_utf8(data, notes, "The GeoJSON"), None, limits, notes, ".geojson", tmpdir)
+            text = _utf8(data, notes, "The GeoJSON")
+            vet_geojson(text)
+            gdf, crs = _read_gdal(text, None, limits, notes, ".geojson", tmpdir, kind="geojson")
             chosen = None
         elif fmt == "shapefile_zip" or fmt == "kmz":
             fmt, gdf, crs, chosen = _read_zip(data, fmt, layer, limits, notes, tmpdir)
@@ -338,10 +353,12 @@ def _read_zip(
             if needed not in parts:
                 raise _fail("FILE_UNREADABLE", f"The Shapefile {stem}.shp has no {needed} in the archive.")
         # Members are copied to fixed names: a member's own name never reaches the file system.
-        for ext, info in parts.items():
-            (tmpdir / f"layer{ext}").write_bytes(_read_member(zf, info, limits, budget))
+        contents = {ext: _read_member(zf, info, limits, budget) for ext, info in parts.items()}
+    vet_shapefile_parts(contents)
+    for ext, content in contents.items():
+        (tmpdir / f"layer{ext}").write_bytes(content)
     has_cpg = ".cpg" in parts
-    gdf, crs = _read_gdal(tmpdir / "layer.shp", None, limits, notes, None, tmpdir)
+    gdf, crs = _read_gdal(tmpdir / "layer.shp", None, limits, notes, None, tmpdir, kind="shapefile")
     if not has_cpg:
         _fix_dbf_text(gdf, notes)
     if ".prj" not in parts:
@@ -356,7 +373,8 @@ def _read_gpkg(
 ) -> tuple[gpd.GeoDataFrame, str | None, str]:
     path = tmpdir / "upload.gpkg"
     path.write_bytes(data)
-    layers = _list_layers(path)
+    vet_gpkg(path)
+    layers = _list_layers(path, "gpkg")
     if len(layers) > limits.max_layers:
         raise _fail("TOO_MANY_LAYERS", f"The GeoPackage has {len(layers)} layers (limit {limits.max_layers}).")
     names = [str(n) for n, _ in layers]
@@ -376,13 +394,17 @@ def _read_gpkg(
         chosen = candidates[0]
         if len(names) > 1:
             notes.append(ReportItem("LAYER_CHOSEN", "info", f"Read layer {chosen!r} (the only polygon layer)."))
-    gdf, crs = _read_gdal(path, chosen, limits, notes, None, tmpdir)
+    gdf, crs = _read_gdal(path, chosen, limits, notes, None, tmpdir, kind="gpkg")
     return gdf, crs, chosen
 
 
-def _list_layers(path: Path) -> list[tuple[str, str | None]]:
+def _list_layers(path: Path, kind: str) -> list[tuple[str, str | None]]:
+    """The layers of a vetted file, after checking that GDAL opens it with the driver of ``kind``."""
     try:
+        require_driver(pyogrio.read_info(path), kind)
         return [(str(n), t) for n, t in pyogrio.list_layers(path)]
+    except BoundaryFileError:
+        raise
     except Exception as exc:  # GDAL raises several DataSourceError kinds
         raise _fail("FILE_UNREADABLE", f"The file cannot be opened: {_short(exc)}") from None
 
@@ -390,19 +412,15 @@ def _list_layers(path: Path) -> list[tuple[str, str | None]]:
 def _read_kml(
     data: bytes, limits: FileLimits, notes: list[ReportItem], tmpdir: Path
 ) -> tuple[gpd.GeoDataFrame, str | None]:
-    lowered = data.lower()
-    if b"<!doctype" in lowered or b"<!entity" in lowered:
-        raise _fail("FILE_UNSAFE", "The KML declares a DOCTYPE or entities, which are not accepted.")
-    if b"networklink" in lowered:
-        raise _fail("FILE_UNSAFE", "The KML contains a NetworkLink (a remote reference), which is not accepted.")
+    vet_kml(data)
     path = tmpdir / "doc.kml"
     path.write_bytes(data)
-    layers = _list_layers(path)
+    layers = _list_layers(path, "kml")
     if len(layers) > limits.max_layers:
         raise _fail("TOO_MANY_LAYERS", f"The KML has {len(layers)} folders/layers (limit {limits.max_layers}).")
     frames = []
     for name, _ in layers:
-        gdf, crs = _read_gdal(path, name, limits, notes, None, tmpdir)
+        gdf, crs = _read_gdal(path, name, limits, notes, None, tmpdir, kind="kml")
         if len(layers) > 1:
             gdf["kml_folder"] = name
         frames.append(gdf)
@@ -423,8 +441,10 @@ def _read_gdal(
     notes: list[ReportItem],
     suffix: str | None,
     tmpdir: Path,
+    *,
+    kind: str,
 ) -> tuple[gpd.GeoDataFrame, str | None]:
-    """Read one layer with pyogrio after checking its feature count."""
+    """Read one layer with pyogrio after checking its driver (that of ``kind``) and feature count."""
     if isinstance(source, bytes):
         path = tmpdir / f"upload{suffix or ''}"
         path.write_bytes(source)
@@ -432,6 +452,7 @@ def _read_gdal(
         path = source
     try:
         info = pyogrio.read_info(path, layer=layer)
+        require_driver(info, kind)
         if int(info.get("features") or 0) > limits.max_features:
             raise _fail(
                 "TOO_MANY_FEATURES",

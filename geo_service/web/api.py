@@ -11,7 +11,7 @@ from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
 from geo_service.services.locate import locate_location, validate_location
 from geo_service.storage import repo
-from geo_service.web.auth import allow, public
+from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.context import db_session, index, service
 from geo_service.web.openapi import SCHEMAS, build_openapi, doc
 
@@ -119,7 +119,8 @@ def locate_batch() -> Response:
 
 @bp.get("/api/v1/units")
 @allow(*ALL_ROLES)
-@doc("Units of the published set as GeoJSON (level=, simplify= degrees for display, set= a set id)",
+@doc("Units of the published set as GeoJSON (level=, simplify= degrees for display, set= a set id; "
+     "drafts only for admins)",
      params=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["polda", "polres", "polsek"]}},
              {"name": "simplify", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 0.1}},
              {"name": "set", "in": "query", "schema": {"type": "integer"}}], tags=("units",))
@@ -131,7 +132,10 @@ def units() -> Response:
         raise BadRequest("level must be polda, polres or polsek", code="INVALID_LEVEL",
                          errors=[{"pointer": "?level", "detail": "unknown level"}])
     if set_id is not None:
-        repo.get_boundary_set(db_session(), set_id)
+        bset = repo.get_boundary_set(db_session(), set_id)
+        if bset.published_at is None and require_principal().role != "admin":
+            # A draft was never checked by anyone but an admin: other roles see only sets that served.
+            raise NotFound(f"boundary set {set_id} does not exist")
         fc = units_service.units_geojson(repo.load_units(db_session(), set_id, level=level), simplify=simplify)
     else:
         fc = units_service.index_units_geojson(index(), level=level, simplify=simplify)
