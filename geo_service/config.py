@@ -150,8 +150,10 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
     database_url, backend = _normalise_database_url(raw_url)
     secret = overrides.pop("secret_key", None) or _secret_key(env, data_dir, backend)
     tile_url = env.get(PREFIX + "TILE_URL") or DEFAULT_TILE_URL
-    if "{z}" not in tile_url or "{x}" not in tile_url or "{y}" not in tile_url:
-        raise ConfigError(f"{PREFIX}TILE_URL must contain {{z}}, {{x}} and {{y}}")
+    if tile_url.strip().lower() in ("none", "off", "false"):
+        tile_url = ""  # no tile server (an intranet): maps draw the offline reference map
+    elif "{z}" not in tile_url or "{x}" not in tile_url or "{y}" not in tile_url:
+        raise ConfigError(f"{PREFIX}TILE_URL must contain {{z}}, {{x}} and {{y}}, or be 'none'")
     settings = Settings(
         database_url=database_url,
         data_dir=data_dir,

@@ -25,6 +25,8 @@ DEFAULT_ASSETS_URL = "/maps/"
 #: Our own helpers (text-only labels, GeoJSON loading); relative to ``ASSETS_DIR``.
 GEO_SERVICE_JS = "geo_service/layers.js"
 GEO_SERVICE_CSS = "geo_service/layers.css"
+#: The offline reference map drawn on canvas tiles.
+BASEMAP_JS = "geo_service/basemap.js"
 
 # CDN URL as folium 0.20.0 writes it -> file under maps/ (same package and version).
 _CDN_TO_LOCAL: dict[str, str] = {

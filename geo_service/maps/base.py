@@ -30,6 +30,7 @@ from shapely.geometry import mapping, shape
 
 from geo_service.errors import InvalidInput
 from geo_service.maps.assets import (
+    BASEMAP_JS,
     DEFAULT_ASSETS_URL,
     GEO_SERVICE_CSS,
     GEO_SERVICE_JS,
@@ -43,6 +44,9 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 #: Bali as ``(min_lon, min_lat, max_lon, max_lat)``: the view when nothing else is known.
 BALI_BOUNDS = (114.40, -8.88, 115.75, -8.03)
+
+#: Tiles of the offline reference map (served by the web layer, see geo_service/geo/basemap.py).
+BASEMAP_URL = "/basemap/{z}/{x}/{y}.json"
 
 #: Display simplification of inlined polygons, in degrees (~20 m at Bali's latitude).
 DISPLAY_TOLERANCE_DEG = 0.0002
@@ -298,7 +302,28 @@ class _LocalAssets(MacroElement):
             JavascriptLink(asset_url(GEO_SERVICE_JS, self.assets_url)), name="geo_service_js"
         )
         figure.header.add_child(CssLink(asset_url(GEO_SERVICE_CSS, self.assets_url)), name="geo_service_css")
+        figure.header.add_child(JavascriptLink(asset_url(BASEMAP_JS, self.assets_url)), name="geo_service_basemap")
         return super().render(**kwargs)
+
+
+class ReferenceMap(MacroElement):
+    """The offline reference map (``maps/geo_service/basemap.js``): outlines and names drawn from
+    ``/basemap/{z}/{x}/{y}.json``, at once when ``tiles`` is None, else when the tiles fail to load."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            GeoServiceBasemap.attach({{ this._parent.get_name() }},
+                {{ this.tiles.get_name() if this.tiles is not none else "null" }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, tiles: Layer | None) -> None:
+        super().__init__()
+        self._name = "ReferenceMap"
+        self.tiles = tiles
+        self.options = {"url": url}
 
 
 class GeoJsonLayer(Layer):
@@ -431,8 +456,10 @@ def new_map(
     zoom: int = 11,
     attribution: str | None = None,
     controls: bool = True,
+    basemap_url: str | None = BASEMAP_URL,
 ) -> folium.Map:
-    """A folium map with our assets, a tile layer from ``tile_url`` (none when empty) and,
+    """A folium map with our assets, a tile layer from ``tile_url`` (none when empty), the
+    offline reference map from ``basemap_url`` (shown when there are no tiles or they fail) and,
     with ``controls``, Fullscreen and MousePosition (no MeasureControl: it needs eval)."""
     text = labels(lang)
     lon, lat = center if center is not None else (
@@ -446,14 +473,17 @@ def new_map(
         control_scale=True,
     )
     fmap.add_child(_LocalAssets(assets_url or DEFAULT_ASSETS_URL), name="geo_service_assets")
+    tiles = None
     if tile_url:
-        folium.TileLayer(
+        tiles = folium.TileLayer(
             tiles=tile_url,
             attr=attribution or (OSM_ATTRIBUTION if "openstreetmap" in tile_url else text["base_map"]),
             name=text["base_map"],
             max_zoom=19,
             max_native_zoom=19,
         ).add_to(fmap)
+    if basemap_url:
+        fmap.add_child(ReferenceMap(basemap_url, tiles), name="reference_map")
     if controls:
         plugins.Fullscreen(
             position="topleft", title=text["fullscreen"], title_cancel=text["fullscreen_exit"]

@@ -100,16 +100,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from geo_service.web import accounts_api, admin, api, assets, auth, incident_pages, pages
+    from geo_service.web import (
+        accounts_api,
+        admin,
+        api,
+        assets,
+        auth,
+        basemap,
+        compress,
+        incident_pages,
+        pages,
+    )
     from geo_service.web import incidents as incidents_web
 
     auth.init_app(app)
+    compress.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(accounts_api.bp)
     app.register_blueprint(incidents_web.bp)
     app.register_blueprint(incident_pages.bp)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(basemap.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)
 

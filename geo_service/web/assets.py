@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
+from werkzeug.security import safe_join
 
 from geo_service.web.auth import public
+from geo_service.web.compress import asset_response
 
 bp = Blueprint("assets", __name__)
 MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
@@ -17,4 +19,5 @@ MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
 def map_asset(filename: str) -> Response:
     """One asset file; send_from_directory refuses paths outside the folder."""
     resp = send_from_directory(MAPS_DIR, filename, max_age=86400)
-    return resp
+    path = safe_join(str(MAPS_DIR), filename)
+    return asset_response(Path(path), resp) if path else resp

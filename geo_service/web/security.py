@@ -8,7 +8,9 @@ from flask import Response, current_app, g
 
 
 def tile_origin(tile_url: str) -> str:
-    """The scheme://host part of the tile URL template (for the CSP)."""
+    """The scheme://host part of the tile URL template (for the CSP); empty without tiles."""
+    if not tile_url:
+        return ""
     parts = urlsplit(tile_url.replace("{s}", "a"))
     host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
     return f"{parts.scheme}://{host}"
@@ -25,7 +27,7 @@ def apply_security_headers(resp: Response) -> Response:
         "default-src 'self'; "
         f"script-src {script_src}; "
         "style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {tiles}; "
+        f"img-src 'self' data:{' ' + tiles if tiles else ''}; "
         "connect-src 'self'; "
         "font-src 'self' data:; "
         "frame-src 'self'; "

@@ -1,0 +1,214 @@
+"""The offline reference map: unit outlines and names cut into slippy-map tiles (pure core).
+
+When no tile server is configured or reachable (a police intranet), every map still needs a
+picture of the ground: where the land is, the Polda/Polres/Polsek lines and their names, and
+for Bali the villages when zoomed in. This module cuts those into the same ``z/x/y`` tiles
+Leaflet asks for, so the browser draws each tile on a canvas (``maps/geo_service/basemap.js``).
+
+A tile is a small JSON document in *tile pixels* (0..256 from the top-left corner, one
+decimal), already clipped and simplified for its zoom, so the browser does no projection:
+
+``{"land": [[[x, y, x, y, ...], <hole>...], ...], "lines": {"polda": [...], "polres": [...], "polsek": [...],
+"desa": [...]}, "labels": [[x, y, text, level], ...]}``
+
+Rules (zoom = Leaflet zoom):
+
+* land: the leaf units' polygons (filled, no stroke) at every zoom;
+* lines: Polda always, Polres from :data:`POLRES_FROM_Z`, Polsek from :data:`POLSEK_FROM_Z`,
+  villages (when given) from :data:`DESA_FROM_Z`; outlines are the polygon boundaries clipped
+  to the tile plus a margin, so no line is drawn along a tile edge;
+* labels: the names of the finest level drawn at that zoom (villages only from
+  :data:`DESA_LABEL_FROM_Z`), at a point inside the polygon; a label near an edge is in both
+  tiles, so it is drawn whole;
+* simplification: :data:`TOLERANCE_PX` pixels at the tile's zoom, topology kept.
+
+Web Mercator (EPSG:3857) tile arithmetic as in the OSM slippy-map convention.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
+
+TILE_PX = 256
+MAX_Z = 18
+POLRES_FROM_Z = 8
+POLSEK_FROM_Z = 10
+DESA_FROM_Z = 13
+DESA_LABEL_FROM_Z = 14
+#: Simplification tolerance, in pixels of the tile's zoom.
+TOLERANCE_PX = 0.75
+#: Outlines and labels are taken from this many pixels around the tile.
+MARGIN_PX = 48
+MAX_LAT = 85.05112878
+#: Simplified geometries kept (per outline and zoom) before the cache starts again.
+SIMPLIFIED_CACHE = 200_000
+
+
+@dataclass(frozen=True)
+class Outline:
+    """One polygon of the reference map: its level, label and geometry (EPSG:4326)."""
+
+    level: str  # "polda" | "polres" | "polsek" | "desa"
+    name: str
+    geometry: BaseGeometry
+    land: bool = False  # filled as land (leaf units)
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """``(min_lon, min_lat, max_lon, max_lat)`` of tile ``z/x/y``.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in tile_bounds(0, 0, 0)]
+    [-180.0, -85.0511, 180.0, 85.0511]
+    >>> [round(v, 3) for v in tile_bounds(10, 839, 536)]
+    [114.961, -8.755, 115.312, -8.407]
+    """
+    n = 2.0 ** z
+    lon0 = x / n * 360.0 - 180.0
+    lon1 = (x + 1) / n * 360.0 - 180.0
+    lat0 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / n))))
+    lat1 = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    return lon0, lat0, lon1, lat1
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The ``(x, y)`` of the tile holding ``(lon, lat)`` at zoom ``z``.
+
+    Examples
+    --------
+    >>> tile_of(115.2, -8.6, 10)
+    (839, 536)
+    """
+    n = 2 ** z
+    lat = max(-MAX_LAT, min(MAX_LAT, lat))
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def valid_tile(z: int, x: int, y: int) -> bool:
+    """True for a tile address Leaflet can ask for (zoom 0..:data:`MAX_Z`)."""
+    return 0 <= z <= MAX_Z and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+
+
+def _to_pixels(coords: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
+    """``(lon, lat)`` rows -> tile pixels (Web Mercator), rounded to 0.1 px."""
+    scale = TILE_PX * 2.0 ** z
+    lat = np.clip(coords[:, 1], -MAX_LAT, MAX_LAT)
+    px = (coords[:, 0] + 180.0) / 360.0 * scale - x * TILE_PX
+    py = (1 - np.arcsinh(np.tan(np.radians(lat))) / math.pi) / 2 * scale - y * TILE_PX
+    return np.round(np.column_stack([px, py]), 1)
+
+
+def _flat(coords: np.ndarray) -> list[float]:
+    return [float(v) for v in coords.ravel()]
+
+
+class ReferenceMap:
+    """The outlines of one published set (and optional villages), cut into tiles on demand.
+
+    Immutable after construction; :meth:`tile` is safe to call from several threads.
+    """
+
+    def __init__(self, outlines: Sequence[Outline]) -> None:
+        self._outlines = list(outlines)
+        # (outline, zoom) -> (simplified polygon, simplified boundary); filled lazily, bounded.
+        self._simple: dict[tuple[int, int], tuple[BaseGeometry, BaseGeometry]] = {}
+        self._lock = threading.Lock()
+        geoms = np.array([o.geometry for o in self._outlines], dtype=object)
+        self._tree = STRtree(geoms) if len(geoms) else None
+        self._label_points = [o.geometry.representative_point() if not o.geometry.is_empty else None
+                              for o in self._outlines]
+
+    def __len__(self) -> int:
+        return len(self._outlines)
+
+    def _levels(self, z: int) -> set[str]:
+        levels = {"polda"}
+        if z >= POLRES_FROM_Z:
+            levels.add("polres")
+        if z >= POLSEK_FROM_Z:
+            levels.add("polsek")
+        if z >= DESA_FROM_Z:
+            levels.add("desa")
+        return levels
+
+    @staticmethod
+    def _label_level(levels: set[str], z: int) -> str:
+        if "desa" in levels and z >= DESA_LABEL_FROM_Z:
+            return "desa"
+        for level in ("polsek", "polres"):
+            if level in levels:
+                return level
+        return "polda"
+
+    def tile(self, z: int, x: int, y: int) -> dict[str, Any]:
+        """The content of tile ``z/x/y`` (see the module docstring)."""
+        out: dict[str, Any] = {"land": [], "lines": {}, "labels": []}
+        if self._tree is None or not valid_tile(z, x, y):
+            return out
+        min_lon, min_lat, max_lon, max_lat = tile_bounds(z, x, y)
+        deg_per_px = 360.0 / (TILE_PX * 2.0 ** z)
+        pad = MARGIN_PX * deg_per_px
+        box = (min_lon - pad, min_lat - pad, max_lon + pad, max_lat + pad)
+        tolerance = TOLERANCE_PX * deg_per_px
+        levels = self._levels(z)
+        label_level = self._label_level(levels, z)
+        lines: dict[str, list[list[float]]] = {}
+        for i in self._tree.query(shapely.box(*box)):
+            outline = self._outlines[int(i)]
+            if outline.level not in levels and not outline.land:
+                continue
+            polygon, outline_lines = self._simplified(int(i), z, tolerance)
+            if outline.land:
+                for rings in _polygon_rings(shapely.clip_by_rect(polygon, *box)):
+                    out["land"].append([_flat(_to_pixels(ring, z, x, y)) for ring in rings])
+            if outline.level in levels:
+                for part in _line_parts(shapely.clip_by_rect(outline_lines, *box)):
+                    lines.setdefault(outline.level, []).append(_flat(_to_pixels(part, z, x, y)))
+            point = self._label_points[int(i)]
+            if outline.level == label_level and point is not None and outline.name:
+                if box[0] <= point.x <= box[2] and box[1] <= point.y <= box[3]:
+                    px, py = _to_pixels(np.array([[point.x, point.y]]), z, x, y)[0]
+                    out["labels"].append([float(px), float(py), outline.name, outline.level])
+        out["lines"] = lines
+        out["labels"].sort(key=lambda item: (item[1], item[0], item[2]))
+        return out
+
+    def _simplified(self, i: int, z: int, tolerance: float) -> tuple[BaseGeometry, BaseGeometry]:
+        key = (i, z)
+        hit = self._simple.get(key)
+        if hit is None:
+            geom = self._outlines[i].geometry
+            hit = (shapely.simplify(geom, tolerance, preserve_topology=True),
+                   shapely.simplify(geom.boundary, tolerance))
+            with self._lock:
+                if len(self._simple) > SIMPLIFIED_CACHE:
+                    self._simple.clear()
+                self._simple[key] = hit
+        return hit
+
+
+def _polygon_rings(geom: BaseGeometry) -> Iterable[list[np.ndarray]]:
+    """Each polygon part as its rings (exterior first, then holes: filled even-odd)."""
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type == "Polygon" and not poly.is_empty:
+            yield [shapely.get_coordinates(poly.exterior)] + [shapely.get_coordinates(h) for h in poly.interiors]
+
+
+def _line_parts(geom: BaseGeometry) -> Iterable[np.ndarray]:
+    for part in shapely.get_parts(geom):
+        if part.geom_type in ("LineString", "LinearRing") and not part.is_empty:
+            coords = shapely.get_coordinates(part)
+            if len(coords) >= 2:
+                yield coords

@@ -1,0 +1,136 @@
+"""Issue 17: every map draws the offline reference map when tiles are not configured or do not load.
+
+A real ``geo-service serve`` and Debian's headless Chromium: tiles either point at a closed
+loopback port (they fail, as on an intranet without internet) or are switched off
+(``GEO_SERVICE_TILE_URL=none``). The console's map must then show land, unit outlines and names
+drawn from ``/basemap/...`` tiles; the bytes of a console load are measured and kept small.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import chromium_path, need
+from tests.live import LiveServer, cli, start_server
+
+pytestmark = pytest.mark.browser
+CLOSED_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+PASSWORD = "correct-horse-battery"
+#: Issue 17's budget for what a console load costs on the Bali set.
+BALI_CONSOLE_BUDGET = 1_000_000
+
+
+@pytest.fixture(scope="module", params=["tiles_fail", "no_tiles"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    need(chromium_path() is not None, "Debian chromium is not installed")
+    tiles = CLOSED_TILES if request.param == "tiles_fail" else "none"
+    data = tmp_path_factory.mktemp(f"basemap-{request.param}")
+    srv = start_server(data, extra_env={"GEO_SERVICE_TILE_URL": tiles, "GEO_SERVICE_SECURE_COOKIES": "false"})
+    cli(srv.env, "user", "create", "--username", "dispatcher1", "--role", "dispatcher", "--password-stdin",
+        stdin=PASSWORD + "\n")
+    srv.tokens["mode"] = request.param
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    need(chromium_path() is not None, "Debian chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(False, "playwright (python) is not installed")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Traffic:
+    """Transfer sizes of every finished request and the reference tiles' labels."""
+
+    def __init__(self, page: Any, base: str) -> None:
+        self.transfer = 0
+        self.urls: list[str] = []
+        self.labels: set[str] = set()
+        self.base_host = urlsplit(base).netloc
+        page.on("requestfinished", self._finished)
+
+    def _finished(self, req: Any) -> None:
+        self.urls.append(req.url)
+        sizes = req.sizes()
+        self.transfer += int(sizes.get("responseBodySize", 0)) + int(sizes.get("responseHeadersSize", 0))
+        if "/basemap/" in req.url:
+            resp = req.response()
+            if resp is not None and resp.status == 200:
+                body = resp.body()
+                tile = json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+                self.labels.update(label[2] for label in tile["labels"])
+
+    def foreign(self) -> list[str]:
+        return [u for u in self.urls if urlsplit(u).scheme in ("http", "https")
+                and urlsplit(u).netloc not in (self.base_host, "127.0.0.1:9")]
+
+
+def _login(page: Any, base: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "dispatcher1")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def _drawn_pixels(frame: Any) -> int:
+    """Pixels on the reference map's canvases that are not transparent."""
+    return int(frame.evaluate("""() => {
+        let n = 0;
+        for (const c of document.querySelectorAll('.gs-reference-map canvas')) {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 64) { if (d[i] > 0) n++; }
+        }
+        return n;
+    }"""))
+
+
+def _wait_reference(page: Any) -> Any:
+    frame = page.wait_for_selector("#map").content_frame()
+    assert frame is not None
+    frame.wait_for_selector("[data-basemap=reference]", timeout=20000)
+    frame.wait_for_selector(".gs-reference-map canvas.leaflet-tile-loaded", timeout=20000)
+    page.wait_for_load_state("networkidle")
+    return frame
+
+
+def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, browser: Any,
+                                                        artifacts_dir: Path) -> None:
+    mode = server.tokens["mode"]
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="id-ID")
+    traffic = Traffic(page, server.base)
+    _login(page, server.base)
+    frame = _wait_reference(page)
+    assert _drawn_pixels(frame) > 1000
+    assert any(name.startswith("Polres") or name.startswith("Polsek") for name in traffic.labels), traffic.labels
+    page.screenshot(path=str(artifacts_dir / f"basemap-console-{mode}.png"))
+    first_load = traffic.transfer
+
+    page.fill("#q", "-8.726433, 115.177805")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#summary")
+    frame = _wait_reference(page)
+    assert _drawn_pixels(frame) > 1000
+    assert "Polsek Kuta" in traffic.labels
+    page.screenshot(path=str(artifacts_dir / f"basemap-locate-{mode}.png"))
+    (artifacts_dir / f"basemap-weight-{mode}.json").write_text(json.dumps(
+        {"console_first_load_bytes": first_load, "with_one_lookup_bytes": traffic.transfer}))
+    assert first_load < BALI_CONSOLE_BUDGET, first_load
+    assert not traffic.foreign(), traffic.foreign()
+    page.close()
