@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,10 +110,6 @@ def _to_pixels(coords: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
     return np.round(np.column_stack([px, py]), 1)
 
 
-def _flat(coords: np.ndarray) -> list[float]:
-    return [float(v) for v in coords.ravel()]
-
-
 class ReferenceMap:
     """The outlines of one published set (and optional villages), cut into tiles on demand.
 
@@ -170,12 +166,13 @@ class ReferenceMap:
             if outline.level not in levels and not outline.land:
                 continue
             polygon, outline_lines = self._simplified(int(i), z, tolerance)
+            if polygon is None:
+                continue  # smaller than a pixel at this zoom
             if outline.land:
-                for rings in _polygon_rings(shapely.clip_by_rect(polygon, *box)):
-                    out["land"].append([_flat(_to_pixels(ring, z, x, y)) for ring in rings])
+                out["land"].extend(_polygons_px(shapely.clip_by_rect(polygon, *box), z, x, y))
             if outline.level in levels:
-                for part in _line_parts(shapely.clip_by_rect(outline_lines, *box)):
-                    lines.setdefault(outline.level, []).append(_flat(_to_pixels(part, z, x, y)))
+                lines.setdefault(outline.level, []).extend(
+                    _lines_px(shapely.clip_by_rect(outline_lines, *box), z, x, y))
             point = self._label_points[int(i)]
             if outline.level == label_level and point is not None and outline.name:
                 if box[0] <= point.x <= box[2] and box[1] <= point.y <= box[3]:
@@ -185,13 +182,19 @@ class ReferenceMap:
         out["labels"].sort(key=lambda item: (item[1], item[0], item[2]))
         return out
 
-    def _simplified(self, i: int, z: int, tolerance: float) -> tuple[BaseGeometry, BaseGeometry]:
+    def _simplified(self, i: int, z: int, tolerance: float) -> tuple[BaseGeometry | None, BaseGeometry | None]:
+        """The outline at zoom ``z``: parts under about a pixel dropped (islets), then simplified."""
         key = (i, z)
         hit = self._simple.get(key)
         if hit is None:
-            geom = self._outlines[i].geometry
-            hit = (shapely.simplify(geom, tolerance, preserve_topology=True),
-                   shapely.simplify(geom.boundary, tolerance))
+            parts = shapely.get_parts(self._outlines[i].geometry)
+            parts = parts[shapely.area(parts) >= (2 * tolerance) ** 2]
+            if len(parts) == 0:
+                hit = (None, None)
+            else:
+                kept = shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
+                hit = (shapely.simplify(kept, tolerance, preserve_topology=True),
+                       shapely.simplify(shapely.boundary(kept), tolerance))
             with self._lock:
                 if len(self._simple) > SIMPLIFIED_CACHE:
                     self._simple.clear()
@@ -199,16 +202,39 @@ class ReferenceMap:
         return hit
 
 
-def _polygon_rings(geom: BaseGeometry) -> Iterable[list[np.ndarray]]:
-    """Each polygon part as its rings (exterior first, then holes: filled even-odd)."""
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type == "Polygon" and not poly.is_empty:
-            yield [shapely.get_coordinates(poly.exterior)] + [shapely.get_coordinates(h) for h in poly.interiors]
+def _split_px(geoms: np.ndarray, z: int, x: int, y: int) -> list[list[float]]:
+    """Each geometry (rings or lines) as flat tile pixels, converted in one vectorised pass."""
+    if len(geoms) == 0:
+        return []
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) == 0:
+        return []
+    px = _to_pixels(coords, z, x, y).ravel().tolist()
+    counts = np.bincount(owner, minlength=len(geoms))
+    out, start = [], 0
+    for n in counts.tolist():
+        if n >= 2:
+            out.append(px[2 * start: 2 * (start + n)])
+        start += n
+    return out
 
 
-def _line_parts(geom: BaseGeometry) -> Iterable[np.ndarray]:
-    for part in shapely.get_parts(geom):
-        if part.geom_type in ("LineString", "LinearRing") and not part.is_empty:
-            coords = shapely.get_coordinates(part)
-            if len(coords) >= 2:
-                yield coords
+def _polygons_px(geom: BaseGeometry, z: int, x: int, y: int) -> list[list[list[float]]]:
+    """Each polygon part as its rings in pixels (exterior first, then holes: filled even-odd)."""
+    parts = shapely.get_parts(geom)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    if len(parts) == 0:
+        return []
+    rings, owner = shapely.get_rings(parts, return_index=True)
+    flat = _split_px(rings, z, x, y)
+    if len(flat) != len(rings):  # a degenerate ring was dropped: fall back to one polygon per ring
+        return [[ring] for ring in flat]
+    grouped: list[list[list[float]]] = [[] for _ in range(len(parts))]
+    for ring, part in zip(flat, owner.tolist(), strict=True):
+        grouped[part].append(ring)
+    return [g for g in grouped if g]
+
+
+def _lines_px(geom: BaseGeometry, z: int, x: int, y: int) -> list[list[float]]:
+    parts = shapely.get_parts(geom)
+    return _split_px(parts[np.isin(shapely.get_type_id(parts), (1, 2))], z, x, y)
