@@ -102,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from geo_service.web import accounts_api, admin, api, assets, auth, incident_pages, pages
     from geo_service.web import incidents as incidents_web
+    from geo_service.web import location_requests as location_requests_web
 
     auth.init_app(app)
     app.register_blueprint(api.bp)
@@ -110,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(incidents_web.bp)
     app.register_blueprint(incident_pages.bp)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(location_requests_web.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)
 
