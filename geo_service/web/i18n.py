@@ -32,6 +32,7 @@ TEXT: dict[str, dict[str, str]] = {
         "back": "Kembali", "none": "—", "matches": "Kecocokan",
         # location requests (issue 15): the console panel and the caller's phone page ("lr_" keys reach its script)
         "locreq_button": "Minta lokasi penelepon", "locreq_phone": "Nomor penelepon (opsional)",
+        "locreq_lang": "Bahasa SMS dan halaman penelepon",
         "locreq_sms": "Teks SMS/WhatsApp", "locreq_link": "Tautan", "locreq_code": "Kode",
         "locreq_expires": "Berlaku sampai", "locreq_qr": "Kode QR tautan lokasi",
         "locreq_send_sms": "Kirim SMS", "locreq_send_wa": "Kirim WhatsApp",
@@ -86,6 +87,7 @@ TEXT: dict[str, dict[str, str]] = {
         "unit": "Unit", "language": "Bahasa Indonesia", "lang_other": "id", "map": "Map", "status": "Status",
         "back": "Back", "none": "—", "matches": "Match",
         "locreq_button": "Ask the caller for their location", "locreq_phone": "Caller's number (optional)",
+        "locreq_lang": "Language of the SMS and the caller's page",
         "locreq_sms": "SMS/WhatsApp text", "locreq_link": "Link", "locreq_code": "Code",
         "locreq_expires": "Valid until", "locreq_qr": "QR code of the location link",
         "locreq_send_sms": "Send SMS", "locreq_send_wa": "Send WhatsApp",

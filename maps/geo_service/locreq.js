@@ -86,7 +86,7 @@
   }
 
   $("locreq-create").addEventListener("click", function () {
-    var phone = $("locreq-phone").value.trim(), body = {lang: lang};
+    var phone = $("locreq-phone").value.trim(), body = {lang: $("locreq-lang").value};
     if (phone) { body.phone = phone; }
     $("locreq-create").disabled = true;
     fetch("/api/v1/location-requests", {method: "POST", credentials: "same-origin",
