@@ -3,7 +3,8 @@
 * ``POST /api/v1/location-requests`` and ``GET /api/v1/location-requests/<id>`` (dispatcher,
   supervisor): make a request, read its state. ``?wait=`` long-polls (at most
   ``location_request_wait_s``, 20 s): the worker is held only while the caller has the page open
-  (the console asks with ``wait=0`` every few seconds before that; see README).
+  (the console asks with ``wait=0`` every few seconds before that), and at most half of the
+  host's workers wait at once (see README and bench/bench_location_request_poll.py).
 * ``GET /l/<token>`` and ``POST /l/<token>`` (public, the token is the only key): the phone page
   and its answer. No cookie is set, the CSP allows only this page's own nonce'd script and style
   (plus Leaflet from ``/maps/`` when the caller chooses the pin), connections only to this host,
@@ -13,6 +14,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import secrets
 from typing import Any
 
@@ -84,6 +87,17 @@ ANSWER_BODY: dict[str, Any] = {
 }
 
 
+def _long_poll_slots() -> Any:
+    """At most half of the host's sync workers may sit in a long poll at once (measured in
+    bench/bench_location_request_poll.py: when every worker holds one, locate waits for the full
+    bound). Created before gunicorn forks (preload), so every worker shares the same semaphore."""
+    workers = int(os.environ.get("GEO_SERVICE_WORKERS") or 0) or max(2, 2 * (os.cpu_count() or 1))
+    return multiprocessing.BoundedSemaphore(max(1, workers // 2))
+
+
+LONG_POLL_SLOTS = _long_poll_slots()
+
+
 def _limit(key: str, limit: tuple[int, int]) -> None:
     ok, retry = service().rate_limiter.hit(key, *limit)
     if not ok:
@@ -136,8 +150,13 @@ def _wait_arg() -> float:
 def state(public_id: str) -> Response:
     wait_s = _wait_arg()
     since = (request.args.get("since") or "")[:20] or None
-    session = db_session()
-    row = svc.wait_for_change(session, public_id, wait_s=wait_s, since=since)
+    # Every long-poll slot taken: answer at once; the console asks again a few seconds later.
+    holding = wait_s > 0 and LONG_POLL_SLOTS.acquire(block=False)
+    try:
+        row = svc.wait_for_change(db_session(), public_id, wait_s=wait_s if holding else 0.0, since=since)
+    finally:
+        if holding:
+            LONG_POLL_SLOTS.release()
     return jsonify(svc.request_to_dict(row, lang=request_lang()))
 
 

@@ -66,7 +66,7 @@
 
   function poll(id) {
     if (id !== current) { return; }
-    var wait = box.getAttribute("data-opened") === "1" ? LONG_S : 0;
+    var wait = box.getAttribute("data-opened") === "1" ? LONG_S : 0, started = Date.now();
     var url = "/api/v1/location-requests/" + encodeURIComponent(id) + "?lang=" + lang + "&wait=" + wait +
               (version ? "&since=" + encodeURIComponent(version) : "");
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (r) {
@@ -74,12 +74,15 @@
       return r.json();
     }).then(function (state) {
       if (id !== current) { return; }
+      var before = version;
       version = state.version;
       if (state.opened_at) { box.setAttribute("data-opened", "1"); }
       render(state);
       if (state.status === "received" || state.status === "expired") { return; }
-      var longPoll = box.getAttribute("data-opened") === "1";
-      setTimeout(function () { poll(id); }, longPoll ? 0 : POLL_MS);
+      // Ask again at once only after a real long poll (a quick answer without news means the
+      // server had no long-poll slot free, or the caller has not opened the link yet).
+      var held = wait > 0 && Date.now() - started > 1000;
+      setTimeout(function () { poll(id); }, held || state.version !== before ? 0 : POLL_MS);
     }).catch(function () {
       setTimeout(function () { poll(id); }, POLL_MS * 2);  // network or server trouble: back off, keep going
     });

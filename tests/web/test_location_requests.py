@@ -322,3 +322,23 @@ def test_openapi_documents_the_endpoints(lapp: Any) -> None:
     assert paths["/api/v1/location-requests"]["post"]["x-roles"] == ["admin", "dispatcher", "supervisor"]
     assert "get" in paths["/api/v1/location-requests/{public_id}"]
     assert "security" not in paths["/l/{token}"]["post"]  # public: the token is the key
+
+
+def test_long_polls_never_take_every_worker(lapp: Any, disp: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from geo_service.web import location_requests as web
+
+    slots = multiprocessing.BoundedSemaphore(1)
+    monkeypatch.setattr(web, "LONG_POLL_SLOTS", slots)
+    lr = _create(lapp, disp)
+    assert slots.acquire(block=False)  # another console holds the only slot
+    started = time.monotonic()
+    assert _state(lapp, disp, lr["id"], "?wait=10")["status"] == "waiting"
+    assert time.monotonic() - started < 2  # answered at once instead of holding this worker
+    slots.release()
+    started = time.monotonic()
+    _state(lapp, disp, lr["id"], "?wait=1")
+    assert time.monotonic() - started >= 0.9  # a free slot: the wait is honoured, then given back
+    assert slots.acquire(block=False)
+    slots.release()
