@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser_pages import Watch, _login, _map_frame, browser, server  # noqa: F401 - fixtures
+from tests.web.test_browser_pages import HOSTILE, Watch, _login, _map_frame, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 # Inside Polsek Negara (Polres Jembrana).
@@ -90,6 +90,7 @@ def test_caller_position_reaches_the_console_live(server: dict[str, Any], browse
 def test_caller_denies_then_types_the_village(server: dict[str, Any], browser: Any,  # noqa: F811
                                               artifacts_dir: Path) -> None:
     console = browser.new_page(viewport={"width": 1400, "height": 900}, locale="id-ID")
+    console_watch = Watch(console, server["base"])
     _login(console, server["base"], "dispatcher1")
     link = _console_request(console)
 
@@ -103,11 +104,12 @@ def test_caller_denies_then_types_the_village(server: dict[str, Any], browser: A
     assert "menolak" in console.inner_text("#locreq-status")
 
     phone.click("#text-open")
-    phone.fill("#place", "Desa Baler Bale Agung, dekat pura")
+    phone.fill("#place", f"Desa Baler Bale Agung, dekat pura {HOSTILE}")
     phone.click("#text-send")
     phone.wait_for_selector("#state.ok")
     console.wait_for_selector("#locreq-status[data-status=received]", timeout=30000)
-    assert "Desa Baler Bale Agung, dekat pura" in console.inner_text("#locreq-fix")
+    assert f"Desa Baler Bale Agung, dekat pura {HOSTILE}" in console.inner_text("#locreq-fix")  # shown as text
+    assert not console_watch.dialogs and not console.query_selector("#locreq-fix img")
     assert console.evaluate("window.__noReload") == 1
     ctx.close()
     console.close()
