@@ -345,12 +345,15 @@ def accept_answer(session: Session, token: str, body: Any, *, secret: str, index
 # ------------------------------------------------------------------ the console's side
 
 
-def get_request(session: Session, public_id: str) -> LocationRequest:
-    """A request by its public id (404 ``LOCATION_REQUEST_NOT_FOUND``)."""
+def get_request(session: Session, public_id: str, *, scope: str | None = None) -> LocationRequest:
+    """A request by its public id (404 ``LOCATION_REQUEST_NOT_FOUND``); 403 ``OUT_OF_SCOPE`` when it
+    belongs to an incident outside the reader's unit ``scope``."""
     row = session.execute(select(LocationRequest).where(LocationRequest.public_id == public_id[:24])
                           ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"location request {public_id[:24]!r} does not exist", code="LOCATION_REQUEST_NOT_FOUND")
+    if scope is not None and row.incident_id is not None:
+        incident_service.get_incident(session, row.incident_id, scope=scope)
     return row
 
 
@@ -392,14 +395,14 @@ def request_to_dict(row: LocationRequest, *, lang: str = "id", now: datetime | N
 
 
 def wait_for_change(session: Session, public_id: str, *, wait_s: float, since: str | None = None,
-                    poll_s: float = 0.5) -> LocationRequest:
+                    scope: str | None = None, poll_s: float = 0.5) -> LocationRequest:
     """Long polling: the request as soon as its state differs from ``since`` (default: its state now),
     or when it is answered or expired, or after ``wait_s`` seconds, whichever comes first.
 
     The transaction is ended between reads, so no connection is held while waiting.
     """
     deadline = time.monotonic() + max(0.0, wait_s)
-    row = get_request(session, public_id)
+    row = get_request(session, public_id, scope=scope)
     since = since or version(row, utcnow())
     while True:
         now = utcnow()

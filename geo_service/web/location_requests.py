@@ -98,6 +98,12 @@ def _long_poll_slots() -> Any:
 LONG_POLL_SLOTS = _long_poll_slots()
 
 
+def _scope() -> str | None:
+    """The reader's unit (requests of incidents outside it are refused); admins see everything."""
+    principal = require_principal()
+    return None if principal.role == "admin" else principal.unit_code
+
+
 def _limit(key: str, limit: tuple[int, int]) -> None:
     ok, retry = service().rate_limiter.hit(key, *limit)
     if not ok:
@@ -120,8 +126,7 @@ def create() -> tuple[Response, int]:
     settings = service().settings
     with write_transaction() as session:
         out = svc.create_request(session, body, secret=settings.secret_key, ttl_s=settings.location_request_ttl_s,
-                                 actor=actor(), base_url=request.host_url,
-                                 scope=None if principal.role == "admin" else principal.unit_code,
+                                 actor=actor(), base_url=request.host_url, scope=_scope(),
                                  request_id=g.get("request_id"))
     return jsonify(out), 201
 
@@ -153,7 +158,8 @@ def state(public_id: str) -> Response:
     # Every long-poll slot taken: answer at once; the console asks again a few seconds later.
     holding = wait_s > 0 and LONG_POLL_SLOTS.acquire(block=False)
     try:
-        row = svc.wait_for_change(db_session(), public_id, wait_s=wait_s if holding else 0.0, since=since)
+        row = svc.wait_for_change(db_session(), public_id, wait_s=wait_s if holding else 0.0, since=since,
+                                  scope=_scope())
     finally:
         if holding:
             LONG_POLL_SLOTS.release()
@@ -166,7 +172,7 @@ def answer_map(public_id: str) -> Response:
     """The caller's located position on the console map (an iframe document)."""
     g.lang = page_lang()
     g.csp_nonce = secrets.token_urlsafe(16)
-    row = svc.get_request(db_session(), public_id)
+    row = svc.get_request(db_session(), public_id, scope=_scope())
     location = svc.request_to_dict(row, lang=g.lang)["location"]
     if not location or not location.get("point"):
         raise NotFound("this location request has no located answer yet", code="LOCATION_NOT_RECEIVED")

@@ -342,3 +342,48 @@ def test_long_polls_never_take_every_worker(lapp: Any, disp: dict[str, str], mon
     assert time.monotonic() - started >= 0.9  # a free slot: the wait is honoured, then given back
     assert slots.acquire(block=False)
     slots.release()
+
+
+def test_racing_answers_close_the_request_once(lapp: Any, disp: dict[str, str]) -> None:
+    lr = _create(lapp, disp)
+    answers = [_gps(lat=NEGARA["lat"] + i * 1e-4) for i in range(4)]
+    barrier = threading.Barrier(len(answers))
+    results: list[tuple[int, dict[str, Any]]] = []
+
+    def send(body: dict[str, Any]) -> None:
+        client = lapp.test_client()
+        barrier.wait()
+        r = client.post(lr["url"], json=body)
+        results.append((r.status_code, body))
+
+    threads = [threading.Thread(target=send, args=(a,)) for a in answers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted = [body for status, body in results if status == 200]
+    assert len(accepted) == 1, results
+    # The others are refused as used (or, on SQLite, told to retry while the writer holds the file).
+    assert all(status in (409, 503) for status, _ in results if status != 200), results
+    loc = _state(lapp, disp, lr["id"])["location"]
+    assert loc["point"]["lat"] == accepted[0]["lat"]
+    assert len(_audit(lapp, "location_request.answer", lr["id"])) == 1
+
+
+def test_a_unit_supervisor_reads_only_requests_of_its_incidents(lapp: Any, disp: dict[str, str]) -> None:
+    c = lapp.test_client()
+    r = c.post("/api/v1/incidents", headers=disp, json={
+        "location": {"lat": -8.6705, "lon": 115.2126}, "category": "pencurian", "description": "uji",
+        "reported_at": utcnow().isoformat(), "channel": "call_110"})
+    assert r.status_code == 201, r.get_json()
+    incident = r.get_json()
+    lr = _create(lapp, disp, incident_id=incident["id"])
+    polres = incident["unit"]["polres"]["code"]
+    own = {"Authorization": f"Bearer {make_token(lapp, 'supervisor', unit=polres, name='locreq-sup-own')}"}
+    other_unit = "51.01" if polres != "51.01" else "51.02"
+    other = {"Authorization": f"Bearer {make_token(lapp, 'supervisor', unit=other_unit, name='locreq-sup-other')}"}
+    assert c.get(f"/api/v1/location-requests/{lr['id']}", headers=own).status_code == 200
+    r = c.get(f"/api/v1/location-requests/{lr['id']}", headers=other)
+    assert r.status_code == 403 and r.get_json()["code"] == "OUT_OF_SCOPE"
+    r = c.post("/api/v1/location-requests", headers=other, json={"incident_id": incident["id"]})
+    assert r.status_code == 403
