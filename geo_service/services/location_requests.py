@@ -32,7 +32,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from geo_service.errors import BadRequest, Conflict, GeoServiceError, Gone, NotFound
@@ -40,6 +39,7 @@ from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.services import incidents as incident_service
 from geo_service.services.locate import locate_location
+from geo_service.storage import location_requests as queries
 from geo_service.storage import repo
 from geo_service.storage.models import LocationRequest
 from geo_service.storage.types import utcnow
@@ -173,8 +173,7 @@ def _is_expired(row: LocationRequest, now: datetime) -> bool:
 
 def find_by_token(session: Session, token: str, *, secret: str) -> LocationRequest:
     """The request a genuine token names; 404 when the token is not genuine or unknown."""
-    link_id = read_token(secret, token)
-    row = session.execute(select(LocationRequest).where(LocationRequest.link_id == link_id)).scalar_one_or_none()
+    row = queries.find_by_link_id(session, read_token(secret, token))
     if row is None:
         raise NotFound("this location link is not valid", code="LOCATION_REQUEST_INVALID")
     return row
@@ -321,16 +320,8 @@ def accept_answer(session: Session, token: str, body: Any, *, secret: str, index
                        target_id=row.public_id, request_id=request_id)
         return {"status": row.status, "accuracy_m": None}
     location = _locate_answer(answer, index, now)
-    # Conditional update: of two answers racing, exactly one changes the row (both backends).
-    done = session.execute(
-        update(LocationRequest)
-        .where(LocationRequest.id == row.id, LocationRequest.status != "received")
-        .values(status="received", received_at=now, answer=answer, answer_sha256=_fingerprint(answer),
-                location=location)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(row)
-    if done != 1:
+    if not queries.close_with_answer(session, row, at=now, answer=answer, answer_sha256=_fingerprint(answer),
+                                     location=location):
         if row.answer_sha256 == _fingerprint(answer):
             return _caller_reply(row)
         raise Conflict("your location has already been sent; a second answer is not accepted",
@@ -348,8 +339,7 @@ def accept_answer(session: Session, token: str, body: Any, *, secret: str, index
 def get_request(session: Session, public_id: str, *, scope: str | None = None) -> LocationRequest:
     """A request by its public id (404 ``LOCATION_REQUEST_NOT_FOUND``); 403 ``OUT_OF_SCOPE`` when it
     belongs to an incident outside the reader's unit ``scope``."""
-    row = session.execute(select(LocationRequest).where(LocationRequest.public_id == public_id[:24])
-                          ).scalar_one_or_none()
+    row = queries.find_by_public_id(session, public_id[:24])
     if row is None:
         raise NotFound(f"location request {public_id[:24]!r} does not exist", code="LOCATION_REQUEST_NOT_FOUND")
     if scope is not None and row.incident_id is not None:

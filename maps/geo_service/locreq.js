@@ -40,7 +40,6 @@
       names.push(juris[lvl].name);
       var dt = document.createElement("dt"), dd = document.createElement("dd");
       text(dt, lvl.charAt(0).toUpperCase() + lvl.slice(1)); text(dd, juris[lvl].name + " " + juris[lvl].code);
-      dd.setAttribute("data-level", lvl);
       dl.appendChild(dt); dl.appendChild(dd);
     });
     text($("locreq-summary"), loc && loc.point ? loc.point.lat.toFixed(6) + ", " + loc.point.lon.toFixed(6) +
