@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import threading
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, make_response, render_template, request
@@ -92,7 +93,10 @@ def _long_poll_slots() -> Any:
     bench/bench_location_request_poll.py: when every worker holds one, locate waits for the full
     bound). Created before gunicorn forks (preload), so every worker shares the same semaphore."""
     workers = int(os.environ.get("GEO_SERVICE_WORKERS") or 0) or max(2, 2 * (os.cpu_count() or 1))
-    return multiprocessing.BoundedSemaphore(max(1, workers // 2))
+    try:
+        return multiprocessing.BoundedSemaphore(max(1, workers // 2))
+    except (OSError, ImportError):  # no POSIX semaphores here (some sandboxes): count per process
+        return threading.BoundedSemaphore(max(1, workers // 2))
 
 
 LONG_POLL_SLOTS = _long_poll_slots()
@@ -116,7 +120,7 @@ def _limit(key: str, limit: tuple[int, int]) -> None:
 
 @bp.post("/api/v1/location-requests")
 @allow(*ROLES)
-@doc("Make a location request for a caller: a signed, expiring (30 min), single-use link /l/<token>, "
+@doc("Make a location request for a caller: a signed, expiring (default 30 min), single-use link /l/<token>, "
      "an SMS/WhatsApp text in Bahasa Indonesia and a QR code (rate-limited per user)",
      body=CREATE_BODY, responses={201: CREATED}, tags=("location-requests",))
 def create() -> tuple[Response, int]:
@@ -156,7 +160,7 @@ def state(public_id: str) -> Response:
     wait_s = _wait_arg()
     since = (request.args.get("since") or "")[:20] or None
     # Every long-poll slot taken: answer at once; the console asks again a few seconds later.
-    holding = wait_s > 0 and LONG_POLL_SLOTS.acquire(block=False)
+    holding = wait_s > 0 and LONG_POLL_SLOTS.acquire(False)
     try:
         row = svc.wait_for_change(db_session(), public_id, wait_s=wait_s if holding else 0.0, since=since,
                                   scope=_scope())
