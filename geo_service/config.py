@@ -42,6 +42,8 @@ class Settings:
     sample_stations: bool = True
     auto_migrate: bool = True
     officer_link_ttl_s: int = 12 * 3600
+    location_request_ttl_s: int = 30 * 60
+    location_request_wait_s: float = 20.0
     redis_url: str | None = None
     secure_cookies: bool = True
     log_level: str = "INFO"
@@ -171,6 +173,8 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         sample_stations=_get_bool(env, "SAMPLE_STATIONS", True),
         auto_migrate=_get_bool(env, "AUTO_MIGRATE", True),
         officer_link_ttl_s=_get_number(env, "OFFICER_LINK_TTL_S", 12 * 3600, int),
+        location_request_ttl_s=_get_number(env, "LOCATION_REQUEST_TTL_S", 30 * 60, int),
+        location_request_wait_s=_get_number(env, "LOCATION_REQUEST_WAIT_S", 20.0),
         redis_url=env.get(PREFIX + "REDIS_URL") or None,
         secure_cookies=_get_bool(env, "SECURE_COOKIES", True),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),

@@ -85,6 +85,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Easting dan northing tampaknya tertukar; sudah ditukar kembali.",
         "en": "Easting and northing appear swapped; swapped back.",
     },
+    "LOCATION_FIX_STALE": {
+        "id": "Posisi dari ponsel penelepon sudah lama ({age_s} detik saat diterima); penelepon mungkin sudah berpindah.",
+        "en": "The caller's phone position was old ({age_s} s when received); the caller may have moved.",
+    },
+    "LOCATION_FIX_INACCURATE": {
+        "id": "Posisi dari ponsel penelepon kurang akurat (sekitar {accuracy_m} m); pastikan dengan penelepon.",
+        "en": "The caller's phone position is imprecise (about {accuracy_m} m); confirm with the caller.",
+    },
 }
 
 

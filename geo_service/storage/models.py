@@ -247,3 +247,34 @@ class OfficerLink(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     incident_id: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LocationRequest(Base):
+    """A request to a caller's phone for its position (issue 15): one signed, expiring, single-use link.
+
+    ``link_id`` is the random half of the link; the other half is an HMAC of it with the service
+    secret, never stored, so the table alone cannot forge a link. ``status`` is ``waiting`` until
+    the first accepted answer (``received``); ``denied`` records that the caller refused the
+    browser's location permission and may still answer with a pin or a typed place.
+    """
+
+    __tablename__ = "location_requests"
+    __table_args__ = (Index("ix_location_requests_incident", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    link_id: Mapped[str] = mapped_column(String(24), unique=True)
+    short_code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")  # waiting | denied | received
+    lang: Mapped[str] = mapped_column(String(5), default="id")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    denied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what the phone sent
+    answer_sha256: Mapped[str | None] = mapped_column(String(64))  # makes a retried answer idempotent
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the locate answer of that position

@@ -112,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pages,
     )
     from geo_service.web import incidents as incidents_web
+    from geo_service.web import location_requests as location_requests_web
 
     auth.init_app(app)
     compress.init_app(app)
@@ -122,6 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(incident_pages.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(basemap.bp)
+    app.register_blueprint(location_requests_web.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)
 
