@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from geo_service.errors import BadRequest, GeoServiceError, ServiceUnavailable
 from geo_service.storage.db import is_write_failure
+from geo_service.web.server import RequestReadTimeout
 
 LOGGER = logging.getLogger(__name__)
 PROBLEM_BASE = "https://geo-service.invalid/problems/"
@@ -127,6 +128,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
+        if isinstance(exc.__context__, RequestReadTimeout):  # Werkzeug turns the read error into a 400
+            return _slow_client(exc.__context__)
         _rollback()
         status = exc.code or 500
         code = (exc.name or "error").upper().replace(" ", "_")
@@ -181,6 +184,14 @@ def register_error_handlers(app: Flask) -> None:
 
             return error_page(400, "Bad Request", detail)
         return problem_response(400, "Bad request", detail, code="VALUE_OUT_OF_RANGE")
+
+    @app.errorhandler(RequestReadTimeout)
+    def _slow_client(exc: RequestReadTimeout) -> Any:
+        # The view was reading a body that arrives too slowly (issue 12): answer and close.
+        _rollback()
+        LOGGER.info("request body too slow [%s]: %s", getattr(g, "request_id", "-"), exc.strerror)
+        return problem_response(408, "Request Timeout", f"{exc.strerror}: send the whole request at once",
+                                code="REQUEST_TIMEOUT", headers={"Connection": "close"})
 
     @app.errorhandler(Exception)
     def _anything(exc: Exception) -> Any:
