@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,7 +135,7 @@ def probe_writable(engine: Engine, backend: str) -> str | None:
     if not path or path == ":memory:":
         return None
     db_file = Path(path)
-    probe = db_file.parent / f".write-probe-{os.getpid()}"
+    probe = db_file.parent / f".write-probe-{os.getpid()}-{threading.get_ident()}"  # one per thread
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
