@@ -18,7 +18,9 @@ first one's lock and then finds the version changed).
 
 Unit scope: a principal's ``unit_code`` (``None`` = everything) covers that unit and every unit
 below it; an incident is in scope when its Polda, Polres, Polsek or responsible unit code is
-the scope code or starts with ``<scope>.``.
+the scope code or starts with ``<scope>.``. A scoped dispatcher changes only incidents in its
+scope (and may hand them to any unit); an unassigned call (no usable position) it may only
+claim for a unit within its own (:func:`check_update_scope`).
 """
 
 from __future__ import annotations
