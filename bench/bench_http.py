@@ -4,7 +4,7 @@ Run: ``cd /work/main && /work/venv/bin/python bench/bench_http.py [--duration 10
 
 For each worker count it starts, on a temporary SQLite data dir (bundled Bali set):
 
-* ``python -m geo_service.cli serve --workers W`` (gunicorn, sync workers, app preloaded), and
+* ``python -m geo_service.cli serve --workers W`` (gunicorn gthread workers with 16 threads, app preloaded), and
 * a tiny standalone Flask app with one JSON POST route (parse the body, answer a small JSON
   object) under gunicorn with the same worker count: the baseline of "Flask + gunicorn + JSON"
   without any geo work (``GET /health`` is not trivial: it reads the index state).

@@ -509,16 +509,23 @@ def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[dict[str, 
     yield "".join(parts)
 
 
+def check_batch_mimetype(mimetype: str) -> None:
+    """415 unless the batch body type is one we read (checked before the body is read)."""
+    if mimetype not in ("text/csv", "application/json", "application/geo+json"):
+        raise UnsupportedMediaType("send JSON (a list), CSV (text/csv) or GeoJSON (application/geo+json)",
+                                   code="BATCH_FORMAT_UNSUPPORTED")
+
+
 def locate_stream(data: bytes, mimetype: str, index: JurisdictionIndex, *, lang: str = "id") -> tuple[str, Iterator[str]]:
     """Parse a batch body and return (response mimetype, chunk iterator), input format in, same format out."""
+    check_batch_mimetype(mimetype)
     if mimetype == "text/csv":
         frame = read_csv_frame(data)
         return "text/csv", locate_csv_chunks(frame, index, lang)
-    if mimetype not in ("application/json", "application/geo+json"):
-        raise UnsupportedMediaType("send JSON (a list), CSV (text/csv) or GeoJSON (application/geo+json)",
-                                   code="BATCH_FORMAT_UNSUPPORTED")
     try:
         body = json.loads(data)
+    except RecursionError:  # thousands of nested '[': a malformed body, not a server error
+        raise BadRequest("the JSON body is nested too deeply", code="JSON_TOO_DEEP") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", code="JSON_INVALID") from None
     if isinstance(body, dict) and body.get("type") == "FeatureCollection":

@@ -18,7 +18,9 @@ first one's lock and then finds the version changed).
 
 Unit scope: a principal's ``unit_code`` (``None`` = everything) covers that unit and every unit
 below it; an incident is in scope when its Polda, Polres, Polsek or responsible unit code is
-the scope code or starts with ``<scope>.``.
+the scope code or starts with ``<scope>.``. A scoped dispatcher changes only incidents in its
+scope (and may hand them to any unit); an unassigned call (no usable position) it may only
+claim for a unit within its own (:func:`check_update_scope`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from geo_service.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound, UnknownCRS
 from geo_service.geo.area import LEVELS
+from geo_service.geo.coords import MAX_TEXT_LENGTH
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WITA, zone_for_unit
 from geo_service.services.locate import locate_location, parse_location_body
@@ -62,6 +65,15 @@ MAX_DESCRIPTION = 5000
 MAX_NOTE = 2000
 MAX_PER_PAGE = 500
 MAX_CSV_ROWS = 200_000
+#: The keys of a location body an incident keeps (``raw_location``); anything else a caller sends
+#: under ``location`` is neither used nor stored (issue 12: 10 MB of junk was kept).
+LOCATION_KEYS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit")
+#: ``reported_at`` must lie in [REPORTED_AT_EARLIEST, now + REPORTED_AT_MAX_AHEAD] (issue 12: year
+#: 9999 was accepted, and date arithmetic near the ends of the datetime range overflows). The
+#: horizon is generous on purpose: exercise and test data are dated ahead (the suite files calls in
+#: 2030-2032); a tighter bound (an hour for a clock or zone written wrong) needs that data moved.
+REPORTED_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+REPORTED_AT_MAX_AHEAD = timedelta(days=10 * 366)
 DEMO_PREFIX = "[DEMO] "
 DEMO_ACTOR = "demo-seed"
 UNASSIGNED_NOTICE = ("the location could not be used (no point): the incident was recorded without a unit; "
@@ -96,9 +108,22 @@ def parse_aware_datetime(value: Any, pointer: str) -> datetime:
     return moment
 
 
-def parse_incident_body(body: Any) -> dict[str, Any]:
-    """Check a create body; returns ``location`` (raw dict), ``category``, ``description``,
-    ``channel``, ``reported_at`` (aware). Type errors -> 400, bad values -> 422, each with pointers."""
+def _check_reported_at(moment: datetime, now: datetime) -> str | None:
+    """Why ``moment`` cannot be the time of a call (None when it can)."""
+    try:
+        if moment < REPORTED_AT_EARLIEST:
+            return f"must not be before {REPORTED_AT_EARLIEST.date().isoformat()}"
+        if moment > now + REPORTED_AT_MAX_AHEAD:
+            return f"must not lie more than {REPORTED_AT_MAX_AHEAD.days // 366} years ahead (check the date)"
+    except OverflowError:  # year 1 or 9999 with an offset that leaves the datetime range
+        return "outside the range of dates the service accepts"
+    return None
+
+
+def parse_incident_body(body: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """Check a create body; returns ``location`` (only :data:`LOCATION_KEYS`), ``category``,
+    ``description``, ``channel``, ``reported_at`` (aware, not in the future as of ``now``).
+    Type errors -> 400, bad values -> 422, each with pointers."""
     if not isinstance(body, Mapping):
         raise BadRequest("the body must be a JSON object", errors=[{"pointer": "/", "detail": "not an object"}])
     type_errors: list[dict[str, str]] = []
@@ -128,12 +153,21 @@ def parse_incident_body(body: Any) -> dict[str, Any]:
             reported_at = parse_aware_datetime(raw_reported, "/reported_at")
         except InvalidInput as exc:
             value_errors.extend(exc.errors)
+        else:
+            why = _check_reported_at(reported_at, now or utcnow())
+            if why:
+                value_errors.append({"pointer": "/reported_at", "detail": why})
+    if isinstance(location, Mapping):
+        text = location.get("text")
+        if isinstance(text, str) and len(text) > MAX_TEXT_LENGTH:
+            value_errors.append({"pointer": "/location/text", "detail": f"at most {MAX_TEXT_LENGTH} characters"})
     if type_errors:
         raise BadRequest("the incident body is malformed", errors=type_errors + value_errors)
     if value_errors:
         raise InvalidInput("the incident body has invalid values", errors=value_errors)
-    location_body = dict(location) if isinstance(location, Mapping) else {}
-    parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers
+    location_body = {k: location[k] for k in LOCATION_KEYS if location.get(k) is not None} \
+        if isinstance(location, Mapping) else {}
+    parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers; finite numbers
     return {"location": location_body, "category": body["category"], "description": description,
             "channel": body["channel"], "reported_at": reported_at}
 
@@ -213,12 +247,12 @@ def create_incident(
 
     An unusable location still creates the incident (a call is a call) with no unit.
     """
-    data = parse_incident_body(body)
+    now = now or utcnow()
+    data = parse_incident_body(body, now=now)
     try:
         answer = locate_location(data["location"], index, lang=lang)
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=[{"pointer": "/location/crs", "detail": exc.detail}]) from None
-    now = now or utcnow()
     point = answer.get("point")
     lon = float(point["lon"]) if isinstance(point, Mapping) else None
     lat = float(point["lat"]) if isinstance(point, Mapping) else None
@@ -509,6 +543,18 @@ def _stale(incident_id: int, expected: int, current: int) -> Conflict:
     )
 
 
+def check_update_scope(incident: Incident, data: Mapping[str, Any], scope: str | None) -> None:
+    """403 ``OUT_OF_SCOPE`` unless a principal scoped to ``scope`` may apply ``data`` to ``incident``."""
+    if scope is None or incident_in_scope(incident, scope):
+        return
+    assigned = any((incident.polda_code, incident.polres_code, incident.polsek_code, incident.unit_code))
+    if not assigned and data.get("unit_code") is not None and code_in_scope(data["unit_code"], scope):
+        return  # claiming an unassigned call for one's own unit
+    why = f"belongs to a unit outside your unit {scope!r}" if assigned else \
+        f"has no unit yet: claim it for your unit {scope!r} with unit_code, or leave it to the central desk"
+    raise Forbidden(f"incident {incident.id} {why}", code="OUT_OF_SCOPE")
+
+
 def update_incident(
     session: Session,
     incident_id: int,
@@ -525,15 +571,17 @@ def update_incident(
     Raises 409 ``STALE_VERSION`` when ``version`` is not the current one (checked by the
     conditional UPDATE itself, so two concurrent writers cannot both win) and 409
     ``INVALID_TRANSITION`` for a status change the workflow forbids. A dispatcher with a unit
-    may update incidents in that unit and unassigned ones.
+    may update incidents in that unit (and hand them over to any unit); an unassigned incident
+    (no usable position) it may only claim, by assigning it to a unit within its own, before it
+    changes anything else: status changes and notes on unassigned calls belong to the unscoped
+    (central) desk.
     """
     data = parse_update_body(body)
     now = now or utcnow()
     incident = session.get(Incident, incident_id, populate_existing=True)
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist", code="INCIDENT_NOT_FOUND")
-    if incident.unit_code is not None and not incident_in_scope(incident, scope):
-        raise Forbidden(f"incident {incident_id} belongs to a unit outside your unit {scope!r}", code="OUT_OF_SCOPE")
+    check_update_scope(incident, data, scope)
     expected = data["version"]
     if incident.version != expected:
         raise _stale(incident_id, expected, incident.version)
@@ -710,7 +758,7 @@ def clear_demo_incidents(session: Session, *, actor: str = DEMO_ACTOR) -> int:
 
 
 __all__ = [
-    "CATEGORIES", "CHANNELS", "STATUSES", "TRANSITIONS", "IncidentQuery", "check_transition", "clear_demo_incidents",
+    "CATEGORIES", "CHANNELS", "STATUSES", "TRANSITIONS", "IncidentQuery", "check_transition", "check_update_scope", "clear_demo_incidents",
     "code_in_scope", "create_incident", "effective_unit", "get_incident", "incident_in_scope", "incident_to_dict",
     "incidents_csv", "is_overdue", "iter_incidents", "list_events", "list_incidents", "parse_aware_datetime",
     "replay_events", "seed_demo_incidents", "unit_filter", "update_incident",

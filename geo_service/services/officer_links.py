@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Forbidden, Gone, NotFound
+from geo_service.services.incidents import code_in_scope, incident_in_scope
 from geo_service.storage import repo
-from geo_service.storage.models import OfficerLink
+from geo_service.storage.models import Incident, OfficerLink
 from geo_service.storage.types import utcnow
 
 SALT = "geo_service.officer-link.v1"
@@ -92,11 +93,28 @@ def read_link(token: str, *, secret: str, ttl_s: int, session: Session | None) -
     return {"jti": data["jti"], "expires_at": data["exp"], **data["p"]}
 
 
-def revoke_link(session: Session, jti: str, *, actor: str, request_id: str | None = None) -> None:
-    """Revoke a link by its id (audited)."""
+def link_in_scope(row: OfficerLink, scope: str | None, actor: str, session: Session) -> bool:
+    """True when a principal scoped to ``scope`` may manage the link: it made it, or the link's
+    point or incident lies within its unit (``scope=None`` covers everything)."""
+    if scope is None or row.created_by == actor:
+        return True
+    codes = ((row.payload or {}).get("j") or {}).values()
+    if any(isinstance(c, str) and code_in_scope(c, scope) for c in codes):
+        return True
+    if row.incident_id is not None:
+        incident = session.get(Incident, row.incident_id)
+        return incident is not None and incident_in_scope(incident, scope)
+    return False
+
+
+def revoke_link(session: Session, jti: str, *, actor: str, scope: str | None = None,
+                request_id: str | None = None) -> None:
+    """Revoke a link by its id (audited); 403 ``OUT_OF_SCOPE`` for another unit's link."""
     row = session.execute(select(OfficerLink).where(OfficerLink.jti == jti)).scalar_one_or_none()
     if row is None:
         raise NotFound(f"officer link {jti!r} does not exist")
+    if not link_in_scope(row, scope, actor, session):
+        raise Forbidden(f"officer link {jti!r} belongs to a unit outside your unit {scope!r}", code="OUT_OF_SCOPE")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     repo.audit(session, actor=actor, action="officer_link.revoke", target_type="officer_link", target_id=jti,

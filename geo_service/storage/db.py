@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +35,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             # WAL lets readers go on while one writer commits (several gunicorn workers).
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: every commit waits for the WAL fsync, so an answered 201 is on disk. With
+            # NORMAL a commit returned before the fsync, and a storage failure lost answered
+            # writes (issue 12; tests/storage/test_durability.py). Cost: bench/README.md.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
         return engine
@@ -94,6 +99,59 @@ def upgrade(engine: Engine) -> None:
         raise ConfigError(f"database migration failed: {str(exc).splitlines()[0]}") from exc
 
 
+#: Driver messages of a store that cannot take writes any more (read-only or failing file system,
+#: full disk, a PostgreSQL standby or read-only transaction after a failover).
+_WRITE_FAILURE_MARKERS = (
+    "readonly database", "read-only file system", "disk i/o error", "database or disk is full",
+    "unable to open database file", "read-only transaction", "recovery is in progress",
+)
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """True when a database error means the store cannot take writes (as opposed to a bad query)."""
+    orig = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("25006", "53100"):  # read_only_sql_transaction, disk_full
+        return True
+    message = str(orig).lower()
+    return any(marker in message for marker in _WRITE_FAILURE_MARKERS)
+
+
+def probe_writable(engine: Engine, backend: str) -> str | None:
+    """Why the store cannot take writes now, or None when it can (for ``/health``).
+
+    SQLite: create, fsync and remove a small file beside the database (the file system turned
+    read-only or failing answers here, although reads still work) and check the database file
+    and its WAL are writable. PostgreSQL: a standby or a read-only default transaction.
+    """
+    if backend == "postgresql":
+        with engine.connect() as conn:
+            read_only, in_recovery = conn.execute(
+                text("SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery()")).one()
+        if in_recovery:
+            return "the database server is a standby (in recovery): it takes no writes"
+        return "the database session is read-only (default_transaction_read_only)" if read_only else None
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return None
+    db_file = Path(path)
+    probe = db_file.parent / f".write-probe-{os.getpid()}-{threading.get_ident()}"  # one per thread
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"ok")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        return f"the database directory cannot be written: {exc.strerror or exc}"
+    for candidate in (db_file, db_file.with_name(db_file.name + "-wal")):
+        if candidate.exists() and not os.access(candidate, os.W_OK):
+            return f"{candidate.name} is not writable"
+    return None
+
+
 class Storage:
     """The engine and the session factory of one service instance."""
 
@@ -111,6 +169,10 @@ class Storage:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self.sessionmaker() as session, session.begin():
             yield session
+
+    def probe_writable(self) -> str | None:
+        """Why this store cannot take writes now (None when it can); see :func:`probe_writable`."""
+        return probe_writable(self.engine, self.backend)
 
     def dispose(self) -> None:
         """Close pooled connections (call after fork in a new worker)."""

@@ -183,6 +183,8 @@ def create_officer_link() -> tuple[Response, int]:
 @allow("dispatcher")
 @doc("Revoke an officer link: its page answers 410 from now on", tags=("officer-links",))
 def revoke_officer_link(jti: str) -> Response:
+    principal = require_principal()
+    scope = None if principal.role == "admin" else principal.unit_code
     with write_transaction() as session:
-        officer_links.revoke_link(session, jti[:64], actor=actor(), request_id=g.get("request_id"))
+        officer_links.revoke_link(session, jti[:64], actor=actor(), scope=scope, request_id=g.get("request_id"))
     return jsonify({"jti": jti, "revoked": True})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from sqlalchemy.exc import SQLAlchemyError
 
 from geo_service.errors import BadRequest, NotFound, UnsupportedMediaType
 from geo_service.services import batch as batch_service
@@ -14,6 +15,7 @@ from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.context import db_session, index, service
 from geo_service.web.openapi import SCHEMAS, build_openapi, doc
+from geo_service.web.problem import parse_json_strict
 
 bp = Blueprint("api", __name__)
 ALL_ROLES = ("dispatcher", "supervisor", "officer")
@@ -30,33 +32,47 @@ def request_lang() -> str:
 
 
 def json_body() -> Any:
-    """The parsed JSON body, or a 400/415 problem."""
+    """The parsed JSON body, or a 400/415 problem (read only after the cheap checks: the role rule
+    and the size limit ran in ``before_request``, the content type is checked here first).
+
+    Strict JSON: ``NaN``/``Infinity`` are refused (they are not JSON, PostgreSQL cannot store them
+    and an answer echoing them would not be JSON either), and so is nesting deeper than
+    :data:`~geo_service.web.problem.MAX_JSON_DEPTH` (a deep body used to end in a 500).
+    """
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("the body is not valid JSON", code="JSON_INVALID")
-    return body
+    return parse_json_strict(request.get_data(cache=True))
 
 
 @bp.get("/health")
 @public
-@doc("Health of this instance: database, published boundary set, unit count", tags=("meta",))
+@doc("Health of this instance: database, published boundary set, unit count; status ok, degraded "
+     "(database unreachable) or read_only (the store takes no writes)", tags=("meta",))
 def health() -> Response:
     svc = service()
     holder = svc.holder
     holder.refresh()  # health always probes the database (and reloads after a publish)
-    status = "degraded" if holder.degraded else "ok"
+    read_only = None
+    if not holder.degraded:
+        try:
+            read_only = svc.storage.probe_writable()  # a store that reads but no longer writes (issue 12)
+        except SQLAlchemyError:
+            read_only = "the database did not answer the write probe"
+    status = "degraded" if holder.degraded else "read_only" if read_only else "ok"
     idx = holder._index  # noqa: SLF001 - the loaded index, even when the database is away
     body: dict[str, Any] = {
         "status": status,
         "database": svc.settings.backend,
+        "writable": not holder.degraded and not read_only,
         "boundary_set": idx.set_id if idx else None,
         "units": len(idx.units) if idx else 0,
         "generation": holder.generation,
     }
     if holder.degraded:
         body["detail"] = "database unreachable: answering validate/locate from the loaded index; writes fail with 503"
+    elif read_only:
+        body["detail"] = (f"storage read-only: {read_only}; answering validate/locate and reads, "
+                          "writes fail with 503 STORAGE_READ_ONLY")
     return jsonify(body)
 
 
@@ -111,8 +127,9 @@ def locate() -> Response:
 def locate_batch() -> Response:
     idx = index()
     lang = request_lang()
-    data = request.get_data()
     mimetype = request.mimetype
+    batch_service.check_batch_mimetype(mimetype)  # before reading the body
+    data = request.get_data()
     fmt, chunks = batch_service.locate_stream(data, mimetype, idx, lang=lang)
     return Response(stream_with_context(chunks), mimetype=fmt)
 

@@ -223,7 +223,9 @@ def get(incident_id: int) -> Response:
 @bp.patch("/api/v1/incidents/<int:incident_id>")
 @allow("dispatcher")
 @doc("Change status, reassign (needs a note) or add a note; send the version you read "
-     "(409 STALE_VERSION when someone changed it first, 409 INVALID_TRANSITION for a forbidden change)",
+     "(409 STALE_VERSION when someone changed it first, 409 INVALID_TRANSITION for a forbidden change, "
+     "403 OUT_OF_SCOPE for another unit's incident; a unit-scoped dispatcher may only claim an unassigned "
+     "call for its own unit)",
      body=PATCH_BODY, responses={200: INCIDENT_SCHEMA}, tags=("incidents",))
 def patch(incident_id: int) -> Response:
     principal = require_principal()

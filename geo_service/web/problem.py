@@ -11,13 +11,55 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, json, redirect, request, url_for
-from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, InternalError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from geo_service.errors import GeoServiceError, ServiceUnavailable
+from geo_service.errors import BadRequest, GeoServiceError, ServiceUnavailable
+from geo_service.storage.db import is_write_failure
+from geo_service.web.server import RequestReadTimeout
 
 LOGGER = logging.getLogger(__name__)
 PROBLEM_BASE = "https://geo-service.invalid/problems/"
+#: Deepest nesting of arrays/objects a JSON body may have (the richest body, a GeoJSON polygon in a
+#: feature collection, needs 6).
+MAX_JSON_DEPTH = 32
+
+
+def _refuse_constant(name: str) -> Any:
+    raise BadRequest(f"{name} is not a JSON number: send finite numbers only", code="JSON_INVALID",
+                     errors=[{"pointer": "/", "detail": f"{name} is not allowed in JSON"}])
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """True when arrays/objects in ``value`` nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_json_strict(data: bytes) -> Any:
+    """Parse a request body as strict JSON; every failure is a 400 problem, never a 500."""
+    too_deep = BadRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="JSON_TOO_DEEP",
+                          errors=[{"pointer": "/", "detail": f"at most {MAX_JSON_DEPTH} nested arrays/objects"}])
+    try:
+        body = json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:  # the decoder recurses once per level: thousands of '[' end here
+        raise too_deep from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON", code="JSON_INVALID") from None
+    if json_depth_exceeds(body, MAX_JSON_DEPTH):
+        raise too_deep
+    return body
 
 
 def problem_response(
@@ -86,6 +128,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
+        if isinstance(exc.__context__, RequestReadTimeout):  # Werkzeug turns the read error into a 400
+            return _slow_client(exc.__context__)
         _rollback()
         status = exc.code or 500
         code = (exc.name or "error").upper().replace(" ", "_")
@@ -104,12 +148,21 @@ def register_error_handlers(app: Flask) -> None:
         return problem_response(status, exc.name, detail, code=code, headers=headers)
 
     @app.errorhandler(OperationalError)
-    def _db_down(exc: OperationalError) -> Any:
+    @app.errorhandler(InternalError)
+    def _db_down(exc: OperationalError | InternalError) -> Any:
+        if isinstance(exc, InternalError) and not is_write_failure(exc):
+            return _anything(exc)
         _rollback()
         LOGGER.warning("database error [%s]: %s", getattr(g, "request_id", "-"), str(exc).splitlines()[0])
-        err = ServiceUnavailable(
-            "the database is not reachable; nothing was written. Try again shortly.", code="DATABASE_UNAVAILABLE"
-        )
+        if is_write_failure(exc):
+            # The store turned read-only or fails (issue 12): say so; /health reports it too.
+            err = ServiceUnavailable(
+                "the database storage cannot take writes (read-only or failing); this change was not saved. "
+                "Reading, validate and locate still work.", code="STORAGE_READ_ONLY")
+        else:
+            err = ServiceUnavailable(
+                "the database is not reachable; nothing was written. Try again shortly.", code="DATABASE_UNAVAILABLE"
+            )
         if _wants_html():
             from geo_service.web.pages import error_page
 
@@ -131,6 +184,14 @@ def register_error_handlers(app: Flask) -> None:
 
             return error_page(400, "Bad Request", detail)
         return problem_response(400, "Bad request", detail, code="VALUE_OUT_OF_RANGE")
+
+    @app.errorhandler(RequestReadTimeout)
+    def _slow_client(exc: RequestReadTimeout) -> Any:
+        # The view was reading a body that arrives too slowly (issue 12): answer and close.
+        _rollback()
+        LOGGER.info("request body too slow [%s]: %s", getattr(g, "request_id", "-"), exc.strerror)
+        return problem_response(408, "Request Timeout", f"{exc.strerror}: send the whole request at once",
+                                code="REQUEST_TIMEOUT", headers={"Connection": "close"})
 
     @app.errorhandler(Exception)
     def _anything(exc: Exception) -> Any:
