@@ -100,10 +100,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from geo_service.web import accounts_api, admin, api, assets, auth, incident_pages, pages
+    from geo_service.web import accounts_api, admin, api, assets, auth, i18n, incident_pages, pages
     from geo_service.web import incidents as incidents_web
 
     auth.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(accounts_api.bp)

@@ -1,73 +1,154 @@
-"""Page texts: Bahasa Indonesia first, English by choice (?lang=, cookie, Accept-Language)."""
+"""Page language and page texts: Bahasa Indonesia by default, English by choice.
+
+The language of a request comes from ``?lang=``, then the ``lang`` cookie (the toggle in the
+header), then Accept-Language, else Indonesian; Flask-Babel uses it for every gettext call
+and the Jinja ``_()`` of templates. Templates read the shared texts as ``t.<key>``: the keys
+below map to message ids (English) of the catalogs in ``geo_service/translations``. Enum
+values are worded with ``label(kind, code)``, times with the ``local_time`` and ``age``
+filters (local time of the unit with WIB/WITA/WIT; ISO 8601 stays in the API and exports).
+"""
 
 from __future__ import annotations
 
-from flask import request
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
 
-TEXT: dict[str, dict[str, str]] = {
-    "id": {
-        "app": "Layanan Koordinat 110", "console": "Konsol", "incidents": "Insiden", "recap": "Rekap mingguan",
-        "admin": "Admin", "boundaries": "Batas wilayah", "stations": "Pos/kantor polisi", "login": "Masuk",
-        "logout": "Keluar", "username": "Nama pengguna", "password": "Kata sandi", "login_failed":
-        "Nama pengguna atau kata sandi salah.", "input_label": "Lokasi (koordinat, DMS, UTM, tautan peta, SMS AML ...)",
-        "hint_label": "Unit penelepon (opsional)", "submit": "Cari (Enter)", "result": "Hasil",
-        "in_unit": "Titik berada di wilayah", "responsible": "Unit yang bertanggung jawab",
-        "at_sea": "Titik berada di laut; unit terdekat", "outside": "Titik berada di luar semua wilayah; unit terdekat",
-        "border": "Titik dekat batas wilayah; periksa kandidat", "invalid": "Koordinat tidak dapat dipakai",
-        "suspect": "Koordinat meragukan: pilih salah satu kandidat", "corrected": "Koordinat dikoreksi",
-        "valid": "Koordinat valid", "reasons": "Alasan", "copy_btn": "Salin", "copied": "Tersalin",
-        "send_officer": "Kirim ke petugas", "officer_link": "Tautan untuk petugas (berlaku sampai",
-        "nearest_stations": "Pos terdekat", "distance": "Jarak", "confidence": "Keyakinan",
-        "uncertainty": "Ketidakpastian", "original": "Titik asli", "corrected_point": "Titik terkoreksi",
-        "candidates": "Kandidat", "share": "porsi", "open_nav": "Buka di aplikasi navigasi",
-        "open_gmaps": "Buka di Google Maps", "coords": "Koordinat", "sample": "CONTOH — bukan data nyata",
-        "upload": "Unggah", "level": "Tingkat", "file": "Berkas", "publish": "Terbitkan",
-        "republish": "Terbitkan lagi (rollback)", "published": "terbit", "draft": "draf", "archived": "arsip",
-        "report": "Laporan pemeriksaan", "errors": "Galat", "warnings": "Peringatan", "diff": "Perubahan",
-        "added": "ditambah", "removed": "dihapus", "changed": "diubah", "units": "Unit", "set": "Set",
-        "code_field": "Kolom kode", "name_field": "Kolom nama", "parent_field": "Kolom kode induk",
-        "crs": "CRS sumber (jika tidak ada .prj)", "mapping": "Tabel pemetaan CSV (opsional)",
-        "no_problems": "Tidak ada masalah.", "created": "Dibuat", "by": "oleh", "week": "Minggu",
-        "unit": "Unit", "language": "English", "lang_other": "en", "map": "Peta", "status": "Status",
-        "back": "Kembali", "none": "—", "matches": "Kecocokan",
-    },
-    "en": {
-        "app": "110 Coordinate Service", "console": "Console", "incidents": "Incidents", "recap": "Weekly recap",
-        "admin": "Admin", "boundaries": "Boundaries", "stations": "Stations", "login": "Log in",
-        "logout": "Log out", "username": "Username", "password": "Password", "login_failed":
-        "Wrong username or password.", "input_label": "Location (coordinates, DMS, UTM, map link, AML SMS ...)",
-        "hint_label": "Caller's unit (optional)", "submit": "Locate (Enter)", "result": "Result",
-        "in_unit": "The point is in the area of", "responsible": "Responsible unit",
-        "at_sea": "The point is at sea; nearest unit", "outside": "The point is outside every area; nearest unit",
-        "border": "The point is near a border; check the candidates", "invalid": "The coordinate cannot be used",
-        "suspect": "The coordinate is doubtful: choose a candidate", "corrected": "Coordinate corrected",
-        "valid": "Coordinate valid", "reasons": "Reasons", "copy_btn": "Copy", "copied": "Copied",
-        "send_officer": "Send to officer", "officer_link": "Link for the officer (valid until",
-        "nearest_stations": "Nearest stations", "distance": "Distance", "confidence": "Confidence",
-        "uncertainty": "Uncertainty", "original": "Original point", "corrected_point": "Corrected point",
-        "candidates": "Candidates", "share": "share", "open_nav": "Open in the navigation app",
-        "open_gmaps": "Open in Google Maps", "coords": "Coordinates", "sample": "SAMPLE — not real data",
-        "upload": "Upload", "level": "Level", "file": "File", "publish": "Publish",
-        "republish": "Publish again (rollback)", "published": "published", "draft": "draft", "archived": "archived",
-        "report": "Check report", "errors": "Errors", "warnings": "Warnings", "diff": "Changes",
-        "added": "added", "removed": "removed", "changed": "changed", "units": "Units", "set": "Set",
-        "code_field": "Code field", "name_field": "Name field", "parent_field": "Parent code field",
-        "crs": "Source CRS (when there is no .prj)", "mapping": "Mapping table CSV (optional)",
-        "no_problems": "No problems.", "created": "Created", "by": "by", "week": "Week",
-        "unit": "Unit", "language": "Bahasa Indonesia", "lang_other": "id", "map": "Map", "status": "Status",
-        "back": "Back", "none": "—", "matches": "Match",
-    },
+from flask import Flask, g, request
+from flask_babel import Babel
+
+from geo_service.geo.timezones import LocalZone, zone_for_unit
+from geo_service.storage.types import utcnow
+from geo_service.translations import LANGUAGES, N_, TRANSLATIONS_DIR, gettext, label, labels
+from geo_service.translations.times import age_since, format_age, format_local_time
+
+#: The other language of the header toggle, named in itself.
+OTHER_LANGUAGE = {"id": ("en", "English"), "en": ("id", "Bahasa Indonesia")}
+
+#: Template key -> message id (the English text; the catalogs hold every language).
+TEXT: dict[str, str] = {
+    "app": N_("110 Coordinate Service"), "console": N_("Console"), "incidents": N_("Incidents"),
+    "recap": N_("Weekly recap"), "admin": N_("Admin"), "boundaries": N_("Boundaries"),
+    "stations": N_("Stations"), "login": N_("Log in"), "logout": N_("Log out"), "username": N_("Username"),
+    "password": N_("Password"), "login_failed": N_("Wrong username or password."),
+    "input_label": N_("Location (coordinates, DMS, UTM, map link, AML SMS ...)"),
+    "hint_label": N_("Caller's unit (optional)"), "submit": N_("Locate (Enter)"), "result": N_("Result"),
+    "in_unit": N_("The point is in the area of"), "responsible": N_("Responsible unit"),
+    "at_sea": N_("The point is at sea; nearest unit"), "outside": N_("The point is outside every area; nearest unit"),
+    "border": N_("The point is near a border; check the candidates"),
+    "invalid": N_("The coordinate cannot be used"),
+    "suspect": N_("The coordinate is doubtful: choose a candidate"), "corrected": N_("Coordinate corrected"),
+    "valid": N_("Coordinate valid"), "reasons": N_("Reasons"), "copy_btn": N_("Copy"), "copied": N_("Copied"),
+    "send_officer": N_("Send to officer"), "officer_link": N_("Link for the officer, valid until"),
+    "nearest_stations": N_("Nearest stations"), "distance": N_("Distance"), "confidence": N_("Confidence"),
+    "uncertainty": N_("Uncertainty"), "original": N_("Original point"), "corrected_point": N_("Corrected point"),
+    "candidates": N_("Candidates"), "share": N_("share"), "open_nav": N_("Open in the navigation app"),
+    "open_gmaps": N_("Open in Google Maps"), "coords": N_("Coordinates"), "sample": N_("SAMPLE — not real data"),
+    "upload": N_("Upload"), "level": N_("Level"), "file": N_("File"), "publish": N_("Publish"),
+    "republish": N_("Publish again (rollback)"), "report": N_("Check report"), "errors": N_("Errors"),
+    "warnings": N_("Warnings"), "diff": N_("Changes"), "units": N_("Units"), "set": N_("Set"),
+    "code_field": N_("Code field"), "name_field": N_("Name field"), "parent_field": N_("Parent code field"),
+    "crs": N_("Source CRS (when there is no .prj)"), "mapping": N_("Mapping table CSV (optional)"),
+    "no_problems": N_("No problems."), "created": N_("Created"), "by": N_("by"), "week": N_("Week"),
+    "unit": N_("Unit"), "map": N_("Map"), "status": N_("Status"), "back": N_("Back"), "none": "—",
+    "matches": N_("Match"), "published_stations": N_("Published stations"),
+    "log_incident": N_("Log as incident"), "category": N_("Category"), "channel": N_("Channel"),
+    "description": N_("Description"), "save": N_("Save"), "unit_code": N_("Unit code"), "note": N_("Note"),
+    "history": N_("History"), "date_from": N_("From"), "date_to": N_("To"), "heat_map": N_("Heat map"),
+    "time": N_("Time"), "age": N_("Age"), "print": N_("Print (PDF)"), "total": N_("Total"),
+    "median_first_action": N_("Median time to first action (min)"),
+    "median_done": N_("Median time to done (min)"), "units_below": N_("Units below"),
+    "link_expired": N_("Link expired"), "link_invalid": N_("Invalid link"), "time_zone": N_("time zone"),
+    "stations_file": N_("CSV or GeoJSON"), "boundaries_file": N_("GeoJSON, zipped Shapefile, GeoPackage, KML or KMZ"),
+    "found_errors": N_("errors"), "found_warnings": N_("warnings"),
+    "changes_added": N_("added"), "changes_removed": N_("removed"), "changes_changed": N_("changed"),
 }
+
+
+class PageTexts(Mapping[str, str]):
+    """``t`` of the templates: the texts of one language, looked up in its catalog on use."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else LANGUAGES[0]
+
+    def __getitem__(self, key: str) -> str:
+        if key == "lang_other":
+            return OTHER_LANGUAGE[self.lang][0]
+        if key == "language":
+            return OTHER_LANGUAGE[self.lang][1]
+        return gettext(self.lang, TEXT[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TEXT)
+
+    def __len__(self) -> int:
+        return len(TEXT)
 
 
 def page_lang() -> str:
     """'id' unless English was chosen (?lang=en, the lang cookie, or Accept-Language)."""
     lang = request.args.get("lang") or request.cookies.get("lang")
-    if lang in TEXT:
+    if lang in LANGUAGES:
         return lang
-    return request.accept_languages.best_match(["id", "en"], default="id") or "id"
+    return request.accept_languages.best_match(list(LANGUAGES), default="id") or "id"
 
 
-def texts(lang: str) -> dict[str, str]:
+def current_lang() -> str:
+    """The language of this request (set by the page set-up, else chosen now)."""
+    if "lang" not in g:
+        g.lang = page_lang()
+    return g.lang
+
+
+def texts(lang: str) -> PageTexts:
     """The texts of one language."""
-    return TEXT.get(lang, TEXT["id"])
+    return PageTexts(lang)
+
+
+def viewer_zone() -> LocalZone | None:
+    """The zone to show a time with no unit of its own: the viewer's unit, else the top unit served."""
+    from geo_service.web.context import index
+
+    principal = g.get("principal")
+    codes = [getattr(principal, "unit_code", None)]
+    try:
+        codes += sorted(c for c, u in index().units.items() if u.parent_code is None)[:1]
+    except Exception:  # noqa: BLE001 - no index yet (start-up error page): keep the time's own offset
+        pass
+    for code in codes:
+        if code:
+            try:
+                return zone_for_unit(code)
+            except KeyError:
+                continue
+    return None
+
+
+def local_time(value: datetime | str | None, unit_code: str | None = None) -> str:
+    """Jinja filter: a moment in the local time of ``unit_code`` (else the viewer's), with its zone."""
+    zone = None
+    if unit_code:
+        try:
+            zone = zone_for_unit(unit_code)
+        except KeyError:
+            zone = None
+    return format_local_time(value, current_lang(), zone or viewer_zone())
+
+
+def age(value: datetime | str | None) -> str:
+    """Jinja filter: how long ago a moment was, in words ('3 jam lalu' / '3 hours ago')."""
+    return age_since(value, utcnow(), current_lang())
+
+
+def _template_helpers() -> dict[str, Any]:
+    lang = current_lang()
+    return {"t": PageTexts(lang), "lang": lang, "label": lambda kind, code: label(lang, kind, code),
+            "labels": lambda kind: labels(lang, kind), "age_words": lambda minutes: format_age(minutes, lang)}
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel on the shared catalogs, the ``t``/``label`` template helpers and the time filters."""
+    Babel(app, locale_selector=current_lang, default_translation_directories=str(TRANSLATIONS_DIR))
+    app.context_processor(_template_helpers)
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(age, "age")
