@@ -138,6 +138,22 @@ def label(lang: str, kind: str, code: str | None) -> str:
     return pgettext(lang, *entry) if entry else str(code)
 
 
+def format_decimal(value: float | int | None, lang: str, decimals: int = 1) -> str:
+    """A number as people of ``lang`` write it: ``1.234,5`` (id) or ``1,234.5`` (en); ``—`` for None.
+
+    Examples
+    --------
+    >>> format_decimal(1234.56, "id"), format_decimal(1234.56, "en"), format_decimal(0.6449, "id", 2)
+    ('1.234,6', '1,234.6', '0,64')
+    """
+    if value is None:
+        return "—"
+    from babel.numbers import format_decimal as _format
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return _format(value, format=pattern, locale=lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+
 def labels(lang: str, kind: str) -> dict[str, str]:
     """Every code of ``kind`` with its words in ``lang`` (in the table's order)."""
     return {code: pgettext(lang, *entry) for code, entry in ENUM_LABELS[kind].items()}

@@ -19,7 +19,7 @@ from flask_babel import Babel
 
 from geo_service.geo.timezones import LocalZone, zone_for_unit
 from geo_service.storage.types import utcnow
-from geo_service.translations import LANGUAGES, N_, TRANSLATIONS_DIR, gettext, label, labels
+from geo_service.translations import LANGUAGES, N_, TRANSLATIONS_DIR, format_decimal, gettext, label, labels
 from geo_service.translations.times import age_since, format_age, format_local_time
 
 #: The other language of the header toggle, named in itself.
@@ -65,6 +65,22 @@ TEXT: dict[str, str] = {
     "found_errors": N_("errors"), "found_warnings": N_("warnings"),
     "changes_added": N_("added"), "changes_removed": N_("removed"), "changes_changed": N_("changed"),
 }
+
+
+#: Error code -> what a page says about a refused change (the API keeps its English problem details).
+PAGE_ERRORS: dict[str, str] = {
+    "STALE_VERSION": N_("Someone else changed this incident in the meantime. The page shows the current "
+                        "state: check it and make your change again."),
+    "INVALID_TRANSITION": N_("This change is not possible from the incident's current status."),
+    "UNKNOWN_UNIT": N_("This unit code is not in the published boundaries."),
+    "OUT_OF_SCOPE": N_("This unit is outside your own unit."),
+}
+
+
+def page_error(code: str, detail: str) -> str:
+    """A refused change worded for the page: the known codes in the page's language, else ``detail``."""
+    msgid = PAGE_ERRORS.get(code)
+    return gettext(current_lang(), msgid) if msgid else detail
 
 
 class PageTexts(Mapping[str, str]):
@@ -142,6 +158,11 @@ def age(value: datetime | str | None) -> str:
     return age_since(value, utcnow(), current_lang())
 
 
+def number(value: float | int | None, decimals: int = 1) -> str:
+    """Jinja filter: a number with the decimal mark of the page's language (0,64 / 0.64)."""
+    return format_decimal(value, current_lang(), decimals)
+
+
 def _template_helpers() -> dict[str, Any]:
     lang = current_lang()
     return {"t": PageTexts(lang), "lang": lang, "label": lambda kind, code: label(lang, kind, code),
@@ -154,3 +175,4 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_helpers)
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(age, "age")
+    app.add_template_filter(number, "number")

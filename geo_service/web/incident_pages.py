@@ -19,6 +19,7 @@ from geo_service.storage.types import utcnow
 from geo_service.translations import labels
 from geo_service.web.auth import allow, require_principal
 from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.i18n import page_error
 from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
 
 bp = Blueprint("incident_pages", __name__, template_folder="templates")
@@ -126,7 +127,7 @@ def update_incident_page(incident_id: int) -> Any:
     except GeoServiceError as exc:
         if exc.status not in (409, 422):
             raise
-        return _render_incident(incident_id, error=exc.detail)
+        return _render_incident(incident_id, error=page_error(exc.code, exc.detail))
     return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
 
 

@@ -135,6 +135,9 @@ def test_every_screen_speaks_one_language(server: dict[str, Any], browser: Any, 
     for name, words in expect.items():
         for word in words:
             assert word in texts[name], (name, word)
+    # Numbers with the language's decimal mark (coordinates keep the dot: they are copied into other tools).
+    mark = {"id": r"Keyakinan: \d,\d\d", "en": r"Confidence: \d\.\d\d"}[lang]
+    assert re.search(mark, texts["console"]), texts["console"][:400]
 
 
 def test_the_header_toggle_switches_and_keeps_the_language(server: dict[str, Any], browser: Any) -> None:  # noqa: F811
