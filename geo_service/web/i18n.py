@@ -77,6 +77,35 @@ PAGE_ERRORS: dict[str, str] = {
 }
 
 
+#: HTTP status -> (title, explanation) of an HTML error page.
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    403: (N_("Not allowed"), N_("You may not open this, or the form has expired: reload the page and try again.")),
+    404: (N_("Not found"), N_("This page does not exist.")),
+    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
+    409: (N_("Conflict"), N_("The change conflicts with the current state: reload the page and try again.")),
+    410: (N_("Gone"), N_("This is no longer available.")),
+    413: (N_("Too large"), N_("The upload is larger than the limit.")),
+    422: (N_("Invalid input"), N_("Some values are not valid.")),
+    429: (N_("Too many requests"), N_("Too many attempts: wait a minute and try again.")),
+    500: (N_("Server error"), N_("Something went wrong on the server; it has been logged.")),
+    503: (N_("Service unavailable"), N_("The database is not reachable; nothing was written. Try again shortly.")),
+}
+
+
+def error_texts(status: int, title: str, detail: str) -> tuple[str, str]:
+    """Title and explanation of an error page in the page's language.
+
+    English pages keep the error's own detail (it is written in English and names specifics);
+    other languages get the explanation of the status from the catalog.
+    """
+    lang = current_lang()
+    known = ERROR_PAGES.get(status)
+    if known is None:
+        return title, detail
+    return gettext(lang, known[0]), detail if lang == "en" else gettext(lang, known[1])
+
+
 def page_error(code: str, detail: str) -> str:
     """A refused change worded for the page: the known codes in the page's language, else ``detail``."""
     msgid = PAGE_ERRORS.get(code)

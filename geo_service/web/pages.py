@@ -43,7 +43,7 @@ from geo_service.services.units import units_geojson
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public
 from geo_service.web.context import actor, db_session, index, service, write_transaction
-from geo_service.web.i18n import page_lang, texts
+from geo_service.web.i18n import error_texts, page_lang, texts
 from geo_service.web.uploads import read_upload
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -102,6 +102,7 @@ def error_page(status: int, title: str, detail: str) -> Response:
     """An HTML error page (escaped by Jinja)."""
     if "lang" not in g:
         g.lang = page_lang()
+    title, detail = error_texts(status, title, detail)
     resp = make_response(render_template("error.html", status=status, title=title, detail=detail), status)
     return resp
 

@@ -36,3 +36,13 @@ def test_a_refused_change_is_worded_in_the_page_language(page_app: Any) -> None:
     c.set_cookie("lang", "en")
     stale = c.post(url, data={"status": "selesai", "version": version, "csrf_token": token}).get_data(as_text=True)
     assert "Someone else changed this incident" in stale and "Fire" in stale and "status changed" in stale
+
+
+def test_error_pages_speak_the_page_language(page_app: Any) -> None:  # noqa: F811
+    c = login(page_app, "off")  # an officer may not open the admin pages
+    html = c.get("/admin/boundaries", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "403 — Tidak diizinkan" in html and "Kembali" in html
+    html = c.get("/admin/boundaries?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "403 — Not allowed" in html and "Back" in html
+    html = c.get("/incidents/999999", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "404 — Tidak ditemukan" in html
