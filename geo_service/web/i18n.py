@@ -55,7 +55,7 @@ TEXT: dict[str, str] = {
     "log_incident": N_("Log as incident"), "category": N_("Category"), "channel": N_("Channel"),
     "description": N_("Description"), "save": N_("Save"), "unit_code": N_("Unit code"), "note": N_("Note"),
     "history": N_("History"), "date_from": N_("From"), "date_to": N_("To"), "heat_map": N_("Heat map"),
-    "time": N_("Time"), "age": N_("Age"), "print": N_("Print (PDF)"), "total": N_("Total"),
+    "time": N_("Time"), "print": N_("Print (PDF)"), "total": N_("Total"),
     "median_first_action": N_("Median time to first action (min)"),
     "median_done": N_("Median time to done (min)"), "units_below": N_("Units below"),
     "link_expired": N_("Link expired"), "link_invalid": N_("Invalid link"),
