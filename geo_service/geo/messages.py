@@ -1,7 +1,9 @@
-"""Human messages for coordinate flags, Bahasa Indonesia first, English second.
+"""Human messages for coordinate flags, in the language of the screen (Bahasa Indonesia by default).
 
 Each flag code is stable and upper-case; its message is a short template filled from the
-flag's ``params`` (a missing parameter leaves a readable ``?``, never an exception).
+flag's ``params`` (a missing parameter leaves a readable ``?``, never an exception). The
+templates' words live in the gettext catalogs of :mod:`geo_service.translations` (message id
+= the English text), loaded with the standard library, so this pure layer needs no Flask.
 """
 
 from __future__ import annotations
@@ -9,90 +11,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: Languages we have messages for; the first is the default.
-LANGUAGES = ("id", "en")
+from geo_service.translations import LANGUAGES, N_, gettext
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "COORDINATE_INVALID": {
-        "id": "Koordinat tidak dapat dibaca.",
-        "en": "The coordinate could not be read.",
-    },
-    "COORDINATE_OUT_OF_RANGE": {
-        "id": "Koordinat di luar rentang (lintang -90..90, bujur -180..180).",
-        "en": "Coordinate out of range (latitude -90..90, longitude -180..180).",
-    },
-    "ZERO_COORDINATE": {
-        "id": "Koordinat (0, 0) bukan lokasi sebenarnya; biasanya nilai bawaan perangkat.",
-        "en": "(0, 0) is not a real location; it is usually a device default.",
-    },
-    "PRESUMED_SWAPPED_COORDINATE": {
-        "id": "Lintang dan bujur tampaknya tertukar; sudah ditukar kembali.",
-        "en": "Latitude and longitude appear swapped; swapped back.",
-    },
-    "PRESUMED_NEGATED_LATITUDE": {
-        "id": "Tanda lintang (LU/LS) tampaknya terbalik; sudah dibalik.",
-        "en": "The latitude sign (N/S) appears wrong; it was flipped.",
-    },
-    "PRESUMED_NEGATED_LONGITUDE": {
-        "id": "Tanda bujur (BT/BB) tampaknya terbalik; sudah dibalik.",
-        "en": "The longitude sign (E/W) appears wrong; it was flipped.",
-    },
-    "COORDINATE_ROUNDED": {
-        "id": "Koordinat dibulatkan; ketelitian hanya sekitar {precision_m} m.",
-        "en": "The coordinate is rounded; it is only precise to about {precision_m} m.",
-    },
-    "COORDINATE_REPROJECTED": {
-        "id": "Koordinat dikonversi dari {crs} ke WGS 84.",
-        "en": "The coordinate was converted from {crs} to WGS 84.",
-    },
-    "OUTSIDE_SERVICE_AREA": {
-        "id": "Lokasi di luar wilayah layanan (sekitar {distance_km} km dari wilayah terdekat).",
-        "en": "The location is outside the service area (about {distance_km} km from the nearest unit).",
-    },
-    "AT_SEA": {
-        "id": "Lokasi di laut, sekitar {distance_m} m dari daratan wilayah terdekat.",
-        "en": "The location is at sea, about {distance_m} m from the nearest unit's land.",
-    },
-    "DEFAULT_LOCATION_SUSPECTED": {
-        "id": "Lokasi sama dengan titik bawaan ({label}); mungkin bukan lokasi sebenarnya.",
-        "en": "The location equals a default point ({label}); it may not be the real location.",
-    },
-    "AMBIGUOUS_COORDINATE": {
-        "id": "Ada {count} pembacaan yang sama-sama mungkin; mohon konfirmasi salah satu kandidat.",
-        "en": "{count} readings are equally plausible; please confirm one of the candidates.",
-    },
-    "UTM_BAND_LETTER": {
-        "id": "Huruf '{letter}' pada UTM dibaca sebagai pita lintang, bukan belahan bumi.",
-        "en": "The UTM letter '{letter}' was read as a latitude band, not a hemisphere.",
-    },
-    "UTM_HEMISPHERE_LETTER": {
-        "id": "Huruf '{letter}' pada UTM dibaca sebagai belahan bumi, bukan pita lintang.",
-        "en": "The UTM letter '{letter}' was read as a hemisphere, not a latitude band.",
-    },
-    "ON_BORDER": {
-        "id": "Titik tepat di batas wilayah; diberikan ke unit dengan kode terendah ({unit}).",
-        "en": "The point lies exactly on a border; assigned to the unit with the lowest code ({unit}).",
-    },
-    "OVERLAP": {
-        "id": "Titik berada di dua wilayah yang tumpang tindih; diberikan ke kode terendah ({unit}).",
-        "en": "The point is inside two overlapping units; assigned to the lowest code ({unit}).",
-    },
-    "CIRCLE_CROSSES_BORDER": {
-        "id": "Lingkaran ketidakpastian melewati batas wilayah; periksa kandidat.",
-        "en": "The uncertainty circle crosses a border; check the candidates.",
-    },
-    "PROJECTED_AXES_SWAPPED": {
-        "id": "Easting dan northing tampaknya tertukar; sudah ditukar kembali.",
-        "en": "Easting and northing appear swapped; swapped back.",
-    },
-    "LOCATION_FIX_STALE": {
-        "id": "Posisi dari ponsel penelepon sudah lama ({age_s} detik saat diterima); penelepon mungkin sudah berpindah.",
-        "en": "The caller's phone position was old ({age_s} s when received); the caller may have moved.",
-    },
-    "LOCATION_FIX_INACCURATE": {
-        "id": "Posisi dari ponsel penelepon kurang akurat (sekitar {accuracy_m} m); pastikan dengan penelepon.",
-        "en": "The caller's phone position is imprecise (about {accuracy_m} m); confirm with the caller.",
-    },
+__all__ = ["LANGUAGES", "MESSAGES", "flag_message"]
+
+#: Flag code -> message template (the English text is the catalog's message id).
+MESSAGES: dict[str, str] = {
+    "COORDINATE_INVALID": N_("The coordinate could not be read."),
+    "COORDINATE_OUT_OF_RANGE": N_("Coordinate out of range (latitude -90..90, longitude -180..180)."),
+    "ZERO_COORDINATE": N_("(0, 0) is not a real location; it is usually a device default."),
+    "PRESUMED_SWAPPED_COORDINATE": N_("Latitude and longitude appear swapped; swapped back."),
+    "PRESUMED_NEGATED_LATITUDE": N_("The latitude sign (N/S) appears wrong; it was flipped."),
+    "PRESUMED_NEGATED_LONGITUDE": N_("The longitude sign (E/W) appears wrong; it was flipped."),
+    "COORDINATE_ROUNDED": N_("The coordinate is rounded; it is only precise to about {precision_m} m."),
+    "COORDINATE_REPROJECTED": N_("The coordinate was converted from {crs} to WGS 84."),
+    "OUTSIDE_SERVICE_AREA": N_("The location is outside the service area (about {distance_km} km from the nearest unit)."),
+    "AT_SEA": N_("The location is at sea, about {distance_m} m from the nearest unit's land."),
+    "DEFAULT_LOCATION_SUSPECTED": N_("The location equals a default point ({label}); it may not be the real location."),
+    "AMBIGUOUS_COORDINATE": N_("{count} readings are equally plausible; please confirm one of the candidates."),
+    "UTM_BAND_LETTER": N_("The UTM letter '{letter}' was read as a latitude band, not a hemisphere."),
+    "UTM_HEMISPHERE_LETTER": N_("The UTM letter '{letter}' was read as a hemisphere, not a latitude band."),
+    "ON_BORDER": N_("The point lies exactly on a border; assigned to the unit with the lowest code ({unit})."),
+    "OVERLAP": N_("The point is inside two overlapping units; assigned to the lowest code ({unit})."),
+    "CIRCLE_CROSSES_BORDER": N_("The uncertainty circle crosses a border; check the candidates."),
+    "PROJECTED_AXES_SWAPPED": N_("Easting and northing appear swapped; swapped back."),
+    "LOCATION_FIX_STALE": N_("The caller's phone position was old ({age_s} s when received); the caller may have moved."),
+    "LOCATION_FIX_INACCURATE": N_("The caller's phone position is imprecise (about {accuracy_m} m); confirm with the caller."),
 }
 
 
@@ -113,8 +57,7 @@ def flag_message(code: str, params: Mapping[str, Any] | None = None, lang: str =
     >>> flag_message("AT_SEA", {}, "id")
     'Lokasi di laut, sekitar ? m dari daratan wilayah terdekat.'
     """
-    templates = MESSAGES.get(code)
-    if templates is None:
+    msgid = MESSAGES.get(code)
+    if msgid is None:
         return code
-    template = templates.get(lang) or templates[LANGUAGES[0]]
-    return template.format_map(_Missing(params or {}))
+    return gettext(lang, msgid).format_map(_Missing(params or {}))

@@ -37,6 +37,7 @@ from geo_service.maps.assets import (
     asset_url,
     localize_html,
 )
+from geo_service.translations import LANGUAGES, N_, gettext
 
 #: Default tile template and its attribution (plain text: no outbound link on the intranet).
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -54,114 +55,62 @@ DISPLAY_TOLERANCE_DEG = 0.0002
 #: Decimals kept for inlined coordinates (~0.1 m).
 COORD_DECIMALS = 6
 
-LANGS = ("id", "en")
+LANGS = LANGUAGES
 
-LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "base_map": "Peta dasar",
-        "units": "Wilayah hukum",
-        "code": "Kode",
-        "name": "Nama",
-        "level": "Tingkat",
-        "parent_code": "Induk",
-        "layer_error": "Lapisan wilayah tidak dapat dimuat.",
-        "point": "Titik kejadian",
-        "point_corrected": "Titik kejadian (dikoreksi)",
-        "original": "Koordinat asli",
-        "correction": "Koreksi koordinat",
-        "reasons": "Alasan",
-        "uncertainty": "Ketidakpastian",
-        "uncertainty_layer": "Lingkar ketidakpastian",
-        "responsible": "Polsek yang berwenang",
-        "neighbours": "Wilayah tetangga (perbatasan)",
-        "stations": "Kantor polisi terdekat",
-        "station": "Kantor polisi",
-        "distance": "Jarak",
-        "sample": "CONTOH/sampel — bukan data nyata",
-        "status": "Status",
-        "match": "Kecocokan",
-        "candidates": "Kandidat",
-        "share": "porsi",
-        "no_point": "Tidak ada titik yang dapat dipetakan.",
-        "fullscreen": "Layar penuh",
-        "fullscreen_exit": "Keluar dari layar penuh",
-        "mouse_prefix": "Lintang, Bujur:",
-        "mouse_empty": "—",
-        "problems": "Masalah batas wilayah",
-        "problem_points": "Lokasi masalah",
-        "severity": "Tingkat",
-        "message": "Pesan",
-        "report": "Laporan pemeriksaan",
-        "items": "temuan",
-        "diff": "Perubahan batas wilayah",
-        "change": "Perubahan",
-        "incidents": "Kejadian",
-        "heat": "Peta kepadatan",
-        "category": "Kategori",
-        "reported_at": "Dilaporkan",
-        "id": "ID",
-        "legend": "Keterangan",
-        "cluster_note": "Warna kelompok = status paling mendesak",
-    },
-    "en": {
-        "base_map": "Base map",
-        "units": "Jurisdictions",
-        "code": "Code",
-        "name": "Name",
-        "level": "Level",
-        "parent_code": "Parent",
-        "layer_error": "The jurisdiction layer could not be loaded.",
-        "point": "Incident point",
-        "point_corrected": "Incident point (corrected)",
-        "original": "Original coordinate",
-        "correction": "Coordinate correction",
-        "reasons": "Reasons",
-        "uncertainty": "Uncertainty",
-        "uncertainty_layer": "Uncertainty circle",
-        "responsible": "Responsible Polsek",
-        "neighbours": "Neighbouring units (border)",
-        "stations": "Nearest police stations",
-        "station": "Police station",
-        "distance": "Distance",
-        "sample": "SAMPLE (contoh) — not real data",
-        "status": "Status",
-        "match": "Match",
-        "candidates": "Candidates",
-        "share": "share",
-        "no_point": "No point to show.",
-        "fullscreen": "Full screen",
-        "fullscreen_exit": "Exit full screen",
-        "mouse_prefix": "Lat, Lon:",
-        "mouse_empty": "—",
-        "problems": "Boundary problems",
-        "problem_points": "Problem locations",
-        "severity": "Severity",
-        "message": "Message",
-        "report": "Check report",
-        "items": "findings",
-        "diff": "Boundary changes",
-        "change": "Change",
-        "incidents": "Incidents",
-        "heat": "Density (heat map)",
-        "category": "Category",
-        "reported_at": "Reported",
-        "id": "ID",
-        "legend": "Legend",
-        "cluster_note": "Cluster colour = most urgent status inside",
-    },
-}
-
-LEVEL_LABELS = {
-    "id": {"polda": "Polda", "polres": "Polres", "polsek": "Polsek"},
-    "en": {"polda": "Polda (province)", "polres": "Polres (regency/city)", "polsek": "Polsek (district)"},
+#: Label key -> message id (English); the catalogs in geo_service/translations hold every language.
+LABELS: dict[str, str] = {
+    "base_map": N_("Base map"),
+    "units": N_("Jurisdictions"),
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "level": N_("Level"),
+    "parent_code": N_("Parent"),
+    "layer_error": N_("The jurisdiction layer could not be loaded."),
+    "point": N_("Incident point"),
+    "point_corrected": N_("Incident point (corrected)"),
+    "original": N_("Original coordinate"),
+    "correction": N_("Coordinate correction"),
+    "reasons": N_("Reasons"),
+    "uncertainty": N_("Uncertainty"),
+    "uncertainty_layer": N_("Uncertainty circle"),
+    "responsible": N_("Responsible Polsek"),
+    "neighbours": N_("Neighbouring units (border)"),
+    "stations": N_("Nearest police stations"),
+    "station": N_("Police station"),
+    "distance": N_("Distance"),
+    "sample": N_("SAMPLE (contoh) — not real data"),
+    "status": N_("Status"),
+    "match": N_("Match"),
+    "candidates": N_("Candidates"),
+    "share": N_("share"),
+    "no_point": N_("No point to show."),
+    "fullscreen": N_("Full screen"),
+    "fullscreen_exit": N_("Exit full screen"),
+    "mouse_prefix": N_("Lat, Lon:"),
+    "mouse_empty": "—",
+    "problems": N_("Boundary problems"),
+    "problem_points": N_("Problem locations"),
+    "severity": N_("Severity"),
+    "message": N_("Message"),
+    "report": N_("Check report"),
+    "items": N_("findings"),
+    "diff": N_("Boundary changes"),
+    "change": N_("Change"),
+    "incidents": N_("Incidents"),
+    "heat": N_("Density (heat map)"),
+    "category": N_("Category"),
+    "reported_at": N_("Reported"),
+    "id": "ID",
+    "legend": N_("Legend"),
+    "cluster_note": N_("Cluster colour = most urgent status inside"),
 }
 
 
 def labels(lang: str) -> dict[str, str]:
-    """The label table for ``lang`` ("id" or "en")."""
-    if lang not in LABELS:
+    """The label table for ``lang`` ("id" or "en"), from the gettext catalogs."""
+    if lang not in LANGS:
         raise InvalidInput(f"lang must be one of {', '.join(LANGS)}", code="UNKNOWN_LANG")
-    return LABELS[lang]
+    return {key: gettext(lang, msgid) for key, msgid in LABELS.items()}
 
 
 def _latlon(lon: float, lat: float) -> list[float]:

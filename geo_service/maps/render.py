@@ -21,7 +21,6 @@ from geo_service.maps.assets import DEFAULT_ASSETS_URL
 from geo_service.maps.base import (
     BALI_BOUNDS,
     DEFAULT_TILE_URL,
-    LEVEL_LABELS,
     GeoJsonLayer,
     InfoBox,
     PointSet,
@@ -40,6 +39,8 @@ from geo_service.maps.base import (
     simplify_geojson,
     union_bounds,
 )
+from geo_service.translations import label, labels as enum_labels
+from geo_service.translations.times import format_local_time
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -64,18 +65,8 @@ INCIDENT_COLORS = {
 }
 #: Cluster colour = the most urgent status inside it (higher wins).
 INCIDENT_URGENCY = {"belum_ditangani": 4, "dalam_proses": 3, "selesai": 1, "dibatalkan": 0}
-INCIDENT_STATUS_LABELS = {
-    "id": {"belum_ditangani": "Belum ditangani", "dalam_proses": "Dalam proses", "selesai": "Selesai",
-           "dibatalkan": "Dibatalkan"},
-    "en": {"belum_ditangani": "Not yet handled", "dalam_proses": "In progress", "selesai": "Resolved",
-           "dibatalkan": "Cancelled"},
-}
 
 SEVERITY_COLORS = {"error": "#d7191c", "warning": "#fd8d3c", "info": "#2c7bb6", "repaired": "#1a9641"}
-SEVERITY_LABELS = {
-    "id": {"error": "Galat", "warning": "Peringatan", "info": "Info", "repaired": "Diperbaiki"},
-    "en": {"error": "Error", "warning": "Warning", "info": "Info", "repaired": "Repaired"},
-}
 
 CHANGE_COLORS = {
     "added": "#1a9641",
@@ -85,14 +76,6 @@ CHANGE_COLORS = {
     "reparented": "#7b3294",
     "changed": "#fdae61",
     "unchanged": "#bababa",
-}
-CHANGE_LABELS = {
-    "id": {"added": "Ditambah", "removed": "Dihapus", "geometry_changed": "Batas berubah",
-           "renamed": "Nama berubah", "reparented": "Induk berubah", "changed": "Berubah",
-           "unchanged": "Tidak berubah"},
-    "en": {"added": "Added", "removed": "Removed", "geometry_changed": "Boundary changed",
-           "renamed": "Renamed", "reparented": "Parent changed", "changed": "Changed",
-           "unchanged": "Unchanged"},
 }
 
 
@@ -106,7 +89,7 @@ def _unit_options(lang: str, style: dict[str, Any], *, fit_view: bool = False) -
         "style": style,
         "titleField": "name",
         "fields": _unit_fields(lang),
-        "valueLabels": {"level": LEVEL_LABELS[lang]},
+        "valueLabels": {"level": enum_labels(lang, "level")},
         "popup": True,
         "fit": fit_view,
         "errorText": labels(lang)["layer_error"],
@@ -163,13 +146,13 @@ def _point_lines(result: dict[str, Any], text: dict[str, str], lang: str, correc
     if point is not None:
         lines.append(f"{point[1]:.6f}, {point[0]:.6f}")
     if result.get("status") is not None:
-        lines.append([text["status"], result.get("status")])
+        lines.append([text["status"], label(lang, "location_status", result.get("status"))])
     jurisdiction = result.get("jurisdiction") or {}
     for level in ("polsek", "polres", "polda"):
         if jurisdiction.get(level):
-            lines.append([LEVEL_LABELS["id"][level], name_of(jurisdiction[level])])
+            lines.append([level.capitalize(), name_of(jurisdiction[level])])
     if result.get("match") is not None:
-        lines.append([text["match"], result.get("match")])
+        lines.append([text["match"], label(lang, "match", result.get("match"))])
     if result.get("uncertainty_m") is not None:
         lines.append([text["uncertainty"], "± " + format_distance(float(result["uncertainty_m"]), lang)])
     for candidate in result.get("candidates") or []:
@@ -285,9 +268,9 @@ def _jurisdiction_box(result: dict[str, Any], lang: str) -> list[Any]:
     if jurisdiction.get("polda"):
         lines.append(["Polda", name_of(jurisdiction.get("polda"))])
     if result.get("match") is not None:
-        lines.append([text["match"], result.get("match")])
+        lines.append([text["match"], label(lang, "match", result.get("match"))])
     if result.get("status") is not None:
-        lines.append([text["status"], result.get("status")])
+        lines.append([text["status"], label(lang, "location_status", result.get("status"))])
     return lines
 
 
@@ -438,7 +421,7 @@ def render_problems_map(
                 "titleField": "message",
                 "fields": [["code", text["code"]], ["severity", text["severity"]],
                            ["unit_code", "Unit"]],
-                "valueLabels": {"severity": SEVERITY_LABELS[lang]},
+                "valueLabels": {"severity": enum_labels(lang, "severity")},
                 "popup": True,
             },
         ))
@@ -451,7 +434,7 @@ def render_problems_map(
         severity = str(item.get("severity") or "error")
         lines: list[Any] = [str(item.get("message") or item.get("code") or "—")]
         lines.append([text["code"], item.get("code")])
-        lines.append([text["severity"], SEVERITY_LABELS[lang].get(severity, severity)])
+        lines.append([text["severity"], label(lang, "severity", severity)])
         if item.get("unit_code"):
             lines.append(["Unit", item.get("unit_code")])
         points.append(point_entry(*lonlat, color=SEVERITY_COLORS.get(severity, "#d7191c"), lines=lines))
@@ -464,7 +447,7 @@ def render_problems_map(
     summary: list[Any] = [f"{text['report']}: {len(report_items)} {text['items']}"]
     for severity, color in SEVERITY_COLORS.items():
         if counts.get(severity):
-            summary.append({"color": color, "text": f"{SEVERITY_LABELS[lang][severity]}: {counts[severity]}"})
+            summary.append({"color": color, "text": label(lang, "severity", severity) + f": {counts[severity]}"})
     fmap.add_child(InfoBox(summary, "bottomleft"))
     fit(fmap, union_bounds(*boxes) or BALI_BOUNDS)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -507,13 +490,13 @@ def render_diff_map(
             "titleField": "name",
             "fields": [["change", text["change"]], ["code", text["code"]],
                        ["parent_code", text["parent_code"]]],
-            "valueLabels": {"change": CHANGE_LABELS[lang]},
+            "valueLabels": {"change": enum_labels(lang, "change")},
             "popup": True,
         },
     ))
     present = {str(f["properties"].get("change")) for f in diff["features"]}
     legend = {k: v for k, v in CHANGE_COLORS.items() if k in present} or CHANGE_COLORS
-    fmap.add_child(InfoBox(_legend(text["legend"], legend, CHANGE_LABELS[lang]), "bottomleft"))
+    fmap.add_child(InfoBox(_legend(text["legend"], legend, enum_labels(lang, "change")), "bottomleft"))
     fit(fmap, geojson_bounds(diff) or BALI_BOUNDS)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return finish(fmap, tile_url=tile_url, assets_url=assets_url, lang=lang)
@@ -533,7 +516,7 @@ def render_incidents_map(
     Each incident is ``{"id","lat","lon","status","category","reported_at"}``.
     """
     text = labels(lang)
-    status_labels = INCIDENT_STATUS_LABELS[lang]
+    status_labels = enum_labels(lang, "incident_status")
     fmap = new_map(tile_url=tile_url, assets_url=assets_url, lang=lang, zoom=10, attribution=attribution)
     points = []
     lonlats: list[tuple[float, float]] = []
@@ -545,9 +528,9 @@ def render_incidents_map(
         lines: list[Any] = [f"{text['incidents']} {incident.get('id', '')}".strip()]
         lines.append([text["status"], status_labels.get(status, status)])
         if incident.get("category"):
-            lines.append([text["category"], incident.get("category")])
+            lines.append([text["category"], label(lang, "category", incident.get("category"))])
         if incident.get("reported_at"):
-            lines.append([text["reported_at"], incident.get("reported_at")])
+            lines.append([text["reported_at"], format_local_time(incident.get("reported_at"), lang)])
         points.append(point_entry(*lonlat, color=INCIDENT_COLORS.get(status, "#3388ff"), lines=lines,
                                   rank=INCIDENT_URGENCY.get(status, 0)))
         lonlats.append(lonlat)

@@ -35,7 +35,7 @@ def ensure_bundled(storage: Storage, settings: Settings) -> bool:
             units = load_bali_units()
             bset = repo.create_boundary_set(
                 session,
-                name="Bali (bawaan / bundled, dari batas administrasi)",
+                name="Bali — batas administrasi (bawaan)",
                 units=units,
                 source="bundled",
                 created_by="system",
@@ -53,7 +53,7 @@ def ensure_bundled(storage: Storage, settings: Settings) -> bool:
         if not has_station_sets and settings.sample_stations and SAMPLE_STATIONS.exists():
             sset = repo.create_station_set(
                 session,
-                name="CONTOH / SAMPLE stations (not real)",
+                name="CONTOH — pos polisi sampel, bukan data nyata",
                 stations=read_sample_stations(SAMPLE_STATIONS),
                 source="sample",
                 created_by="system",

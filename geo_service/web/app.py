@@ -108,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth,
         basemap,
         compress,
+        i18n,
         incident_pages,
         pages,
     )
@@ -116,6 +117,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     compress.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(accounts_api.bp)

@@ -16,21 +16,14 @@ from geo_service.maps import render_incidents_map
 from geo_service.services import incidents as svc
 from geo_service.services import recap as recap_service
 from geo_service.storage.types import utcnow
+from geo_service.translations import labels
 from geo_service.web.auth import allow, require_principal
 from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.i18n import page_error
 from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
 
 bp = Blueprint("incident_pages", __name__, template_folder="templates")
 bp.before_request(_page_setup)  # nonce, language and the CSRF check, as on every page
-
-STATUS_LABELS = {
-    "id": {"belum_ditangani": "Belum Ditangani", "dalam_proses": "Dalam Proses", "selesai": "Selesai",
-           "dibatalkan": "Dibatalkan"},
-    "en": {"belum_ditangani": "Not yet handled", "dalam_proses": "In progress", "selesai": "Done",
-           "dibatalkan": "Cancelled"},
-}
-CATEGORY_LABELS = {"kecelakaan": "Kecelakaan", "pencurian": "Pencurian", "kebakaran": "Kebakaran", "kdrt": "KDRT",
-                   "gangguan_ketertiban": "Gangguan ketertiban", "lainnya": "Lainnya"}
 
 
 def _scope() -> str | None:
@@ -95,8 +88,8 @@ def incidents_page() -> Any:
               for i in svc.iter_incidents(db_session(), query, now=now, overdue_minutes=overdue) if i.lat is not None]
     map_html = render_incidents_map(points[:5000], heat=request.args.get("heat") == "1", **_tile_kwargs())
     return render_template("incidents.html", rows=rows, total=total, page=page, query=query,
-                           status_labels=STATUS_LABELS[g.lang], categories=svc.CATEGORIES,
-                           category_labels=CATEGORY_LABELS, map_html=map_frame(map_html),
+                           status_labels=labels(g.lang, "incident_status"), categories=svc.CATEGORIES,
+                           map_html=map_frame(map_html),
                            date_from=date_from.date().isoformat(), date_to=date_to.date().isoformat() if date_to else "",
                            heat=request.args.get("heat") == "1")
 
@@ -109,7 +102,7 @@ def _render_incident(incident_id: int, error: str | None = None) -> Any:
                                 events=svc.list_events(session, incident_id))
     next_statuses = sorted(svc.TRANSITIONS.get(incident.status, ()))
     return render_template("incident.html", inc=data, error=error, next_statuses=next_statuses,
-                           status_labels=STATUS_LABELS[g.lang], category_labels=CATEGORY_LABELS)
+                           status_labels=labels(g.lang, "incident_status"))
 
 
 @bp.get("/incidents/<int:incident_id>")
@@ -134,7 +127,7 @@ def update_incident_page(incident_id: int) -> Any:
     except GeoServiceError as exc:
         if exc.status not in (409, 422):
             raise
-        return _render_incident(incident_id, error=exc.detail)
+        return _render_incident(incident_id, error=page_error(exc.code, exc.detail))
     return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
 
 
@@ -163,5 +156,5 @@ def recap_page() -> Any:
     units = sorted(((u.code, u.name) for u in idx.units.values()
                     if u.level != "polsek" and svc.code_in_scope(u.code, _scope())), key=lambda x: x[0])
     return render_template("recap.html", r=recap, units=units, map_html=map_frame(map_html), heat=heat,
-                           status_labels=STATUS_LABELS[g.lang], statuses=svc.STATUSES,
-                           categories=svc.CATEGORIES, category_labels=CATEGORY_LABELS)
+                           status_labels=labels(g.lang, "incident_status"), statuses=svc.STATUSES,
+                           categories=svc.CATEGORIES)

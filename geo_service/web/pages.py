@@ -43,7 +43,7 @@ from geo_service.services.units import units_geojson
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public
 from geo_service.web.context import actor, db_session, index, service, write_transaction
-from geo_service.web.i18n import page_lang, texts
+from geo_service.web.i18n import error_texts, page_lang, texts
 from geo_service.web.uploads import read_upload
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -69,8 +69,7 @@ def _page_setup() -> None:
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    lang = g.get("lang", "id")
-    return {"t": texts(lang), "lang": lang, "csp_nonce": g.get("csp_nonce", ""),
+    return {"csp_nonce": g.get("csp_nonce", ""),
             "csrf_token": session.get("csrf", ""), "principal": g.get("principal")}
 
 
@@ -103,6 +102,7 @@ def error_page(status: int, title: str, detail: str) -> Response:
     """An HTML error page (escaped by Jinja)."""
     if "lang" not in g:
         g.lang = page_lang()
+    title, detail = error_texts(status, title, detail)
     resp = make_response(render_template("error.html", status=status, title=title, detail=detail), status)
     return resp
 
@@ -160,7 +160,7 @@ def _formats(point: dict[str, float] | None) -> list[tuple[str, str]]:
     lon, lat = point["lon"], point["lat"]
     return [
         ("DD", formats.format_dd(lon, lat)),
-        ("DMS", formats.format_dms(lon, lat, lang="id")),
+        ("DMS", formats.format_dms(lon, lat, lang=g.get("lang", "id"))),
         ("UTM", formats.format_utm(lon, lat)),
         ("Plus Code", formats.format_pluscode(lon, lat)),
     ]
@@ -230,8 +230,10 @@ def console() -> Any:
                 token, expires = officer_links.create_link(
                     s, answer, secret=settings.secret_key, ttl_s=settings.officer_link_ttl_s, actor=actor(),
                     request_id=g.request_id)
+            juris = answer.get("jurisdiction") or {}
+            leaf = juris.get("polsek") or juris.get("polres") or juris.get("polda") or {}
             link = {"url": url_for("pages.officer_page", token=token, _external=False),
-                    "expires_at": expires.isoformat(timespec="minutes")}
+                    "expires_at": expires.isoformat(timespec="minutes"), "unit_code": leaf.get("code")}
     if answer is not None and answer.get("point"):
         unit_fc, neighbours = _unit_features(answer)
         map_html = render_locate_map(answer, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
