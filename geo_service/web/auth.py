@@ -114,6 +114,8 @@ def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | Non
     from geo_service.web.context import service
 
     svc = service()
+    if svc.revocations.is_revoked(kind, key_hash):
+        return None, None  # known without asking anyone (also while the database is away)
     cache_key = f"{kind}:{key_hash}"
     fresh, principal, expires_at = TOKEN_CACHE.get(cache_key, fresh_s)
     degraded = False
@@ -131,7 +133,7 @@ def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | Non
             degraded = True
         else:
             TOKEN_CACHE.put(cache_key, principal, expires_at)
-    if principal is not None and svc.revocations.is_revoked(kind, key_hash, ask_redis=degraded):
+    if principal is not None and degraded and svc.revocations.is_revoked(kind, key_hash, ask_redis=True):
         return None, None
     return principal, expires_at
 
