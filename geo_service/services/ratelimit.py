@@ -37,6 +37,7 @@ LOGGER = logging.getLogger(__name__)
 LOGIN_PER_CLIENT = (10, 60)  # attempts, seconds
 LOGIN_PER_ACCOUNT = (20, 15 * 60)  # failed attempts from unknown browsers, seconds
 OFFICER_PAGE_PER_CLIENT = (120, 60)
+REDIS_PREFIX = "geo_service:rl"
 
 
 class RateLimiter(Protocol):
@@ -54,23 +55,28 @@ class _LimitsRateLimiter:
         self.storage = storage
         self._strategy = FixedWindowRateLimiter(storage)
 
-    def _retry(self, item: RateLimitItem, key: str) -> int:
-        reset = self._strategy.get_window_stats(item, key).reset_time
+    def _retry(self, item: RateLimitItem) -> int:
+        reset = self._strategy.get_window_stats(item).reset_time
         return max(1, math.ceil(reset - time.time()))
+
+    @staticmethod
+    def _item(key: str, limit: int, window_s: int) -> RateLimitItem:
+        # The key as the item's namespace: Redis keys read geo_service:rl:<key>/<limit>/<window>/second.
+        return RateLimitItemPerSecond(limit, window_s, namespace=key)
 
     def hit(self, key: str, limit: int, window_s: int) -> tuple[bool, int]:
         """Count one attempt; False (and the wait) when it is over the limit."""
-        item = RateLimitItemPerSecond(limit, window_s, namespace="geo_service")
-        if self._strategy.hit(item, key):
+        item = self._item(key, limit, window_s)
+        if self._strategy.hit(item):
             return True, 0
-        return False, self._retry(item, key)
+        return False, self._retry(item)
 
     def test(self, key: str, limit: int, window_s: int) -> tuple[bool, int]:
         """Would one more attempt be allowed (nothing counted)?"""
-        item = RateLimitItemPerSecond(limit, window_s, namespace="geo_service")
-        if self._strategy.test(item, key):
+        item = self._item(key, limit, window_s)
+        if self._strategy.test(item):
             return True, 0
-        return False, self._retry(item, key)
+        return False, self._retry(item)
 
 
 class MemoryRateLimiter(_LimitsRateLimiter):
@@ -84,8 +90,8 @@ class RedisRateLimiter(_LimitsRateLimiter):
     """Counters in Redis, shared by every worker and replica; fails open to per-process counters."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(storage_from_string(url, wrap_exceptions=True, socket_timeout=0.5,
-                                             socket_connect_timeout=0.5))
+        super().__init__(storage_from_string(url, wrap_exceptions=True, key_prefix=REDIS_PREFIX,
+                                             socket_timeout=0.5, socket_connect_timeout=0.5))
         self._fallback = MemoryRateLimiter()
 
     def hit(self, key: str, limit: int, window_s: int) -> tuple[bool, int]:
