@@ -90,8 +90,10 @@ class RedisRateLimiter(_LimitsRateLimiter):
     """Counters in Redis, shared by every worker and replica; fails open to per-process counters."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(storage_from_string(url, wrap_exceptions=True, key_prefix=REDIS_PREFIX,
-                                             socket_timeout=0.5, socket_connect_timeout=0.5))
+        storage = storage_from_string(url, wrap_exceptions=True, key_prefix=REDIS_PREFIX, socket_timeout=0.5,
+                                      socket_connect_timeout=0.5)
+        assert isinstance(storage, Storage)  # a redis:// URL gives the synchronous storage
+        super().__init__(storage)
         self._fallback = MemoryRateLimiter()
 
     def hit(self, key: str, limit: int, window_s: int) -> tuple[bool, int]:

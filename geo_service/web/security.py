@@ -23,6 +23,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
 
 from geo_service.errors import Forbidden
 
@@ -86,7 +87,7 @@ def device_accounts() -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def remember_device(resp: Response, username: str) -> Response:
+def remember_device(resp: BaseResponse, username: str) -> BaseResponse:
     """After a login: mark this browser as known for the account (it is then not held by the account limit)."""
     accounts = [username, *(u for u in device_accounts() if u != username)][:DEVICE_MAX_ACCOUNTS]
     resp.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(accounts), max_age=DEVICE_MAX_AGE_S, httponly=True,
