@@ -27,9 +27,9 @@ import requests
 
 from geo_service.services import ratelimit
 from tests.conftest import chromium_path, need
+from tests.web.test_hardening import REDIS_URL, _redis_up
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/15"
 PASSWORD = "correct-horse-battery"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
@@ -39,15 +39,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _redis_up() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
