@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Conflict, InvalidInput, NotFound
@@ -81,6 +81,9 @@ DEFAULT_SESSION_TTL_S = 12 * 3600  # one shift
 def start_login_session(session: Session, user: User, *, ttl_s: int = DEFAULT_SESSION_TTL_S) -> str:
     """Record a new login of ``user``; returns the clear key for the cookie (stored only as a hash)."""
     key = secrets.token_urlsafe(32)
+    # The user's long-expired logins are not needed any more (keeps the table small).
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                               LoginSession.expires_at < utcnow() - timedelta(days=1)))
     session.add(LoginSession(key_hash=repo.hash_token(key), user_id=user.id,
                              expires_at=utcnow() + timedelta(seconds=ttl_s)))
     session.flush()

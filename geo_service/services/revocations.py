@@ -38,6 +38,8 @@ SYNC_INTERVAL_S = 2.0
 # clocks run behind, or by transactions that committed late, are not missed.
 SYNC_OVERLAP = timedelta(minutes=5)
 KINDS = ("token", "link", "session")
+# Above this many keys the list is read again from scratch (expired links and sessions drop out).
+MAX_KEYS = 200_000
 REDIS_KEY = "geo_service:revoked:{kind}"
 
 
@@ -93,6 +95,9 @@ class RevocationList:
         self._last_sync = now
         started = utcnow()
         since = self._synced_until - SYNC_OVERLAP if self._synced_until is not None else None
+        full = since is None or sum(len(keys) for keys in self._revoked.values()) > MAX_KEYS
+        if full:
+            since = None
         try:
             with open_session() as session:
                 found = _revoked_since(session, since, started)
@@ -101,7 +106,8 @@ class RevocationList:
             return False
         with self._lock:
             for kind, keys in found.items():
-                self._revoked[kind].update(keys)
+                # A full read replaces the list: every revocation made so far is in the database.
+                self._revoked[kind] = keys if full else self._revoked[kind] | keys
             self._synced_until = started
         return True
 

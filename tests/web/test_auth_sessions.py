@@ -289,3 +289,20 @@ def test_trusted_proxies_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Any)
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         load_settings({**env, "GEO_SERVICE_TRUSTED_PROXIES": "-1"})
     assert load_settings({**env, "GEO_SERVICE_SESSION_HOURS": "8"}).session_ttl_s == 8 * 3600
+
+
+def test_revocation_list_reads_what_other_processes_revoked(sapp: Any, admin: dict[str, str]) -> None:
+    """The per-process list learns a revocation written by anyone else from the database."""
+    from geo_service.services import accounts
+    from geo_service.services.revocations import RevocationList
+    from geo_service.storage import repo
+
+    storage = sapp.extensions["geo_service"].storage
+    clear = make_token(sapp, "officer", name="listed")
+    elsewhere = RevocationList()
+    assert elsewhere.maybe_sync(storage.session, force=True)
+    assert not elsewhere.is_revoked("token", repo.hash_token(clear))
+    with storage.transaction() as s:
+        accounts.revoke_token(s, repo.find_token(s, clear).id, actor="test")
+    assert elsewhere.maybe_sync(storage.session, force=True)
+    assert elsewhere.is_revoked("token", repo.hash_token(clear))
