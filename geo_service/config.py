@@ -46,6 +46,9 @@ class Settings:
     location_request_wait_s: float = 20.0
     redis_url: str | None = None
     secure_cookies: bool = True
+    # Proxies in front of the service whose X-Forwarded-For/-Proto are believed (0: ignore them).
+    trusted_proxies: int = 0
+    session_ttl_s: int = 12 * 3600  # a page login lasts one shift at most
     log_level: str = "INFO"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -177,8 +180,12 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         location_request_wait_s=_get_number(env, "LOCATION_REQUEST_WAIT_S", 20.0),
         redis_url=env.get(PREFIX + "REDIS_URL") or None,
         secure_cookies=_get_bool(env, "SECURE_COOKIES", True),
+        trusted_proxies=_get_number(env, "TRUSTED_PROXIES", 0, int),
+        session_ttl_s=int(_get_number(env, "SESSION_HOURS", 12.0) * 3600),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
     )
+    if settings.session_ttl_s < 60:
+        raise ConfigError(f"{PREFIX}SESSION_HOURS is too short: use at least 0.02 (about a minute)")
     if not 0 < settings.border_share <= 1:
         raise ConfigError(f"{PREFIX}BORDER_SHARE must be in (0, 1]")
     unknown = set(overrides) - set(Settings.__dataclass_fields__)

@@ -162,6 +162,16 @@ def auth(app: Any, tokens_for: Callable[[Any], dict[str, str]]) -> Callable[[str
     return lambda role="dispatcher": {"Authorization": f"Bearer {toks[role]}"}
 
 
+def page_csrf(client: Any, path: str = "/login") -> str:
+    """The CSRF token a page form carries (what a browser would send back)."""
+    import html
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return html.unescape(found.group(1))
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Folder for screenshots and other test artifacts (kept by CI)."""

@@ -1,19 +1,25 @@
-"""Tokens and users: create, revoke, verify (no Flask)."""
+"""Tokens, users and page login sessions: create, revoke, verify (no Flask).
+
+Page logins are kept on the server (``login_sessions``): the browser's cookie carries a random
+key, the table its SHA-256. Each request reads the row with its user, so logout, disabling a
+user and a role change take effect on the next request (issue 12, item 5).
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Container
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Conflict, InvalidInput, NotFound
 from geo_service.storage import repo
-from geo_service.storage.models import ApiToken, User
+from geo_service.storage.models import ApiToken, LoginSession, User
 from geo_service.storage.types import utcnow
 
 
@@ -65,6 +71,93 @@ def verify_login(session: Session, username: str, password: str) -> User | None:
     if user is None or user.disabled:
         return None
     return user
+
+
+# ------------------------------------------------------------------ login sessions (server side)
+
+DEFAULT_SESSION_TTL_S = 12 * 3600  # one shift
+
+
+def start_login_session(session: Session, user: User, *, ttl_s: int = DEFAULT_SESSION_TTL_S) -> str:
+    """Record a new login of ``user``; returns the clear key for the cookie (stored only as a hash)."""
+    key = secrets.token_urlsafe(32)
+    # The user's long-expired logins are not needed any more (keeps the table small).
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                               LoginSession.expires_at < utcnow() - timedelta(days=1)))
+    session.add(LoginSession(key_hash=repo.hash_token(key), user_id=user.id,
+                             expires_at=utcnow() + timedelta(seconds=ttl_s)))
+    session.flush()
+    return key
+
+
+def find_login_session(session: Session, key: str) -> tuple[LoginSession, User] | None:
+    """The live session and its user for a cookie key; None when unknown, ended, expired or disabled."""
+    row = session.execute(
+        select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.key_hash == repo.hash_token(key))
+    ).one_or_none()
+    if row is None:
+        return None
+    login, user = row
+    if login.revoked_at is not None or login.expires_at <= utcnow() or user.disabled:
+        return None
+    return login, user
+
+
+def end_login_session(session: Session, key: str) -> str | None:
+    """Logout: end the session of this cookie key; returns its hash (None when it was unknown)."""
+    key_hash = repo.hash_token(key)
+    login = session.execute(select(LoginSession).where(LoginSession.key_hash == key_hash)).scalar_one_or_none()
+    if login is None:
+        return None
+    if login.revoked_at is None:
+        login.revoked_at = utcnow()
+    return key_hash
+
+
+def end_user_sessions(session: Session, user_id: int) -> list[str]:
+    """End every live session of a user; returns their key hashes."""
+    now = utcnow()
+    rows = session.execute(select(LoginSession).where(LoginSession.user_id == user_id,
+                                                      LoginSession.revoked_at.is_(None))).scalars().all()
+    for login in rows:
+        login.revoked_at = now
+    return [login.key_hash for login in rows]
+
+
+def update_user_from_body(session: Session, user_id: int, body: Any, *, actor: str,
+                          known_units: Container[str] | None = None) -> tuple[User, list[str]]:
+    """Change ``{role?, unit_code?, disabled?}`` of a user (audited).
+
+    Disabling a user or changing their role or unit ends every session they have (they log in
+    again and get the new rights). Returns the user and the key hashes of the ended sessions.
+    """
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", errors=[{"pointer": "", "detail": "not an object"}])
+    unknown = sorted(set(body) - {"role", "unit_code", "disabled"})
+    if unknown:
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)}",
+                           errors=[{"pointer": f"/{name}", "detail": "unknown field"} for name in unknown])
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    changes: dict[str, Any] = {}
+    if "role" in body:
+        changes["role"] = _role_field(body)
+    if "unit_code" in body:
+        changes["unit_code"] = _unit_field(body, known_units)
+    if "disabled" in body:
+        if not isinstance(body["disabled"], bool):
+            raise InvalidInput("'disabled' must be true or false",
+                               errors=[{"pointer": "/disabled", "detail": "not a boolean"}])
+        changes["disabled"] = body["disabled"]
+    changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
+    for name, value in changed.items():
+        setattr(user, name, value)
+    ended = end_user_sessions(session, user.id) if changed else []
+    repo.audit(session, actor=actor, action="user.update", target_type="user", target_id=user.id,
+               detail={**changed, "sessions_ended": len(ended)})
+    return user, ended
 
 
 # ------------------------------------------------------------------ admin API helpers (issue 7)

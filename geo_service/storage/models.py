@@ -162,6 +162,24 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class LoginSession(Base):
+    """A page login kept on the server: the cookie carries a random key, this row its SHA-256.
+
+    Logout, disabling the user and a role change set ``revoked_at``; every request reads the
+    row (and its user), so the change takes effect on the next request.
+    """
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (Index("ix_login_sessions_user", "user_id"), Index("ix_login_sessions_revoked", "revoked_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AuditLog(Base):
     """Append-only record of every admin action and every incident change."""
 

@@ -60,6 +60,12 @@ USER_BODY: dict[str, Any] = {
         "unit_code": {"type": "string", "maxLength": 40},
     },
 }
+USER_PATCH_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {"role": ROLE_SCHEMA, "unit_code": {"type": ["string", "null"], "maxLength": 40},
+                   "disabled": {"type": "boolean"}},
+    "additionalProperties": False,
+}
 USER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"id": {"type": "integer"}, "username": {"type": "string"}, "role": ROLE_SCHEMA,
@@ -111,14 +117,16 @@ def list_tokens() -> Response:
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @allow()
-@doc("Revoke a token (at once in this process, within seconds in the others); revoking twice is harmless",
+@doc("Revoke a token (at once in this process, within seconds in the others, also while the database is "
+     "away later); revoking twice is harmless",
      responses={200: TOKEN_SCHEMA}, tags=("accounts",))
 def revoke_token(token_id: int) -> Response:
     with write_transaction() as session:
         row = accounts.revoke_token(session, token_id, actor=actor(), request_id=g.get("request_id"))
         token_hash = row.token_hash
         out = accounts.token_to_dict(row)
-    TOKEN_CACHE.drop(token_hash)
+    TOKEN_CACHE.drop(f"token:{token_hash}")
+    service().revocations.add("token", token_hash)
     return jsonify(out)
 
 
@@ -135,6 +143,22 @@ def create_user() -> tuple[Response, int]:
         user = accounts.create_user_from_body(session, body, actor=actor(), known_units=_known_units())
         out = accounts.user_to_dict(user)
     return jsonify(out), 201
+
+
+@bp.patch("/users/<int:user_id>")
+@allow()
+@doc("Change a page user's role, unit or disabled flag; any change ends the user's login sessions at once",
+     body=USER_PATCH_BODY, responses={200: USER_SCHEMA}, tags=("accounts",))
+def update_user(user_id: int) -> Response:
+    body = json_body()
+    with write_transaction() as session:
+        user, ended = accounts.update_user_from_body(session, user_id, body, actor=actor(),
+                                                     known_units=_known_units())
+        out = accounts.user_to_dict(user)
+    for key_hash in ended:
+        TOKEN_CACHE.drop(f"session:{key_hash}")
+        service().revocations.add("session", key_hash)
+    return jsonify(out)
 
 
 @bp.get("/users")
@@ -187,4 +211,5 @@ def revoke_officer_link(jti: str) -> Response:
     scope = None if principal.role == "admin" else principal.unit_code
     with write_transaction() as session:
         officer_links.revoke_link(session, jti[:64], actor=actor(), scope=scope, request_id=g.get("request_id"))
+    service().revocations.add("link", jti[:64])
     return jsonify({"jti": jti, "revoked": True})

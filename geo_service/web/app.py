@@ -13,6 +13,7 @@ from geo_service.config import Settings, load_settings
 from geo_service.services.bootstrap import ensure_bundled
 from geo_service.services.ratelimit import make_rate_limiter
 from geo_service.services.registry import IndexHolder
+from geo_service.services.revocations import RevocationList
 from geo_service.storage import db
 from geo_service.storage.db import Storage
 from geo_service.web.problem import register_error_handlers
@@ -52,6 +53,7 @@ class GeoService:
         self.storage = storage
         self.holder = holder
         self.rate_limiter = make_rate_limiter(settings.redis_url)
+        self.revocations = RevocationList(settings.redis_url)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -76,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="geo_service_session",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=settings.session_ttl_s,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["geo_service"] = GeoService(settings, storage, holder)

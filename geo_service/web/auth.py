@@ -1,12 +1,21 @@
-"""Authentication (bearer tokens, page sessions) and per-endpoint role rules.
+"""Authentication (bearer tokens, page login sessions) and per-endpoint role rules.
 
 Every view declares who may call it with :func:`allow` (or :func:`public`). A view without a
 rule is refused for everyone (fail closed) and the route-table test fails, so a new endpoint
 cannot ship without a rule. ``admin`` may call everything.
 
-Token checks are cached in the process for ``TOKEN_CACHE_S`` seconds, so that validate and
-locate keep answering when the database is away (issue 7); a revocation made through this
-process takes effect at once, one made elsewhere within ``TOKEN_CACHE_S``.
+Page logins are Flask-Login sessions kept on the server (``services.accounts``): the signed
+cookie holds only a random key; each request reads its row and user, so logout, disabling a
+user and a role change take effect on the next request (issue 12, item 5).
+
+Token checks are cached in the process for ``TOKEN_CACHE_S`` seconds; while the database is
+away a credential verified before the outage stays good for up to ``TOKEN_CACHE_DEGRADED_S``,
+unless the revocation list (``services.revocations``: this process, the database read every
+few seconds, Redis when configured) knows it was revoked (item 7). A credential that was never
+verified cannot be checked then and gets 503.
+
+API writes made with a page login (no bearer token) need the CSRF header and a same-origin
+``Origin`` (``web.security``, item 4).
 """
 
 from __future__ import annotations
@@ -17,13 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
+from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo_service.errors import Forbidden, Unauthorized
+from geo_service.services import accounts
 from geo_service.storage import repo
 from geo_service.storage.types import utcnow
+from geo_service.web import security
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("admin", "supervisor", "dispatcher", "officer")
@@ -95,30 +107,48 @@ class _TokenCache:
 TOKEN_CACHE = _TokenCache()
 
 
-def _principal_from_token(clear: str) -> Principal:
-    from geo_service.web.context import db_session, service
+def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | None, Any]],
+              fresh_s: float) -> tuple[Principal | None, Any]:
+    """(principal, expires_at) of a credential: from the cache, the database, or (database away)
+    the answer verified before the outage, unless the revocation list knows better."""
+    from geo_service.web.context import service
 
-    token_hash = repo.hash_token(clear)
-    fresh, principal, expires_at = TOKEN_CACHE.get(token_hash, TOKEN_CACHE_S)
-    if not fresh and service().holder.degraded:
-        # Known outage: do not wait for a database that is away; a recently verified token stays good.
-        fresh, principal, expires_at = TOKEN_CACHE.get(token_hash, TOKEN_CACHE_DEGRADED_S)
+    svc = service()
+    if svc.revocations.is_revoked(kind, key_hash):
+        return None, None  # known without asking anyone (also while the database is away)
+    cache_key = f"{kind}:{key_hash}"
+    fresh, principal, expires_at = TOKEN_CACHE.get(cache_key, fresh_s)
+    degraded = False
+    if not fresh and svc.holder.degraded:
+        # Known outage: do not wait for a database that is away; a recently verified credential stays good.
+        fresh, principal, expires_at = TOKEN_CACHE.get(cache_key, TOKEN_CACHE_DEGRADED_S)
+        degraded = fresh
     if not fresh:
         try:
-            row = repo.find_token(db_session(), clear)
+            principal, expires_at = load()
         except SQLAlchemyError:
-            # Database away: a token verified recently stays good for a while (degraded mode).
-            ok, principal, expires_at = TOKEN_CACHE.get(token_hash, TOKEN_CACHE_DEGRADED_S)
+            ok, principal, expires_at = TOKEN_CACHE.get(cache_key, TOKEN_CACHE_DEGRADED_S)
             if not ok:
-                raise
+                raise  # never verified: it cannot be checked now (503)
+            degraded = True
         else:
-            if row is None or row.revoked_at is not None:
-                principal, expires_at = None, None
-            else:
-                principal = Principal(name=f"token:{row.name}", role=row.role, unit_code=row.unit_code,
-                                      via="token", token_id=row.id)
-                expires_at = row.expires_at
-            TOKEN_CACHE.put(token_hash, principal, expires_at)
+            TOKEN_CACHE.put(cache_key, principal, expires_at)
+    if principal is not None and degraded and svc.revocations.is_revoked(kind, key_hash, ask_redis=True):
+        return None, None
+    return principal, expires_at
+
+
+def _principal_from_token(clear: str) -> Principal:
+    from geo_service.web.context import db_session
+
+    def load() -> tuple[Principal | None, Any]:
+        row = repo.find_token(db_session(), clear)
+        if row is None or row.revoked_at is not None:
+            return None, None
+        return (Principal(name=f"token:{row.name}", role=row.role, unit_code=row.unit_code, via="token",
+                          token_id=row.id), row.expires_at)
+
+    principal, expires_at = _verified("token", repo.hash_token(clear), load, TOKEN_CACHE_S)
     if principal is None:
         raise Unauthorized("the bearer token is unknown or revoked", code="TOKEN_INVALID")
     if expires_at is not None and expires_at <= utcnow():
@@ -126,23 +156,66 @@ def _principal_from_token(clear: str) -> Principal:
     return principal
 
 
+class SessionUser(UserMixin):
+    """A page login as Flask-Login sees it: its id is the session key, not the user's id, so ending
+    the session (logout) ends this login only (Flask-Login's "alternative tokens")."""
+
+    def __init__(self, key: str, principal: Principal) -> None:
+        self.key = key
+        self.principal = principal
+
+    def get_id(self) -> str:
+        return self.key
+
+
+def principal_of_user(user: Any) -> Principal:
+    """The principal of a page user (role and unit as stored now)."""
+    return Principal(name=f"user:{user.username}", role=user.role, unit_code=user.unit_code, via="session")
+
+
+def _load_session_user(key: str) -> SessionUser | None:
+    """Flask-Login's user loader: the live login session of this cookie key (read on every request)."""
+    from geo_service.web.context import db_session
+
+    if not isinstance(key, str) or not key or len(key) > 100:
+        return None
+
+    def load() -> tuple[Principal | None, Any]:
+        found = accounts.find_login_session(db_session(), key)
+        if found is None:
+            return None, None
+        login, user = found
+        return principal_of_user(user), login.expires_at
+
+    principal, expires_at = _verified("session", repo.hash_token(key), load, 0.0)
+    if principal is None or (expires_at is not None and expires_at <= utcnow()):
+        return None
+    return SessionUser(key, principal)
+
+
 def current_principal() -> Principal | None:
-    """Authenticate the request from its bearer token or its page session."""
+    """Authenticate the request from its bearer token or its page login."""
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthorized("use 'Authorization: Bearer <token>'", code="TOKEN_INVALID")
         return _principal_from_token(value.strip())
-    user = session.get("user")
-    if user:
-        return Principal(name=f"user:{user['username']}", role=user["role"], unit_code=user.get("unit_code"),
-                         via="session")
+    if current_user.is_authenticated:
+        return current_user.principal  # type: ignore[no-any-return]
     return None
 
 
 def init_app(app: Flask) -> None:
-    """Check every request against its view's rule (after its size against the body limit)."""
+    """Login sessions, CSRF, trusted proxies; check every request against its view's rule (after its
+    size against the body limit)."""
+    svc = app.extensions["geo_service"]
+    security.init_app(app, trusted_proxies=svc.settings.trusted_proxies)
+    login_manager = LoginManager()
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_session_user)
+    login_manager.init_app(app)
+    svc.revocations.maybe_sync(svc.storage.session, force=True)
 
     @app.before_request
     def _authorize() -> None:
@@ -152,6 +225,8 @@ def init_app(app: Flask) -> None:
             raise RequestEntityTooLarge()
         if request.endpoint is None:
             return  # 404/405: let routing answer
+        if not svc.holder.degraded:
+            svc.revocations.maybe_sync(svc.storage.session)
         view = app.view_functions.get(request.endpoint)
         rule = access_rule(view) if view else False
         g.principal = None
@@ -159,7 +234,7 @@ def init_app(app: Flask) -> None:
             # Public views may still know who is calling (pages show a logout link).
             try:
                 g.principal = current_principal()
-            except Unauthorized:
+            except (Unauthorized, SQLAlchemyError):
                 g.principal = None
             return
         if rule is False:
@@ -167,6 +242,10 @@ def init_app(app: Flask) -> None:
         principal = current_principal()
         if principal is None:
             raise Unauthorized("authentication required: send a bearer token or log in", code="AUTH_REQUIRED")
+        if principal.via == "session" and request.method not in security.SAFE_METHODS \
+                and request.path.startswith("/api/"):
+            security.check_same_origin()
+            security.check_csrf()
         if not isinstance(rule, frozenset) or principal.role not in rule:
             raise Forbidden(f"role {principal.role!r} may not use this endpoint", code="ROLE_FORBIDDEN")
         g.principal = principal

@@ -7,7 +7,6 @@ nonce (the CSP allows no other inline script).
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from typing import Any
@@ -25,8 +24,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import login_user, logout_user
 
-from geo_service.errors import Forbidden, GeoServiceError, RateLimited
+from geo_service.errors import GeoServiceError, Gone, RateLimited
 from geo_service.geo import formats
 from geo_service.geo.messages import flag_message
 from geo_service.maps import (
@@ -36,11 +36,12 @@ from geo_service.maps import (
     render_overview_map,
     render_problems_map,
 )
-from geo_service.services import accounts, officer_links
+from geo_service.services import accounts, officer_links, ratelimit
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.locate import locate_location
 from geo_service.services.units import units_geojson
 from geo_service.storage import repo
+from geo_service.web import auth, security
 from geo_service.web.auth import allow, public
 from geo_service.web.context import actor, db_session, index, service, write_transaction
 from geo_service.web.i18n import error_texts, page_lang, texts
@@ -58,19 +59,14 @@ _SCRIPT_OPEN = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)([^>]*)>", re
 def _page_setup() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
     g.lang = page_lang()
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
     if request.method == "POST":
-        sent = request.form.get("csrf_token", "")
-        if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
-            raise Forbidden("the form has expired or did not come from this site; reload the page and try again",
-                            code="CSRF_FAILED")
+        security.check_csrf()
 
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csp_nonce": g.get("csp_nonce", ""),
-            "csrf_token": session.get("csrf", ""), "principal": g.get("principal")}
+            "csrf_token": security.csrf_token(), "principal": g.get("principal")}
 
 
 def with_nonce(html: str) -> str:
@@ -110,26 +106,38 @@ def error_page(status: int, title: str, detail: str) -> Response:
 # ------------------------------------------------------------------ login
 
 
+def _login_limits(username: str, known_device: bool) -> None:
+    """429 when this client, or (from an unknown browser) this account, has tried too often."""
+    limiter = service().rate_limiter
+    per_client, window = ratelimit.LOGIN_PER_CLIENT
+    ok, retry = limiter.hit(f"login:client:{security.client_address()}", per_client, window)
+    if ok and not known_device:
+        per_account, window = ratelimit.LOGIN_PER_ACCOUNT
+        ok, retry = limiter.test(f"login:account:{username.casefold()}", per_account, window)
+    if not ok:
+        raise RateLimited(f"too many login attempts; try again in {retry} s", code="LOGIN_RATE_LIMITED",
+                          extra={"retry_after": retry})
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Any:
     error = None
     if request.method == "POST":
-        limiter = service().rate_limiter
-        ok, retry = limiter.hit(f"login:{request.remote_addr}", 10, 60)
-        if not ok:
-            raise RateLimited(f"too many login attempts; try again in {retry} s", code="LOGIN_RATE_LIMITED",
-                              extra={"retry_after": retry})
         username = request.form.get("username", "")[:80]
         password = request.form.get("password", "")[:200]
+        known_device = username in security.device_accounts()
+        _login_limits(username, known_device)
         user = accounts.verify_login(db_session(), username, password)
         if user is not None:
-            csrf = secrets.token_urlsafe(32)
+            with write_transaction() as s:
+                key = accounts.start_login_session(s, user, ttl_s=service().settings.session_ttl_s)
             session.clear()  # new session on login (no fixation)
-            session["user"] = {"username": user.username, "role": user.role, "unit_code": user.unit_code}
-            session["csrf"] = csrf
-            session.permanent = False
-            return redirect(_safe_next(request.args.get("next")))
+            login_user(auth.SessionUser(key, auth.principal_of_user(user)))
+            return security.remember_device(redirect(_safe_next(request.args.get("next"))), user.username)
+        if not known_device:
+            per_account, window = ratelimit.LOGIN_PER_ACCOUNT
+            service().rate_limiter.hit(f"login:account:{username.casefold()}", per_account, window)
         error = texts(g.lang)["login_failed"]
     return render_template("login.html", error=error, next=_safe_next(request.args.get("next")))
 
@@ -137,6 +145,13 @@ def login() -> Any:
 @bp.post("/logout")
 @public
 def logout() -> Any:
+    key = session.get("_user_id")
+    if isinstance(key, str) and key:
+        with write_transaction() as s:
+            key_hash = accounts.end_login_session(s, key)
+        if key_hash is not None:
+            service().revocations.add("session", key_hash)
+    logout_user()
     session.clear()
     return redirect(url_for("pages.login"))
 
@@ -292,7 +307,8 @@ def _officer_answer(payload: dict[str, Any]) -> dict[str, Any]:
 @public
 def officer_page(token: str) -> Any:
     settings = service().settings
-    ok, retry = service().rate_limiter.hit(f"officer:{request.remote_addr}", 120, 60)
+    limit, window = ratelimit.OFFICER_PAGE_PER_CLIENT
+    ok, retry = service().rate_limiter.hit(f"officer:{security.client_address()}", limit, window)
     if not ok:
         raise RateLimited(f"too many requests; try again in {retry} s", code="RATE_LIMITED")
     try:
@@ -302,6 +318,9 @@ def officer_page(token: str) -> Any:
     try:
         payload = officer_links.read_link(token, secret=settings.secret_key, ttl_s=settings.officer_link_ttl_s,
                                           session=session_db)
+        # Also while the database is away (issue 12, item 7): a link revoked before stays revoked.
+        if service().revocations.is_revoked("link", payload["jti"], ask_redis=service().holder.degraded):
+            raise Gone("this officer link was revoked", code="LINK_REVOKED")
     except GeoServiceError as exc:
         return make_response(render_template("officer_error.html", status=exc.status, detail=exc.detail), exc.status)
     answer = _officer_answer(payload)

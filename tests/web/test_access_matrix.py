@@ -23,7 +23,7 @@ import pytest
 
 from geo_service.storage.types import utcnow
 from geo_service.web.auth import ROLES, access_rule
-from tests.conftest import dispose_app, make_app, make_token
+from tests.conftest import dispose_app, make_app, make_token, page_csrf
 
 AUTH_CODES = {"AUTH_REQUIRED", "TOKEN_INVALID", "TOKEN_EXPIRED"}
 PRINCIPALS = (*ROLES, "none", "expired", "revoked")
@@ -103,9 +103,7 @@ def _call(app: Any, method: str, rule: str, endpoint: str, token: str | None, of
     if method in ("POST", "PUT", "PATCH"):
         if rule.startswith("/api/"):
             return client.open(url, method=method, json={}, headers=headers)
-        client.get("/login")  # sets the session's CSRF token
-        with client.session_transaction() as sess:
-            csrf = sess.get("csrf", "")
+        csrf = page_csrf(client)  # the session's CSRF token, as the login form carries it
         return client.open(url, method=method, data={"csrf_token": csrf}, headers=headers)
     return client.open(url, method=method, headers=headers)
 
@@ -160,9 +158,7 @@ def test_a_view_without_rule_is_refused_and_reported(sqlite_app: Any) -> None:
 def _login(app: Any, username: str, remote_addr: str) -> Any:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = remote_addr
-    client.get("/login")
-    with client.session_transaction() as sess:
-        csrf = sess["csrf"]
+    csrf = page_csrf(client)
     r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf})
     assert r.status_code == 302, r.data[:300]
     return client
@@ -203,8 +199,7 @@ def test_pages_with_a_login_session(mapp: Any, users: dict[str, str], path: str,
         api = client.get("/api/v1/tokens")
         assert api.status_code == (200 if role == "admin" else 403)
     logged_out = _login(mapp, users["admin"], "127.0.1.9")
-    with logged_out.session_transaction() as sess:
-        csrf = sess["csrf"]
+    csrf = page_csrf(logged_out, "/")
     logged_out.post("/logout", data={"csrf_token": csrf})
     assert logged_out.get(path, headers=html).status_code == 302
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from geo_service.storage.models import AuditLog
 from geo_service.storage.types import utcnow
-from tests.conftest import dispose_app, make_app, make_token
+from tests.conftest import dispose_app, make_app, make_token, page_csrf
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +146,12 @@ def test_create_and_list_users(aapp: Any, admin: dict[str, str]) -> None:
     # The new user can log in to the pages, with the role and unit given.
     login = aapp.test_client()
     login.environ_base["REMOTE_ADDR"] = "127.0.2.1"
-    login.get("/login")
-    with login.session_transaction() as sess:
-        csrf = sess["csrf"]
+    csrf = page_csrf(login)
     r = login.post("/login", data={"username": "sup.badung", "password": "correct-horse-battery", "csrf_token": csrf})
     assert r.status_code == 302
+    # The session is kept on the server: the cookie holds a key, never the role.
     with login.session_transaction() as sess:
-        assert sess["user"] == {"username": "sup.badung", "role": "supervisor", "unit_code": "51.03"}
+        assert "supervisor" not in str(dict(sess)) and "user" not in sess
+    recap = login.get("/api/v1/reports/weekly")
+    assert recap.status_code == 200 and recap.get_json()["unit"]["code"] == "51.03"
+    assert login.get("/api/v1/tokens").status_code == 403  # a supervisor, not an admin

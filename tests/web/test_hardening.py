@@ -23,7 +23,7 @@ from geo_service.services import ratelimit
 from geo_service.storage import repo
 from geo_service.storage.models import AuditLog
 from geo_service.storage.types import utcnow
-from tests.conftest import dispose_app, make_app, make_token, need
+from tests.conftest import dispose_app, make_app, make_token, need, page_csrf
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
@@ -67,10 +67,10 @@ def _random_addr() -> str:
 
 
 def _try_login(client: Any, **headers: str) -> Any:
-    client.get("/login")
-    with client.session_transaction() as sess:
-        csrf = sess["csrf"]
-    return client.post("/login", data={"username": "nobody", "password": "wrong-password", "csrf_token": csrf},
+    csrf = page_csrf(client)
+    # An account name of its own per client: the per-account count (kept in a shared Redis) never mixes runs.
+    return client.post("/login", data={"username": f"nobody-{id(client)}", "password": "wrong-password",
+                                       "csrf_token": csrf},
                        headers=headers)
 
 
