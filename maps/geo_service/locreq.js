@@ -87,12 +87,19 @@
     });
   }
 
+  // Cookie-session writes under /api/ need this page's CSRF token (and the browser's same-origin Origin).
+  function csrfToken() {
+    var field = document.querySelector("input[name=csrf_token]");
+    return field ? field.value : "";
+  }
+
   $("locreq-create").addEventListener("click", function () {
     var phone = $("locreq-phone").value.trim(), body = {lang: $("locreq-lang").value};
     if (phone) { body.phone = phone; }
     $("locreq-create").disabled = true;
     fetch("/api/v1/location-requests", {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json"}, body: JSON.stringify(body)})
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
+      body: JSON.stringify(body)})
       .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, body: j}; }); })
       .then(function (res) {
         $("locreq-create").disabled = false;
