@@ -63,10 +63,21 @@ def _page_setup() -> None:
         security.check_csrf()
 
 
+class _LazyCsrfToken:
+    """The CSRF token, made only when a template prints it: a page without a form (the caller's
+    location page) must not start a session and set a cookie."""
+
+    def __str__(self) -> str:
+        return security.csrf_token()
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csp_nonce": g.get("csp_nonce", ""),
-            "csrf_token": security.csrf_token(), "principal": g.get("principal")}
+            "csrf_token": _LazyCsrfToken(), "principal": g.get("principal")}
 
 
 def with_nonce(html: str) -> str:
