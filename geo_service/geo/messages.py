@@ -81,6 +81,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Lingkaran ketidakpastian melewati batas wilayah; periksa kandidat.",
         "en": "The uncertainty circle crosses a border; check the candidates.",
     },
+    "PLACE_NAME": {
+        "id": "Lokasi dari nama tempat: {kind} {name} ({code}); titik mewakili wilayahnya, radius {radius_m} m.",
+        "en": "Location from a place name: {kind} {name} ({code}); the point stands for its area, radius {radius_m} m.",
+    },
+    "PLACE_NAME_FUZZY": {
+        "id": "Nama '{typed}' dibaca sebagai '{name}' (kemiripan {score} %); mohon konfirmasi.",
+        "en": "The name '{typed}' was read as '{name}' ({score} % similar); please confirm.",
+    },
+    "AMBIGUOUS_PLACE": {
+        "id": "Ada {count} tempat dengan nama ini; pilih salah satu kandidat atau sebutkan kecamatan/kabupaten.",
+        "en": "{count} places have this name; choose a candidate or add the kecamatan/kabupaten.",
+    },
+    "PLACE_SPLIT": {
+        "id": "Wilayah {name} terbagi antara {count} unit; periksa kandidat dan porsinya.",
+        "en": "The area of {name} is split between {count} units; check the candidates and their shares.",
+    },
     "PROJECTED_AXES_SWAPPED": {
         "id": "Easting dan northing tampaknya tertukar; sudah ditukar kembali.",
         "en": "Easting and northing appear swapped; swapped back.",

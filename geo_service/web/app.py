@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 
 from geo_service.config import Settings, load_settings
 from geo_service.services.bootstrap import ensure_bundled
+from geo_service.services.places import PlaceService, ensure_places
 from geo_service.services.ratelimit import make_rate_limiter
 from geo_service.services.registry import IndexHolder
 from geo_service.storage import db
@@ -51,6 +52,7 @@ class GeoService:
         self.settings = settings
         self.storage = storage
         self.holder = holder
+        self.places = PlaceService(storage)
         self.rate_limiter = make_rate_limiter(settings.redis_url)
 
 
@@ -63,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if settings.auto_migrate:
         db.upgrade(storage.engine)
     ensure_bundled(storage, settings)
+    ensure_places(storage, settings)
     holder = IndexHolder(storage, settings)
     holder.refresh(force=True)
 
@@ -102,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from geo_service.web import accounts_api, admin, api, assets, auth, incident_pages, pages
     from geo_service.web import incidents as incidents_web
+    from geo_service.web import places as places_web
 
     auth.init_app(app)
     app.register_blueprint(api.bp)
@@ -110,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(incidents_web.bp)
     app.register_blueprint(incident_pages.bp)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(places_web.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)
 

@@ -9,7 +9,7 @@ TEXT: dict[str, dict[str, str]] = {
         "app": "Layanan Koordinat 110", "console": "Konsol", "incidents": "Insiden", "recap": "Rekap mingguan",
         "admin": "Admin", "boundaries": "Batas wilayah", "stations": "Pos/kantor polisi", "login": "Masuk",
         "logout": "Keluar", "username": "Nama pengguna", "password": "Kata sandi", "login_failed":
-        "Nama pengguna atau kata sandi salah.", "input_label": "Lokasi (koordinat, DMS, UTM, tautan peta, SMS AML ...)",
+        "Nama pengguna atau kata sandi salah.", "input_label": "Lokasi (koordinat, DMS, UTM, tautan peta, SMS AML, nama desa ...)",
         "hint_label": "Unit penelepon (opsional)", "submit": "Cari (Enter)", "result": "Hasil",
         "in_unit": "Titik berada di wilayah", "responsible": "Unit yang bertanggung jawab",
         "at_sea": "Titik berada di laut; unit terdekat", "outside": "Titik berada di luar semua wilayah; unit terdekat",
@@ -30,12 +30,14 @@ TEXT: dict[str, dict[str, str]] = {
         "no_problems": "Tidak ada masalah.", "created": "Dibuat", "by": "oleh", "week": "Minggu",
         "unit": "Unit", "language": "English", "lang_other": "en", "map": "Peta", "status": "Status",
         "back": "Kembali", "none": "—", "matches": "Kecocokan",
+        "approximate": "Lokasi perkiraan dari nama tempat", "place": "Tempat",
+        "place_suggestions": "Saran nama tempat",
     },
     "en": {
         "app": "110 Coordinate Service", "console": "Console", "incidents": "Incidents", "recap": "Weekly recap",
         "admin": "Admin", "boundaries": "Boundaries", "stations": "Stations", "login": "Log in",
         "logout": "Log out", "username": "Username", "password": "Password", "login_failed":
-        "Wrong username or password.", "input_label": "Location (coordinates, DMS, UTM, map link, AML SMS ...)",
+        "Wrong username or password.", "input_label": "Location (coordinates, DMS, UTM, map link, AML SMS, village name ...)",
         "hint_label": "Caller's unit (optional)", "submit": "Locate (Enter)", "result": "Result",
         "in_unit": "The point is in the area of", "responsible": "Responsible unit",
         "at_sea": "The point is at sea; nearest unit", "outside": "The point is outside every area; nearest unit",
@@ -56,6 +58,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_problems": "No problems.", "created": "Created", "by": "by", "week": "Week",
         "unit": "Unit", "language": "Bahasa Indonesia", "lang_other": "id", "map": "Map", "status": "Status",
         "back": "Back", "none": "—", "matches": "Match",
+        "approximate": "Approximate location from a place name", "place": "Place",
+        "place_suggestions": "Place-name suggestions",
     },
 }
 

@@ -42,7 +42,7 @@ from geo_service.services.locate import locate_location
 from geo_service.services.units import units_geojson
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public
-from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import page_lang, texts
 from geo_service.web.uploads import read_upload
 
@@ -221,7 +221,7 @@ def console() -> Any:
         if hint:
             body["hint_unit"] = hint
         try:
-            answer = locate_location(body, index(), lang=g.lang)
+            answer = locate_location(body, index(), lang=g.lang, places=places())
         except GeoServiceError as exc:
             answer = {"status": "invalid", "point": None, "flags": [{"code": exc.code, "message": exc.detail}]}
         if request.form.get("action") == "officer" and answer.get("point"):
@@ -234,8 +234,9 @@ def console() -> Any:
                     "expires_at": expires.isoformat(timespec="minutes")}
     if answer is not None and answer.get("point"):
         unit_fc, neighbours = _unit_features(answer)
+        place_fc = places().place_geojson(answer["place"]["code"]) if answer.get("place") else None
         map_html = render_locate_map(answer, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
-                                     **_tile_kwargs())
+                                     place_geojson=place_fc, **_tile_kwargs())
     else:
         idx = index()
         minx, miny, maxx, maxy = _bounds(idx)
