@@ -250,8 +250,11 @@ class Gazetteer:
 
     def exact(self, name: str) -> list[Place]:
         """Places whose key equals the key of ``name`` (the plain dictionary lookup, for comparison)."""
-        j = self._key_pos.get(name_key(name))
-        return [] if j is None else [self._places[i] for i in self._key_places[j]]
+        found: list[Place] = []
+        for key in dict.fromkeys((name_key(name), name_key(_strip_kind(name)))):
+            j = self._key_pos.get(key)
+            found += [] if j is None else [self._places[i] for i in self._key_places[j]]
+        return found
 
     # ------------------------------------------------------------------ search
     def _key_scores(self, key: str) -> dict[int, tuple[float, str]]:
