@@ -8,8 +8,8 @@ Rules (stated once here, and tested):
   and punctuation therefore never matter.
 * **Prefixes and parts.** ``Desa/Ds./Kel./Kelurahan/Kec./Kecamatan/Kab./Kabupaten/Kota/Kodya/
   Prov./Provinsi`` may stand anywhere, in any order; each one starts a *part* of that kind, and a
-  comma ends a part. The part of the finest kind (the first part when none has a prefix) names the
-  place; the other parts name its parents. ``Kota`` is also the start of many real names
+  comma ends a part. The place is named by the part opened by ``Desa/Kel.``, else by the first part
+  without a prefix, else by the part of the finest kind; the other parts name its parents. ``Kota`` is also the start of many real names
   (``Kota Baru``), so a part opened by ``Kota`` is read both ways and the better reading wins.
 * **Name score** (0..100) of the naming part against a place: ``100`` for the same key;
   ``80 + 19 x typed/length`` when the key starts with what was typed (suggestions while typing;

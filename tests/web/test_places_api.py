@@ -139,3 +139,13 @@ def test_openapi_documents_places_and_the_new_status(papp: Any, heads: dict[str,
     item = op["responses"]["200"]["content"]["application/json"]["schema"]["items"]
     assert set(item["required"]) == {"kind", "code", "name", "parents", "point", "radius_m", "score"}
     assert "approximate" in spec["components"]["schemas"]["Validation"]["properties"]["status"]["enum"]
+
+
+def test_an_incident_at_a_village_gets_its_unit(papp: Any, heads: dict[str, dict[str, str]]) -> None:
+    r = papp.test_client().post("/api/v1/incidents", headers=heads["dispatcher"], json={
+        "location": {"text": "Kel. Baler Bale Agung, Kec. Negara"}, "category": "pencurian", "description": "uji",
+        "reported_at": "2025-02-04T09:15:00+08:00", "channel": "call_110"})
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["unit_code"] == "51.01.01" and body["location_status"] == "approximate"
+    assert body["point"] == {"lon": 114.629438, "lat": -8.292406}
