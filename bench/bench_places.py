@@ -13,6 +13,7 @@ Run: ``python bench/bench_places.py [--n 2000]``
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import string
@@ -58,14 +59,17 @@ def variants(p: Place, rng: random.Random) -> dict[str, str]:
     }
 
 
-def timed(fn: Callable[[str], object], queries: list[str]) -> tuple[np.ndarray, list[object]]:
+def timed(fn: Callable[[str], object], queries: list[str]) -> tuple[np.ndarray, np.ndarray, list[object]]:
+    """Wall-clock and CPU milliseconds per query (CPU time leaves out waiting for other processes)."""
     out = []
-    times = np.empty(len(queries))
+    wall = np.empty(len(queries))
+    cpu = np.empty(len(queries))
     for i, q in enumerate(queries):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
         out.append(fn(q))
-        times[i] = time.perf_counter() - t0
-    return times * 1000.0, out
+        wall[i] = time.perf_counter_ns() - t0
+        cpu[i] = time.process_time_ns() - c0
+    return wall / 1e6, cpu / 1e6, out
 
 
 def main() -> int:
@@ -78,6 +82,8 @@ def main() -> int:
     t0 = time.perf_counter()
     gaz = Gazetteer(places)
     t_build = time.perf_counter() - t0
+    gc.collect()
+    gc.freeze()  # as `geo-service serve` does after building the app: the structure stays out of the collector
     plain: dict[str, list[Place]] = {}
     for p in places:
         plain.setdefault(p.name.lower(), []).append(p)
@@ -89,28 +95,31 @@ def main() -> int:
     typed = [variants(p, rng) for p in sample]
     gaz.search("warm up", limit=10)
 
-    base_ms, base_out = timed(lambda q: plain.get(q.lower()), [t["exact"] for t in typed])
+    base_ms, base_cpu, _ = timed(lambda q: plain.get(q.lower()), [t["exact"] for t in typed])
     b50, b99 = np.percentile(base_ms, [50, 99])
-    print(f"baseline dict.get(name.lower()), exact names : p50 {b50 * 1000:7.2f} us  p99 {b99 * 1000:7.2f} us")
-    all_ms = []
+    print(f"baseline dict.get(name.lower()), exact names: wall p50 {b50 * 1000:6.2f} us  p99 {b99 * 1000:6.2f} us")
+    all_ms, all_cpu = [], []
     for kind in ("exact", "prefixed", "no spaces", "misspelt", "unfinished"):
         queries = [t[kind] for t in typed]
-        ms, out = timed(lambda q: gaz.search(q, limit=10), queries)
+        ms, cpu, out = timed(lambda q: gaz.search(q, limit=10), queries)
         all_ms.append(ms)
+        all_cpu.append(cpu)
         p50, p99 = np.percentile(ms, [50, 99])
+        c99 = np.percentile(cpu, 99)
         top1 = sum(bool(r) and r[0].place.name.lower() == p.name.lower()  # type: ignore[index, attr-defined]
                    for r, p in zip(out, sample, strict=True)) / len(sample)
         top10 = sum(any(m.place.code == p.code for m in r)  # type: ignore[attr-defined]
                     for r, p in zip(out, sample, strict=True)) / len(sample)
         found_plain = sum(plain.get(q.lower()) is not None for q in queries) / len(queries)
-        print(f"search {kind:11} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {ms.max():6.2f} ms  "
-              f"ratio p50 {p50 / b50:8.0f}x  p99 {p99 / b99:8.0f}x  name first {top1:6.1%}  "
-              f"village in top 10 {top10:6.1%}  (dict finds {found_plain:6.1%})")
+        print(f"search {kind:10} wall p50 {p50:5.2f} ms p99 {p99:5.2f} ms (cpu p99 {c99:5.2f}) max {ms.max():6.2f} ms"
+              f"  ratio p50 {p50 / b50:5.0f}x p99 {p99 / b99:5.0f}x  name first {top1:6.1%}"
+              f"  village in top 10 {top10:6.1%}  (dict finds {found_plain:6.1%})")
     ms = np.concatenate(all_ms)
     p50, p99 = np.percentile(ms, [50, 99])
+    c50, c99 = np.percentile(np.concatenate(all_cpu), [50, 99])
     verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
-    print(f"all {len(ms):,} queries     p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-          f"(goal p99 < {TARGET_P99_MS:.0f} ms: {verdict})")
+    print(f"all {len(ms):,} queries  wall p50 {p50:5.2f} ms p99 {p99:5.2f} ms  cpu p50 {c50:5.2f} ms p99 {c99:5.2f} ms"
+          f"  ratio p50 {p50 / b50:5.0f}x p99 {p99 / b99:5.0f}x  (goal p99 < {TARGET_P99_MS:.0f} ms: {verdict})")
     return 0
 
 

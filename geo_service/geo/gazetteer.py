@@ -70,7 +70,7 @@ FUZZY_POOL = 400
 #: Keys taken from the prefix range per query.
 PREFIX_POOL = 300
 #: Places scored in full per query (the best keys first).
-PLACE_POOL = 600
+PLACE_POOL = 400
 #: :func:`resolve` takes no match below this score as an answer.
 RESOLVE_MIN_SCORE = 85.0
 #: Matches this close to the best (and with the same preference) make a name ambiguous.
@@ -293,7 +293,7 @@ class Gazetteer:
         bonus = 0.0
         for part in parents:
             hit = any((part.kinds is None or kind in part.kinds)
-                      and (pkey == part.key or fuzz.ratio(part.key, pkey) >= PARENT_CUTOFF)
+                      and (pkey == part.key or fuzz.ratio(part.key, pkey, score_cutoff=PARENT_CUTOFF) > 0)
                       for kind, pkey in ((k, self._key_of(n, k)) for k, _c, n in self._places[i].parents))
             bonus += PARENT_MATCH if hit else PARENT_MISMATCH
         return bonus

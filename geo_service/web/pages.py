@@ -235,7 +235,9 @@ def console() -> Any:
     if answer is not None and answer.get("point"):
         unit_fc, neighbours = _unit_features(answer)
         place_fc = places().place_geojson(answer["place"]["code"]) if answer.get("place") else None
-        map_html = render_locate_map(answer, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
+        # A village with its bundled polygon is drawn as that polygon, instead of its equal-area circle.
+        drawn = {**answer, "uncertainty_m": None} if place_fc else answer
+        map_html = render_locate_map(drawn, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
                                      place_geojson=place_fc, **_tile_kwargs())
     else:
         idx = index()

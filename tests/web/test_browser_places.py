@@ -61,9 +61,10 @@ def test_type_arrow_down_enter_locates_the_village(server: dict[str, Any], brows
     assert "PLACE_NAME" in page.inner_text("ul.flags")
     frame = _map_frame(page)
     frame.wait_for_selector("path.leaflet-interactive", timeout=15000)
-    # the village polygon (bundled for Bali), the responsible Polsek and the uncertainty circle
-    assert len(frame.query_selector_all("path.leaflet-interactive")) >= 3
-    assert "51.01.01.1006" in frame.content()
+    # the village polygon (bundled for Bali) instead of its circle, and the responsible Polsek
+    assert len(frame.query_selector_all("path.leaflet-interactive")) >= 2
+    html = frame.content()
+    assert "51.01.01.1006" in html and "L.circle(" not in html
     page.screenshot(path=str(artifacts_dir / "console-place-located.png"))
     assert not watch.foreign(), watch.foreign()
     assert not watch.dialogs
