@@ -26,7 +26,7 @@ Rules (stated once here, and tested):
 * **One answer or several** (:func:`resolve`): only exact and fuzzy matches count (a prefix is a
   suggestion, not an answer) and only from :data:`RESOLVE_MIN_SCORE`; the best is the answer
   when no other match with the same preference is within :data:`AMBIGUITY_MARGIN` points of it,
-  otherwise the name is ambiguous (there are 65 villages called Sukamaju).
+  otherwise the name is ambiguous (120 villages are called Sukamaju or Suka Maju).
 
 Points are ``(lon, lat)`` in EPSG:4326; ``radius_m`` is the radius of a circle with the place's
 geodesic area (a fair uncertainty for "somewhere in this village").

@@ -54,6 +54,7 @@ COLUMNS = ("kind", "kode", "nama", "kecamatan", "kabupaten_kota", "provinsi", "l
 #: A unit holding less of a village polygon than this is a sliver of the data, not a split.
 SPLIT_MIN_SHARE = 0.02
 MAX_LIMIT = 50
+RESOLVE_LIMIT = 300
 
 
 def _desa_kind(code: str) -> str:
@@ -230,7 +231,9 @@ class PlaceService:
         """The place result for text no coordinate format reads, or None when it names no place."""
         if not text.strip() or len(text) > 200:
             return None
-        return validate_place(text, self.search(text, index=index, hint_unit=hint_unit, limit=MAX_LIMIT), index)
+        # A generous limit, so that AMBIGUOUS_PLACE counts every namesake (120 places are called Sukamaju or Suka Maju).
+        matches = self.gazetteer().search(text, limit=RESOLVE_LIMIT, prefer=self.prefer(index, hint_unit))
+        return validate_place(text, matches, index)
 
     def refine_answer(self, answer: dict[str, Any], place: Place, index: JurisdictionIndex, *,
                       lang: str = "id") -> None:

@@ -83,5 +83,11 @@
     else if (ev.key === "Enter" && active >= 0) { ev.preventDefault(); choose(active); }
     else if (ev.key === "Escape") { ev.preventDefault(); close(); }
   });
+  list.addEventListener("mousedown", function (ev) {  // a pointer works too; the keyboard is enough
+    var li = ev.target.closest && ev.target.closest("li");
+    if (!li) { return; }
+    ev.preventDefault();
+    choose(Array.prototype.indexOf.call(list.children, li));
+  });
   input.addEventListener("blur", function () { setTimeout(close, 150); });
 })();

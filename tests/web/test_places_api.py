@@ -110,6 +110,8 @@ def test_ambiguous_name_is_suspect_and_the_hint_orders_candidates(papp: Any, hea
     c = papp.test_client()
     a = c.post("/api/v1/locate", json={"text": "Sukamaju"}, headers=heads["dispatcher"]).json
     assert a["status"] == "suspect" and a["point"] is None and a["flags"][0]["code"] == "AMBIGUOUS_PLACE"
+    namesakes = papp.extensions["geo_service"].places.gazetteer().exact("Sukamaju")  # also "Suka Maju"
+    assert a["flags"][0]["params"]["count"] == len(namesakes) > 100
     assert len(a["coordinate_candidates"]) == 10 and all("place" in x for x in a["coordinate_candidates"])
     v = c.post("/api/v1/coordinates/validate", json={"text": "Desa Sukadana"}, headers=heads["dispatcher"]).json
     assert v["status"] == "suspect" and len(v["candidates"]) > 1
