@@ -39,6 +39,7 @@ from geo_service.geo.index import Candidate, JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_place
 from geo_service.storage import places as places_repo
+from geo_service.storage import repo
 from geo_service.storage.db import Storage
 
 LOGGER = logging.getLogger(__name__)
@@ -128,12 +129,19 @@ def write_places_file(places: Sequence[Place], path: Path) -> None:
         gz.write(buf.getvalue().encode("utf-8"))
 
 
-def load_bundled_places(storage: Storage, path: Path = PLACES_FILE) -> int:
-    """Replace the stored gazetteer with the one in ``path`` (one transaction, bulk insert)."""
+def load_bundled_places(storage: Storage, path: Path = PLACES_FILE, *, only_if_empty: bool = False) -> int:
+    """Replace the stored gazetteer with the one in ``path`` (one transaction, bulk insert).
+
+    With ``only_if_empty`` nothing happens (0 is returned) when the table already holds places;
+    the check runs under the ``app_state`` row lock, so replicas starting together load it once.
+    """
     started = time.perf_counter()
     places = read_places_file(path)
     read_s = time.perf_counter() - started
     with storage.transaction() as session:
+        repo.get_state(session, for_update=True)  # serialises concurrent first starts on PostGIS
+        if only_if_empty and places_repo.count_places(session):
+            return 0
         n = places_repo.replace_places(session, places)
     LOGGER.info("gazetteer loaded: %d places (read %.1f s, stored %.1f s)", n, read_s,
                 time.perf_counter() - started - read_s)
@@ -147,8 +155,7 @@ def ensure_places(storage: Storage, settings: Settings) -> bool:
     with storage.session() as session:
         if places_repo.count_places(session):
             return False
-    load_bundled_places(storage)
-    return True
+    return load_bundled_places(storage, only_if_empty=True) > 0
 
 
 def _feature_collection(geom: BaseGeometry, props: dict[str, Any]) -> dict[str, Any]:

@@ -64,3 +64,40 @@ def test_a_village_inside_one_polsek_keeps_one_candidate() -> None:
     svc.refine_answer(answer, BALER_PLACE, idx)
     assert [c["polsek"]["code"] for c in answer["candidates"]] == ["T.01.01"]
     assert answer["match"] == "inside" and answer["flags"] == []
+
+
+def test_replicas_starting_together_load_the_gazetteer_once(tmp_path: Any) -> None:
+    """Two first starts at once on one PostGIS database: one loads, the other waits and skips."""
+    import threading
+
+    from geo_service.config import load_settings
+    from geo_service.services.places import ensure_places
+    from geo_service.storage import db
+    from geo_service.storage import places as places_repo
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    url = create_pg_database()
+    try:
+        settings = load_settings(env={}, overrides={"database_url": url, "data_dir": str(tmp_path),
+                                                    "secret_key": "test-secret-key-0123456789"})
+        storage = db.Storage(settings.database_url, settings.backend)
+        db.upgrade(storage.engine)
+        results: list[Any] = []
+
+        def start() -> None:
+            try:
+                results.append(ensure_places(storage, settings))
+            except Exception as exc:  # noqa: BLE001 - the test reports it
+                results.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
+        assert sorted(results, key=str) == [False, True], results
+        with storage.session() as session:
+            assert places_repo.count_places(session) == 91_083
+        storage.dispose()
+    finally:
+        drop_pg_database(url)
