@@ -8,9 +8,11 @@ Rules (stated once here, and tested):
   and punctuation therefore never matter.
 * **Prefixes and parts.** ``Desa/Ds./Kel./Kelurahan/Kec./Kecamatan/Kab./Kabupaten/Kota/Kodya/
   Prov./Provinsi`` may stand anywhere, in any order; each one starts a *part* of that kind, and a
-  comma ends a part. The place is named by the part opened by ``Desa/Kel.``, else by the first part
-  without a prefix, else by the part of the finest kind; the other parts name its parents. ``Kota`` is also the start of many real names
-  (``Kota Baru``), so a part opened by ``Kota`` is read both ways and the better reading wins.
+  comma ends a part; a prefix written after its name (``Negara Kec.``) applies to that name. The
+  place is named by the part opened by ``Desa/Kel.``, else by the first part without a prefix, else
+  by the part of the finest kind; the other parts name its parents. ``Kota`` is also the start of
+  many real names (``Kota Baru``), so a part opened by ``Kota`` is read both ways and the better
+  reading wins.
 * **Name score** (0..100) of the naming part against a place: ``100`` for the same key;
   ``80 + 19 x typed/length`` when the key starts with what was typed (suggestions while typing;
   at least :data:`MIN_PREFIX_CHARS` characters); otherwise the rapidfuzz ``ratio`` (normalised
@@ -168,6 +170,9 @@ def _parts(text: str) -> list[list[tuple[str, tuple[str, ...] | None, str | None
     def close() -> None:
         if current:
             parts.append((list(current), kinds, opener))
+        elif kinds and parts and parts[-1][1] is None:
+            # A prefix written after its name ("Negara Kec.", "Jembrana, Kab.") still names its kind.
+            parts[-1] = (parts[-1][0], kinds, opener)
 
     for tok in tokens:
         if tok == ",":

@@ -95,6 +95,8 @@ def test_kinds_from_prefixes(gaz: Gazetteer) -> None:
     assert gaz.search("Kota Denpasar")[0].place.code == "51.71"
     assert gaz.search("Denpasar")[0].place.code == "51.71"
     assert gaz.search("Provinsi Bali")[0].place.code == "51"
+    assert gaz.search("Negara Kec.")[0].place.code == "51.01.01"  # the prefix after the name
+    assert gaz.search("Jembrana, Kab.")[0].place.code == "51.01"
     # "Kota" also starts real village names: both readings are tried
     kota_baru = gaz.search("Kota Baru", limit=50)
     assert kota_baru[0].place.name.lower().replace(" ", "") == "kotabaru"
