@@ -70,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from geo_service.web.server import DEFAULT_READ_TIMEOUT_S, worker_class
 
     app = create_app()  # raises ConfigError before any worker starts
+    app.extensions["geo_service"].places.gazetteer()  # built once too, shared by the workers
     # Move everything built so far (the index) out of the collector's reach, so that collections
     # in the workers do not write to the shared pages and copy them (measured: 19 -> 63 MB per worker).
     gc.collect()
@@ -220,7 +221,7 @@ def _load_extra_commands() -> None:
     if _EXTRA_COMMANDS:
         return  # loaded once per process (main() may be called again in-process)
     for name in ("geo_service.cli_coords", "geo_service.cli_boundaries", "geo_service.cli_national",
-                 "geo_service.cli_incidents"):
+                 "geo_service.cli_incidents", "geo_service.cli_places"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

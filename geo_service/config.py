@@ -39,6 +39,7 @@ class Settings:
     overdue_minutes: int = 60
     reload_interval_s: float = 2.0
     load_bundled: bool = True
+    load_places: bool = True
     sample_stations: bool = True
     auto_migrate: bool = True
     officer_link_ttl_s: int = 12 * 3600
@@ -173,6 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         overdue_minutes=_get_number(env, "OVERDUE_MINUTES", 60, int),
         reload_interval_s=_get_number(env, "RELOAD_INTERVAL_S", 2.0),
         load_bundled=_get_bool(env, "LOAD_BUNDLED", True),
+        load_places=_get_bool(env, "LOAD_PLACES", True),
         sample_stations=_get_bool(env, "SAMPLE_STATIONS", True),
         auto_migrate=_get_bool(env, "AUTO_MIGRATE", True),
         officer_link_ttl_s=_get_number(env, "OFFICER_LINK_TTL_S", 12 * 3600, int),

@@ -20,6 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Servers started by tests skip the 91,000-row gazetteer unless a test asks for it (tests/*/test_places*).
+os.environ.setdefault("GEO_SERVICE_LOAD_PLACES", "false")
 PG_ADMIN_URL = os.environ.get("GEO_SERVICE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 _counter = itertools.count()

@@ -607,14 +607,25 @@ class JurisdictionIndex:
 
     def _circle_shares(self, lon: float, lat: float, radius_m: float) -> list[tuple[int, float]]:
         """(leaf position, share of the circle's area) for every leaf the circle overlaps."""
-        circ = circle(lon, lat, radius_m)
-        idx = self._tree.query(circ, predicate="intersects")
+        return self._shares(circle(lon, lat, radius_m))
+
+    def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
+        """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
+        idx = self._tree.query(geom, predicate="intersects")
         if len(idx) == 0:
             return []
-        # Areas in degrees²: inside a circle the lon/lat area scale is uniform, so ratios hold.
-        areas = shapely.area(shapely.intersection(self._leaf_geoms[idx], circ))
-        total = circ.area
+        # Areas in degrees²: inside a small area (a circle, a village) the lon/lat area scale is
+        # uniform, so ratios hold.
+        areas = shapely.area(shapely.intersection(self._leaf_geoms[idx], geom))
+        total = geom.area
         return [(int(j), float(a / total)) for j, a in zip(idx, areas, strict=True) if a > 0.0]
+
+    def area_shares(self, geom: BaseGeometry) -> list[tuple[Unit, float]]:
+        """Leaves that a small area (a village polygon) overlaps, with the share of its area in each;
+        the largest share first, then the lower code."""
+        shares = self._shares(geom)
+        shares.sort(key=lambda t: (-t[1], self._leaf_codes[t[0]]))
+        return [(self._leaves[j], s) for j, s in shares]
 
     def locate(self, lon: float, lat: float, radius_m: float = 0.0, k_stations: int = 3) -> LocateResult:
         """Find the jurisdiction responsible for ``(lon, lat)`` (see the module rules).

@@ -23,6 +23,13 @@ Steps (GBIF-style, against our published jurisdictions rather than a country):
 6. A point within :data:`DEFAULT_LOCATION_RADIUS_M` of a unit centroid or station position
    (``ServiceArea.default_points``) -> ``DEFAULT_LOCATION_SUSPECTED`` (status ``suspect``).
 
+7. Text that no coordinate format reads may name a place (:func:`validate_place`, called by the
+   service layer with the gazetteer's ranked matches): one clear match -> status
+   ``approximate``, format ``place``, the place's point and ``uncertainty_m`` = its radius, flag
+   ``PLACE_NAME`` (plus ``PLACE_NAME_FUZZY`` when the name was misspelt); several equally good
+   matches -> ``suspect`` with ``AMBIGUOUS_PLACE``, no point and the places as candidates (in the
+   gazetteer's order: the hinted unit first).
+
 Without an area (``area=None``) only steps 1-3 run, plus the one correction that needs
 no area: a latitude above 90 whose swap is in range is swapped.
 
@@ -30,6 +37,8 @@ Confidence (monotone: every extra doubt lowers it, never raises it):
 ``1.0`` for a valid point; ``0.8`` / ``0.7`` / ``0.6`` after one / two / three changes;
 times ``0.8`` when rounded and times ``0.8`` at sea; at most ``0.3`` when suspect with a
 point, ``0.2`` when suspect between candidates; ``0.0`` when invalid.
+``approximate`` (a place name): ``0.5 x score / 100`` -- ``0.5`` for an exact name, less for a
+misspelt one -- because the point only stands for an area of ``uncertainty_m`` radius.
 """
 
 from __future__ import annotations
@@ -45,9 +54,16 @@ from geo_service import errors
 from geo_service.geo.area import COASTAL_BAND_M, AreaHit, ServiceArea
 from geo_service.geo.coords import ParsedCoordinate, parse_coordinate_numbers, parse_coordinate_text
 from geo_service.geo.distance import distance_m
+from geo_service.geo.gazetteer import Place, PlaceMatch, resolve
 from geo_service.geo.messages import flag_message
 
-Status = Literal["valid", "corrected", "suspect", "invalid"]
+Status = Literal["valid", "corrected", "approximate", "suspect", "invalid"]
+#: Every status, in the order of decreasing trust (the OpenAPI enum and the pages use it).
+STATUSES: tuple[str, ...] = ("valid", "corrected", "approximate", "suspect", "invalid")
+#: Confidence of an exact place name (a point standing for an area).
+PLACE_CONFIDENCE = 0.5
+#: At most this many places are listed when a name is ambiguous.
+MAX_PLACE_CANDIDATES = 10
 
 #: A rounding cell whose half-diagonal exceeds this many metres is flagged COORDINATE_ROUNDED
 #: (2 decimals of a degree or whole minutes are; 3 decimals or whole seconds are not).
@@ -130,6 +146,7 @@ class ValidationResult:
     candidates: list[Candidate] = field(default_factory=list)
     area_hit: AreaHit | None = None
     parsed: ParsedCoordinate | None = None
+    place: Place | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -147,7 +164,23 @@ class ValidationResult:
             "confidence": round(self.confidence, 2),
             "flags": [f.to_dict(lang) for f in self.flags],
             "candidates": [c.to_dict(lang) for c in self.candidates],
+            **({"place": self.place.to_dict()} if self.place is not None else {}),
         }
+
+
+@dataclass
+class PlaceCandidate(Candidate):
+    """A place that an ambiguous name may mean."""
+
+    place: Place | None = None
+
+    def to_dict(self, lang: str = "id") -> dict[str, Any]:
+        """The candidate's JSON form plus ``place`` (kind, code, name, parents, point, radius)."""
+        out = super().to_dict(lang)
+        if self.place is not None:
+            out["place"] = self.place.to_dict()
+            out["label"] = self.place.label
+        return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -490,6 +523,48 @@ def _finish(result: Any, area: ServiceArea, opt: _Option, flags: list[Flag],
         flags = flags + [Flag("DEFAULT_LOCATION_SUSPECTED", {"label": label})]
         status = "suspect"
     return result(status, opt, flags)  # type: ignore[no-any-return]
+
+
+def validate_place(text: str, matches: list[PlaceMatch], area: ServiceArea | None) -> ValidationResult | None:
+    """The result for text that names a place, from the gazetteer's ranked ``matches``.
+
+    None when no match is good enough to be an answer (see
+    :func:`geo_service.geo.gazetteer.resolve`); the caller then keeps ``COORDINATE_INVALID``.
+
+    Examples
+    --------
+    >>> p = Place("kelurahan", "51.01.01.1006", "Baler Bale Agung", (), 114.629438, -8.292406, 2327.0)
+    >>> r = validate_place("Baler Bale Agung", [PlaceMatch(p, 100.0, "exact")], None)
+    >>> r.status, r.format, r.uncertainty_m, r.confidence, r.codes
+    ('approximate', 'place', 2327.0, 0.5, ['PLACE_NAME'])
+    """
+    answers = resolve(matches)
+    if not answers:
+        return None
+    if len(answers) == 1:
+        m = answers[0]
+        p = m.place
+        flags = [Flag("PLACE_NAME", {"kind": p.kind, "name": p.name, "code": p.code, "radius_m": round(p.radius_m)})]
+        if m.how == "fuzzy":
+            flags.append(Flag("PLACE_NAME_FUZZY", {"typed": text.strip()[:60], "name": p.name, "score": round(m.score)}))
+        return ValidationResult(
+            status="approximate", point=(p.lon, p.lat), original=None, format="place", uncertainty_m=p.radius_m,
+            confidence=round(PLACE_CONFIDENCE * min(m.score, 100.0) / 100.0, 3), flags=flags,
+            area_hit=area.classify_xy(p.lon, p.lat) if area is not None else None, place=p,
+        )
+    candidates: list[Candidate] = []
+    for m in answers[:MAX_PLACE_CANDIDATES]:
+        p = m.place
+        hit = area.classify_xy(p.lon, p.lat) if area is not None else None
+        candidates.append(PlaceCandidate(
+            lon=p.lon, lat=p.lat, flags=[], area_kind=hit.kind if hit else None,
+            unit_code=hit.unit_code if hit else None, distance_m=hit.distance_m if hit else None,
+            in_hint_unit=m.preferred, place=p))
+    return ValidationResult(
+        status="suspect", point=None, original=None, format="place", uncertainty_m=None,
+        confidence=_confidence("suspect", 0, [], ambiguous=True),
+        flags=[Flag("AMBIGUOUS_PLACE", {"count": len(answers)})], candidates=candidates,
+    )
 
 
 def validate_many(items: Iterable[Mapping[str, Any]], area: ServiceArea | None) -> list[ValidationResult]:

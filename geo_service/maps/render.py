@@ -50,6 +50,7 @@ ORIGINAL_VIEW_MAX_M = 20_000.0
 # Colours (also used in legends). Chosen to stay readable on the blank background.
 UNIT_STYLE = {"color": "#1d4e89", "weight": 1.2, "fillColor": "#4f83cc", "fillOpacity": 0.08}
 RESPONSIBLE_STYLE = {"color": "#0b3d91", "weight": 3, "fillColor": "#2f6fde", "fillOpacity": 0.18}
+PLACE_STYLE = {"color": "#6a1b9a", "weight": 2, "dashArray": "4 3", "fillColor": "#ab47bc", "fillOpacity": 0.12}
 NEIGHBOUR_STYLE = {"color": "#b35c00", "weight": 2, "dashArray": "6 4", "fillColor": "#f0a202",
                    "fillOpacity": 0.10}
 POINT_COLOR = "#c00000"
@@ -284,6 +285,7 @@ def render_locate_map(
     unit_geojson: dict[str, Any] | None = None,
     neighbour_geojson: dict[str, Any] | None = None,
     attribution: str | None = None,
+    place_geojson: dict[str, Any] | None = None,
 ) -> str:
     """The answer of ``POST /api/v1/locate`` on a map for the dispatcher.
 
@@ -292,6 +294,7 @@ def render_locate_map(
     simplification), neighbouring units when ``match == "border"``, the nearest stations with
     distances (sample stations marked), and Fullscreen, MousePosition and the
     layer control. ``units_url`` adds all units as a background layer fetched from the API.
+    ``place_geojson`` (a located place name) draws the village polygon where one is bundled.
     """
     text = labels(lang)
     point = _point(result.get("point"))
@@ -310,6 +313,11 @@ def render_locate_map(
         neighbours = simplify_geojson(neighbour_geojson)
         fmap.add_child(GeoJsonLayer(name=text["neighbours"], data=neighbours,
                                     options=_unit_options(lang, NEIGHBOUR_STYLE)))
+    if place_geojson:
+        area = simplify_geojson(place_geojson)
+        fmap.add_child(GeoJsonLayer(name=text.get("place", "Desa/Kelurahan"), data=area,
+                                    options=_unit_options(lang, PLACE_STYLE)))
+        boxes.append(geojson_bounds(area))
     stations = [s for s in result.get("stations") or [] if _point(s) is not None]
     if stations:
         group = folium.FeatureGroup(name=text["stations"])

@@ -242,15 +242,17 @@ def create_incident(
     demo: bool = False,
     request_id: str | None = None,
     now: datetime | None = None,
+    places: Any = None,
 ) -> Incident:
     """Validate, locate and record a new call (flushes; the caller commits).
 
-    An unusable location still creates the incident (a call is a call) with no unit.
+    An unusable location still creates the incident (a call is a call) with no unit. With
+    ``places`` (a ``PlaceService``) a place name in the location text is located too.
     """
     now = now or utcnow()
     data = parse_incident_body(body, now=now)
     try:
-        answer = locate_location(data["location"], index, lang=lang)
+        answer = locate_location(data["location"], index, lang=lang, places=places)
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=[{"pointer": "/location/crs", "detail": exc.detail}]) from None
     point = answer.get("point")

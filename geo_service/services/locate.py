@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo_service.errors import BadRequest, UnknownCRS
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
+
+if TYPE_CHECKING:
+    from geo_service.services.places import PlaceService
 
 LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit")
 MAX_TEXT_CHARS = 100_000  # longer texts are refused by the parser as COORDINATE_INVALID anyway
@@ -63,13 +66,23 @@ def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
     }
 
 
-def validate_location(body: Any, index: JurisdictionIndex | None) -> ValidationResult:
-    """Validate and correct the coordinate in a location body."""
+def validate_location(body: Any, index: JurisdictionIndex | None, places: PlaceService | None = None
+                      ) -> ValidationResult:
+    """Validate and correct the coordinate in a location body.
+
+    Text that no coordinate format reads is tried as a place name when ``places`` is given
+    (format ``place``, status ``approximate`` or ``suspect``); the coordinate parser always goes first.
+    """
     kwargs = parse_location_body(body)
     try:
-        return validate_coordinate(**kwargs, area=index)
+        result = validate_coordinate(**kwargs, area=index)
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=exc.errors or [{"pointer": "/crs", "detail": exc.detail}]) from None
+    if places is not None and kwargs["text"] and result.codes == ["COORDINATE_INVALID"] and not kwargs["crs"]:
+        placed = places.validate_text(kwargs["text"], index=index, hint_unit=kwargs["hint_unit"])
+        if placed is not None:
+            return placed
+    return result
 
 
 def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang: str = "id",
@@ -100,6 +113,11 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
     return out
 
 
-def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id") -> dict[str, Any]:
-    """Validate then locate a location body."""
-    return locate_validated(validate_location(body, index), index, lang=lang)
+def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
+                    places: PlaceService | None = None) -> dict[str, Any]:
+    """Validate then locate a location body (a place name too, when ``places`` is given)."""
+    result = validate_location(body, index, places)
+    out = locate_validated(result, index, lang=lang)
+    if places is not None and result.place is not None:
+        places.refine_answer(out, result.place, index, lang=lang)
+    return out

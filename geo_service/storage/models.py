@@ -296,3 +296,21 @@ class LocationRequest(Base):
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what the phone sent
     answer_sha256: Mapped[str | None] = mapped_column(String(64))  # makes a retried answer idempotent
     location: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the locate answer of that position
+class Place(Base):
+    """A named place of the gazetteer (desa/kelurahan, kecamatan, kabupaten/kota, provinsi).
+
+    ``parents`` is a list of ``[kind, code, name]``, nearest first; ``lon``/``lat`` a point inside
+    the place and ``radius_m`` the radius of a circle of the same geodesic area.
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("code", name="uq_places_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(120))
+    parents: Mapped[list[Any]] = mapped_column(JSON)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float)

@@ -59,6 +59,7 @@ ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "location_status": {
         "valid": NP_("location_status", "valid"),
         "corrected": NP_("location_status", "corrected"),
+        "approximate": NP_("location_status", "approximate (place name)"),
         "suspect": NP_("location_status", "doubtful"),
         "invalid": NP_("location_status", "unusable"),
     },

@@ -18,7 +18,7 @@ from geo_service.services.locate import locate_location
 from geo_service.storage import repo
 from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import TOKEN_CACHE, allow, require_principal
-from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.openapi import SCHEMAS, doc
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -183,7 +183,7 @@ def _link_answer(body: Any) -> tuple[dict[str, Any], int | None]:
         scope = None if principal.role == "admin" else principal.unit_code
         incident = incident_service.get_incident(db_session(), incident_id, scope=scope)
         return dict(incident.location or {}), incident.id
-    return locate_location(body, index(), lang=request_lang()), None
+    return locate_location(body, index(), lang=request_lang(), places=places()), None
 
 
 @bp.post("/officer-links")

@@ -13,7 +13,7 @@ from geo_service.services import units as units_service
 from geo_service.services.locate import locate_location, validate_location
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
-from geo_service.web.context import db_session, index, service
+from geo_service.web.context import db_session, index, places, service
 from geo_service.web.openapi import SCHEMAS, build_openapi, doc
 from geo_service.web.problem import parse_json_strict
 
@@ -88,7 +88,7 @@ def openapi() -> Response:
 @doc("Parse, validate and correct one coordinate", body=SCHEMAS["LocationBody"],
      responses={200: {"$ref": "#/components/schemas/Validation"}}, tags=("coordinates",))
 def validate() -> Response:
-    result = validate_location(json_body(), index())
+    result = validate_location(json_body(), index(), places())
     return jsonify(result.to_dict(lang=request_lang()))
 
 
@@ -116,7 +116,7 @@ def validate_batch() -> Response:
 @doc("Validate a coordinate and give the responsible Polda/Polres/Polsek and nearest stations",
      body=SCHEMAS["LocationBody"], tags=("locate",))
 def locate() -> Response:
-    return jsonify(locate_location(json_body(), index(), lang=request_lang()))
+    return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places()))
 
 
 @bp.post("/api/v1/locate/batch")

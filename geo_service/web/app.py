@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 
 from geo_service.config import Settings, load_settings
 from geo_service.services.bootstrap import ensure_bundled
+from geo_service.services.places import PlaceService, ensure_places
 from geo_service.services.ratelimit import make_rate_limiter
 from geo_service.services.registry import IndexHolder
 from geo_service.services.revocations import RevocationList
@@ -52,6 +53,7 @@ class GeoService:
         self.settings = settings
         self.storage = storage
         self.holder = holder
+        self.places = PlaceService(storage)
         self.rate_limiter = make_rate_limiter(settings.redis_url)
         self.revocations = RevocationList(settings.redis_url)
 
@@ -65,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if settings.auto_migrate:
         db.upgrade(storage.engine)
     ensure_bundled(storage, settings)
+    ensure_places(storage, settings)
     holder = IndexHolder(storage, settings)
     holder.refresh(force=True)
 
@@ -117,6 +120,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     from geo_service.web import incidents as incidents_web
     from geo_service.web import location_requests as location_requests_web
+    from geo_service.web import places as places_web
 
     auth.init_app(app)
     compress.init_app(app)
@@ -129,6 +133,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(basemap.bp)
     app.register_blueprint(location_requests_web.bp)
+    app.register_blueprint(places_web.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from geo_service.geo.index import JurisdictionIndex
+    from geo_service.services.places import PlaceService
     from geo_service.web.app import GeoService
 
 
@@ -29,6 +30,11 @@ def db_session() -> Session:
 def index() -> JurisdictionIndex:
     """The jurisdiction index to answer from."""
     return service().holder.current()
+
+
+def places() -> PlaceService:
+    """The gazetteer service of this process."""
+    return service().places
 
 
 def actor() -> str:

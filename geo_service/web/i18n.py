@@ -31,7 +31,7 @@ TEXT: dict[str, str] = {
     "recap": N_("Weekly recap"), "admin": N_("Admin"), "boundaries": N_("Boundaries"),
     "stations": N_("Stations"), "login": N_("Log in"), "logout": N_("Log out"), "username": N_("Username"),
     "password": N_("Password"), "login_failed": N_("Wrong username or password."),
-    "input_label": N_("Location (coordinates, DMS, UTM, map link, AML SMS ...)"),
+    "input_label": N_("Location (coordinates, DMS, UTM, map link, AML SMS, village name ...)"),
     "hint_label": N_("Caller's unit (optional)"), "submit": N_("Locate (Enter)"), "result": N_("Result"),
     "in_unit": N_("The point is in the area of"), "responsible": N_("Responsible unit"),
     "at_sea": N_("The point is at sea; nearest unit"), "outside": N_("The point is outside every area; nearest unit"),
@@ -108,6 +108,9 @@ TEXT: dict[str, str] = {
     "lr_expired": N_("This link has expired."),
     "lr_used": N_("Your location has already been sent. Thank you."),
     "lr_closed_next": N_("If you still need help, call 110."),
+    "approximate": N_("Approximate location from a place name"),
+    "place": N_("Place"),
+    "place_suggestions": N_("Place-name suggestions"),
 }
 
 

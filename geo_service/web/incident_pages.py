@@ -18,7 +18,7 @@ from geo_service.services import recap as recap_service
 from geo_service.storage.types import utcnow
 from geo_service.translations import labels
 from geo_service.web.auth import allow, require_principal
-from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import page_error
 from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
 
@@ -50,7 +50,8 @@ def create_from_console() -> Any:
         "reported_at": datetime.now(UTC).astimezone().isoformat(),
     }
     with write_transaction() as session:
-        incident = svc.create_incident(session, body, index(), actor=actor(), lang=g.lang, request_id=g.request_id)
+        incident = svc.create_incident(session, body, index(), actor=actor(), lang=g.lang, request_id=g.request_id,
+                                       places=places())
         incident_id = incident.id
     return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
 

@@ -18,7 +18,7 @@ from geo_service.services import recap as recap_service
 from geo_service.storage.types import utcnow
 from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import Principal, allow, require_principal
-from geo_service.web.context import actor, db_session, index, service
+from geo_service.web.context import actor, db_session, index, places, service
 from geo_service.web.openapi import SCHEMAS, doc
 
 bp = Blueprint("incidents", __name__)
@@ -163,7 +163,7 @@ def create() -> tuple[Response, int]:
     session = db_session()
     overdue_minutes, now = _settings_now()
     incident = svc.create_incident(session, json_body(), index(), actor=actor(), lang=request_lang(),
-                                   request_id=g.get("request_id"), now=now)
+                                   request_id=g.get("request_id"), now=now, places=places())
     session.commit()
     body = svc.incident_to_dict(incident, index(), now=now, overdue_minutes=overdue_minutes)
     resp = jsonify(body)

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from flask import Flask
 
+from geo_service.geo.validate import STATUSES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -19,7 +21,8 @@ LOCATION_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
         "text": {"type": "string", "maxLength": 100000,
-                 "description": "anything a caller or phone sends: DD, DMS, DDM, UTM, MGRS, Plus Code, geo: URI, map URL, AML"},
+                 "description": "anything a caller or phone sends: DD, DMS, DDM, UTM, MGRS, Plus Code, geo: URI, map URL, "
+                                "AML; or a place name ('Desa Baler Bale Agung, Negara') when no coordinate format reads it"},
         "lat": {"type": "number"},
         "lon": {"type": "number"},
         "crs": {"type": "string", "example": "EPSG:32750"},
@@ -46,7 +49,8 @@ SCHEMAS: dict[str, Any] = {
     "Validation": {
         "type": "object",
         "properties": {
-            "status": {"type": "string", "enum": ["valid", "corrected", "suspect", "invalid"]},
+            "status": {"type": "string", "enum": list(STATUSES),
+                       "description": "approximate: a place name, its point stands for an area of uncertainty_m"},
             "point": {"oneOf": [{"$ref": "#/components/schemas/Point"}, {"type": "null"}]},
             "original": {"oneOf": [{"$ref": "#/components/schemas/Point"}, {"type": "null"}]},
             "format": {"type": ["string", "null"]},
@@ -54,6 +58,7 @@ SCHEMAS: dict[str, Any] = {
             "confidence": {"type": "number"},
             "flags": {"type": "array", "items": {"$ref": "#/components/schemas/Flag"}},
             "candidates": {"type": "array"},
+            "place": {"type": "object", "description": "the place named by the text (format 'place')"},
         },
         "required": ["status", "point", "flags"],
     },

@@ -43,7 +43,7 @@ from geo_service.services.units import units_geojson
 from geo_service.storage import repo
 from geo_service.web import auth, security
 from geo_service.web.auth import allow, public
-from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import error_texts, page_lang, texts
 from geo_service.web.uploads import read_upload
 
@@ -247,7 +247,7 @@ def console() -> Any:
         if hint:
             body["hint_unit"] = hint
         try:
-            answer = locate_location(body, index(), lang=g.lang)
+            answer = locate_location(body, index(), lang=g.lang, places=places())
         except GeoServiceError as exc:
             answer = {"status": "invalid", "point": None, "flags": [{"code": exc.code, "message": exc.detail}]}
         if request.form.get("action") == "officer" and answer.get("point"):
@@ -262,8 +262,11 @@ def console() -> Any:
                     "expires_at": expires.isoformat(timespec="minutes"), "unit_code": leaf.get("code")}
     if answer is not None and answer.get("point"):
         unit_fc, neighbours = _unit_features(answer)
-        map_html = render_locate_map(answer, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
-                                     **_tile_kwargs())
+        place_fc = places().place_geojson(answer["place"]["code"]) if answer.get("place") else None
+        # A village with its bundled polygon is drawn as that polygon, instead of its equal-area circle.
+        drawn = {**answer, "uncertainty_m": None} if place_fc else answer
+        map_html = render_locate_map(drawn, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
+                                     place_geojson=place_fc, **_tile_kwargs())
     else:
         idx = index()
         minx, miny, maxx, maxy = _bounds(idx)

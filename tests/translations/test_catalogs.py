@@ -82,7 +82,9 @@ def test_indonesian_differs_from_english_where_it_should() -> None:
 @pytest.mark.parametrize("code", sorted(MESSAGES))
 def test_every_flag_has_its_message_and_params_in_both_languages(code: str) -> None:
     params = {"precision_m": 110, "crs": "EPSG:23880", "distance_km": 12.5, "distance_m": 850, "label": "Monas",
-              "count": 2, "letter": "S", "unit": "51.71.01", "age_s": 300, "accuracy_m": 800}
+              "count": 2, "letter": "S", "unit": "51.71.01", "age_s": 300, "accuracy_m": 800,
+              "kind": "desa", "name": "Baler Bale Agung", "code": "51.01.01.2001", "radius_m": 1200,
+              "typed": "Balerbale", "score": 91}
     texts = {lang: flag_message(code, params, lang) for lang in LANGUAGES}
     assert texts["id"] != texts["en"]
     for lang, text in texts.items():
