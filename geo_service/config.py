@@ -45,6 +45,7 @@ class Settings:
     redis_url: str | None = None
     secure_cookies: bool = True
     log_level: str = "INFO"
+    expand_short_links: bool = False
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -172,6 +173,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         redis_url=env.get(PREFIX + "REDIS_URL") or None,
         secure_cookies=_get_bool(env, "SECURE_COOKIES", True),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
+        expand_short_links=_get_bool(env, "EXPAND_SHORT_LINKS", False),
     )
     if not 0 < settings.border_share <= 1:
         raise ConfigError(f"{PREFIX}BORDER_SHARE must be in (0, 1]")

@@ -85,6 +85,45 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Easting dan northing tampaknya tertukar; sudah ditukar kembali.",
         "en": "Easting and northing appear swapped; swapped back.",
     },
+    "TEXT_IGNORED": {
+        "id": "Koordinat diambil dari dalam teks; {chars} karakter lain diabaikan: \u201c{excerpt}\u201d.",
+        "en": "The coordinate was taken from inside the text; {chars} other characters were ignored: "
+              "\u201c{excerpt}\u201d.",
+    },
+    "MULTIPLE_COORDINATES": {
+        "id": "Pesan berisi {count} koordinat yang berbeda; tanyakan penelepon mana lokasi kejadian.",
+        "en": "The message holds {count} different coordinates; ask the caller which one is the incident.",
+    },
+    "NMEA_CHECKSUM_BAD": {
+        "id": "Checksum kalimat NMEA {sentence} salah; posisi mungkin rusak, mohon konfirmasi.",
+        "en": "The checksum of the NMEA {sentence} sentence is wrong; the position may be corrupted, please confirm.",
+    },
+    "SHORT_LINK_UNRESOLVED": {
+        "id": "Tautan pendek ({host}) tidak dapat dibuka di sini. Minta penelepon membuka tautan itu lalu "
+              "mengirim tautan lengkap dari bilah alamat, atau mengirim koordinat (tekan lama titik di peta, "
+              "lalu salin angkanya).",
+        "en": "Short link ({host}) cannot be opened here. Ask the caller to open the link and send the full "
+              "link from the address bar, or to send the coordinates (long-press the spot on the map and "
+              "copy the numbers).",
+    },
+    "WHAT3WORDS_UNSUPPORTED": {
+        "id": "Alamat what3words tidak dapat dibaca tanpa layanan what3words. Minta penelepon mengirim "
+              "koordinat atau berbagi lokasi dari Google Maps/WhatsApp.",
+        "en": "what3words addresses cannot be read without the what3words service. Ask the caller for the "
+              "coordinates or to share the location from Google Maps/WhatsApp.",
+    },
+    "PHONE_NUMBER_NOT_COORDINATE": {
+        "id": "Teks ini berisi nomor telepon, bukan koordinat. Minta penelepon berbagi lokasi "
+              "(WhatsApp: Lampirkan > Lokasi) atau membacakan lintang dan bujur.",
+        "en": "This text holds a phone number, not a coordinate. Ask the caller to share the location "
+              "(WhatsApp: Attach > Location) or to read out the latitude and longitude.",
+    },
+    "NUMBER_NOT_COORDINATE": {
+        "id": "Angka dalam teks (tanggal, jam, jumlah uang atau satu angka saja) bukan koordinat. Minta "
+              "penelepon berbagi lokasi atau membacakan lintang dan bujur.",
+        "en": "The numbers in the text (a date, time, money amount or a single number) are not a "
+              "coordinate. Ask the caller to share the location or to read out the latitude and longitude.",
+    },
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from geo_service.errors import BadRequest, UnknownCRS
+from geo_service.geo.coords import LinkExpander
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
@@ -63,11 +64,12 @@ def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
     }
 
 
-def validate_location(body: Any, index: JurisdictionIndex | None) -> ValidationResult:
-    """Validate and correct the coordinate in a location body."""
+def validate_location(body: Any, index: JurisdictionIndex | None,
+                      expand_link: LinkExpander | None = None) -> ValidationResult:
+    """Validate and correct the coordinate in a location body (``expand_link`` opens short map links)."""
     kwargs = parse_location_body(body)
     try:
-        return validate_coordinate(**kwargs, area=index)
+        return validate_coordinate(**kwargs, area=index, expand_link=expand_link)
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=exc.errors or [{"pointer": "/crs", "detail": exc.detail}]) from None
 
@@ -100,6 +102,7 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
     return out
 
 
-def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id") -> dict[str, Any]:
+def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
+                    expand_link: LinkExpander | None = None) -> dict[str, Any]:
     """Validate then locate a location body."""
-    return locate_validated(validate_location(body, index), index, lang=lang)
+    return locate_validated(validate_location(body, index, expand_link), index, lang=lang)
