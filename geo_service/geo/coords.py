@@ -810,12 +810,14 @@ def _parse_whole(
     if low[0] == "{" or (low[0] == "[" and low[-1] == "]" and "{" in low):
         return _parse_json(stripped)
     if _URL_HINT.match(low):
+        if _SPACES.search(stripped):
+            raise _invalid("A link with words after it.")  # read as a message: the link is one piece
         return _parse_link(stripped, crs_label, expand_link)
     if "lt=" in low and "lg=" in low:
         return _parse_aml(stripped)
     if low[0] == "$":
         return _from_machine(_machine.read_nmea(stripped))
-    if "<coordinates>" in low:
+    if "<coordinates>" in low and low[0] == "<" and low[-1] == ">":  # a KML document, nothing else
         return _from_machine(_machine.read_kml(stripped))
     if "point" in low:
         return _from_machine(_machine.read_wkt(stripped))
@@ -906,6 +908,10 @@ def _parse_message(
         nonlocal hint_error
         budget[0] -= 1
         if budget[0] < 0:
+            return False
+        if (start, end) == (0, len(text)):  # the whole text: already tried (do not open a short link twice)
+            if hint_error is None and whole_error.extra.get("hint"):
+                hint_error = whole_error
             return False
         try:
             parsed = _parse_whole(text[start:end], crs_label, reference, expand_link)

@@ -35,11 +35,11 @@ MAX_PIECES = 40
 #: Most ``{`` positions tried as the start of a JSON object (each scan reads <= 2,000 characters).
 MAX_JSON_TRIES = 5
 
-_SCHEME_URL_RE = re.compile(r"(?:https?|comgooglemaps|comgooglemapsurl)://[^\s<>\"'`]{1,1500}", re.IGNORECASE)
+_SCHEME_URL_RE = re.compile(r"(?:https?|comgooglemaps|comgooglemapsurl)://[^\s<>\"`]{1,1500}", re.IGNORECASE)
 _URL_RE = re.compile(
     r"(?<![\w@./-])(?:www\.|maps\.|m\.)?(?:google\.[a-z]{2,3}(?:\.[a-z]{2})?/maps|maps\.google\.[a-z]{2,3}(?:\.[a-z]{2})?"
     r"|maps\.app\.goo\.gl|goo\.gl|waze\.com|bing\.com/maps|openstreetmap\.org|osm\.org|osmand\.net"
-    r"|(?:wego|share)\.here\.com|maps\.apple\.com|maps\.apple|what3words\.com|w3w\.co)[^\s<>\"'`]{0,1500}",
+    r"|(?:wego|share)\.here\.com|maps\.apple\.com|maps\.apple|what3words\.com|w3w\.co)[^\s<>\"`]{0,1500}",
     re.IGNORECASE,
 )
 _GEO_URI_RE = re.compile(r"(?<![\w])geo: ?[-+]?[0-9][^\s<>\"'`]{0,300}", re.IGNORECASE)

@@ -247,7 +247,7 @@ def read_nmea(text: str) -> MachineReading:
     >>> round(r.lat_value, 5), round(r.lon_value, 5), r.notes
     (-8.3582, 114.6198, ())
     """
-    m = NMEA_RE.search(text)
+    m = NMEA_RE.fullmatch(text.strip())
     if not m:
         raise _invalid("Not an NMEA GGA or RMC sentence.")
     talker, kind, body, checksum = m.groups()
