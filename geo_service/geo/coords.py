@@ -866,6 +866,11 @@ def _parse_whole(
 _COMPACT_HINT = re.compile(r"(?<![\d.,])\d{4,7}(?:\.\d+)? ?[ns](?![a-z])|(?<![a-z])[ns] ?\d{4,7}")
 
 
+def _plausible(p: ParsedCoordinate) -> bool:
+    lon, lat = abs(p.lon), abs(p.lat)
+    return math.isfinite(lon) and math.isfinite(lat) and ((lat <= 90 and lon <= 180) or (lon <= 90 and lat <= 180))
+
+
 def _same_point(a: ParsedCoordinate, b: ParsedCoordinate) -> bool:
     """The same point written twice (a link and its decimal text): within twice the coarser
     rounding cell, and at least 2 m."""
@@ -918,6 +923,8 @@ def _parse_message(
         except errors.CoordinateInvalid as exc:
             if hint_error is None and exc.extra.get("hint"):
                 hint_error = exc
+            return False
+        if not _plausible(parsed):  # free text: a reading out of range in both axis orders is not a coordinate
             return False
         found.append(parsed)
         spans.append((start, end))

@@ -54,7 +54,7 @@ _MONEY_BEFORE = re.compile(r"(?:rp|idr)\.? ?$", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>'\""
 
 _RUN_TOKEN = re.compile(
-    r"(?P<num>[-+]?[0-9]+(?:\.[0-9]+\.[0-9]+(?:,[0-9]+)?|\.[0-9]+|,[0-9]+(?![0-9]*\.[0-9]))?)|(?P<word>[^\W\d_]+)"
+    r"(?P<sci>[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+(?![.,]?[0-9]))|(?P<num>[-+]?[0-9]+(?:\.[0-9]+\.[0-9]+(?:,[0-9]+)?|\.[0-9]+|,[0-9]+(?![0-9]*\.[0-9]))?)|(?P<word>[^\W\d_]+)"
     r"|(?P<mark>[°'\"])|(?P<sep>[,;/&|])|(?P<space>[\s:=()\[\]]+)|(?P<other>[^\w\s°'\",;/&|:=()\[\]+-]+|.)"
 )
 _HEMI = {"n", "s", "e", "w", "u", "t", "b", "ls", "lu", "bt", "bb", "north", "south", "east", "west",
@@ -230,7 +230,7 @@ def _runs(text: str, masked: bytearray) -> list[Piece]:
                 low = value.lower()
                 kind = ("hemi" if low in _HEMI else "markword" if low in _MARKS else "label" if low in _LABELS
                         else "break")
-            if kind in ("other", "break"):
+            if kind in ("other", "break", "sci"):  # 1e999 is a float, not 1 E 999
                 close()
                 continue
             toks.append((kind, m.start(), m.end(), value))
