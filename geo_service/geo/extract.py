@@ -9,7 +9,8 @@ not read them (that is :func:`geo_service.geo.coords.parse_coordinate_text`). Ru
   ``geo:`` URIs, what3words addresses, JSON objects, WKT points, KML ``<coordinates>`` and
   NMEA sentences are found first and masked, so the numbers inside them (or inside a link
   to an unknown site) are never read as a degree text.
-* Plus Codes (``6P3PJJRC+R22``, upper case as the apps write them).
+* Plus Codes (``6P3PJJRC+R22``, upper case as the apps write them), UTM (``50L 222679
+  9091964``, ``zona 50 S ...``) and MGRS (``50LKR8597860562``).
 * Degree texts: maximal runs of numbers, degree marks, hemisphere words (LS/LU/BT/BB,
   N/S/E/W ...), labels (lat, lon, lintang, bujur ...) and separators. A run with a mark, a
   hemisphere word, a label or a dotted D.M.S number is *strong* and is handed over split at
@@ -50,7 +51,17 @@ _KML_RE = re.compile(r"<coordinates>[^<]{1,300}</coordinates>", re.IGNORECASE)
 _NMEA_RE = re.compile(r"\$[A-Z]{2}(?:GGA|RMC),[0-9A-Za-z.,+*-]{0,130}")
 _PLUS_RE = re.compile(r"(?<![0-9A-Za-z+])[23456789CFGHJMPQRVWX]{4,8}\+[23456789CFGHJMPQRVWX]{0,3}(?![0-9A-Za-z+])")
 _DIGIT = re.compile(r"[0-9]")
+_DIGITS = re.compile(r"[0-9]+")
+_TWO_NUMBERS = re.compile(r"[0-9][^0-9]+[0-9]")
+#: Characters either side of a digit within which a degree run is looked for.
+RUN_REACH = 40
 _MONEY_BEFORE = re.compile(r"(?:rp|idr)\.? ?$", re.IGNORECASE)
+#: UTM (``50L 222679 9091964``, ``zona 50 S ...``) and MGRS (``50LKR8597860562``) inside text.
+_GRID_RE = re.compile(
+    r"(?<![\w.,])(?:utm\s?)?(?:zona\s|zone\s)?[0-9]{1,2}\s?[c-hj-np-x]\s?(?:[0-9]{6}(?:\.[0-9]{1,3})?\s?m?e?"
+    r"[\s,;]{1,3}[0-9]{7}(?:\.[0-9]{1,3})?\s?m?n?|[a-hj-np-z][a-hj-np-v]\s?[0-9]{2,5}\s?[0-9]{0,5})(?!\w|[.,][0-9])",
+    re.IGNORECASE,
+)
 _TRAILING = ".,;:!?)]}>'\""
 
 _RUN_TOKEN = re.compile(
@@ -96,7 +107,7 @@ class Piece:
     """A span ``text[start:end]`` that may hold a coordinate.
 
     ``kind`` is ``link``, ``geo_uri``, ``what3words``, ``json``, ``wkt``, ``kml``, ``nmea``,
-    ``pluscode``, ``degrees`` (a strong run; ``segments`` are its parts between separators)
+    ``pluscode``, ``grid`` (UTM or MGRS), ``degrees`` (a strong run; ``segments`` are its parts between separators)
     or ``pair`` (two bare numbers with enough decimals).
     """
 
@@ -175,6 +186,8 @@ def _structured(text: str) -> list[Piece]:
             pos = text.find("{", pos + 1)
     for m in _PLUS_RE.finditer(text):
         add(m.start(), m.end(), "pluscode")
+    for m in _GRID_RE.finditer(text):
+        add(m.start(), m.end(), "grid")
     return pieces
 
 
@@ -217,8 +230,10 @@ def _runs(text: str, masked: bytearray) -> list[Piece]:
             _weak_pairs(text, [(s, e, t) for k, s, e, t in toks if k == "num"], out)
         toks.clear()
 
-    work = "".join("\x00" if masked[i] else ch for i, ch in enumerate(text)) if any(masked) else text
-    for run in _RUN_RE.finditer(work):
+    work = text
+    if any(masked):
+        work = "".join(text[i] if not masked[i] else "\x00" for i in range(len(text)))
+    for run in _windows_runs(work):
         if run.end() - run.start() > MAX_RUN_CHARS or len(out) >= MAX_PIECES:
             continue  # a wall of numbers is not a coordinate; reading it token by token costs time
         for m in _RUN_TOKEN.finditer(work, run.start(), run.end()):
@@ -236,6 +251,24 @@ def _runs(text: str, masked: bytearray) -> list[Piece]:
             toks.append((kind, m.start(), m.end(), value))
         close()
     return out
+
+
+def _windows_runs(work: str) -> list[re.Match[str]]:
+    """Runs near digits only: the run expression is tried inside windows of :data:`RUN_REACH`
+    characters around the digits (a run far from any digit holds no coordinate)."""
+    windows: list[list[int]] = []
+    for m in _DIGITS.finditer(work):
+        start, end = max(0, m.start() - RUN_REACH), m.end() + RUN_REACH
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    if sum(1 for _ in zip(range(2), _DIGITS.finditer(work), strict=False)) < 2:
+        return []
+    runs: list[re.Match[str]] = []
+    for start, end in windows:
+        runs.extend(r for r in _RUN_RE.finditer(work, start, min(end, len(work))) if _TWO_NUMBERS.search(r.group()))
+    return runs
 
 
 def _weak_pairs(text: str, nums: list[tuple[int, int, str]], out: list[Piece]) -> None:

@@ -78,6 +78,18 @@ def test_coordinate_inside_free_text(message: str, fmt: str, bali_area: Any) -> 
     assert "ignored" in flag["message"] and "?" not in flag["message"]
 
 
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [("Posisi tim SAR: UTM 50L 222679 9091964 dekat sungai", "utm"),
+     ("lokasi zona 50 S 222679mE 9091964mN, mohon bantuan", "utm"),
+     ("grid 50LKR8597860562 tim SAR", "mgrs")],
+)
+def test_grid_references_inside_text(text: str, fmt: str) -> None:
+    p = parse_coordinate_text(text)
+    assert p.format == fmt and notes(p) == ["TEXT_IGNORED"]
+    assert -8.6 < p.lat < -8.1 and 114.4 < p.lon < 115.1
+
+
 def test_the_same_point_twice_is_one() -> None:
     msg = ("📍 Lokasi kejadian\n-8.358194, 114.619806\nhttps://www.google.com/maps?q=-8.358194,114.619806\n"
            "geo:-8.3582,114.6198")
