@@ -205,7 +205,7 @@ class _Group:
         return not self.nums and self.hemi is None and self.label is None
 
 
-def _tokenise(norm: str, pattern: re.Pattern[str]) -> list[tuple[str, Any, bool]]:
+def _tokenise(norm: str, pattern: re.Pattern[str], skipped: list[str] | None = None) -> list[tuple[str, Any, bool]]:
     tokens: list[tuple[str, Any, bool]] = []
     prev_end, prev_kind = -1, ""
     seen_num = False
@@ -235,6 +235,8 @@ def _tokenise(norm: str, pattern: re.Pattern[str]) -> list[tuple[str, Any, bool]
             elif text in ("rp", "idr"):
                 raise _invalid("A money amount is not a coordinate.", "NUMBER_NOT_COORDINATE")
             elif text in _FILLER_WORDS or not seen_num:
+                if skipped is not None and text not in _FILLER_WORDS:
+                    skipped.append(text)
                 continue  # a caption such as "Lokasi kejadian:" before the numbers
             else:
                 raise _invalid(f"Unexpected word {text[:20]!r} in coordinate.")
@@ -392,10 +394,11 @@ def _parse_degrees(norm: str) -> dict[str, Any]:
     last_error: errors.CoordinateInvalid | None = None
     for pattern in patterns:
         try:
-            groups = _group_tokens(_tokenise(norm, pattern))
+            skipped: list[str] = []
+            groups = _group_tokens(_tokenise(norm, pattern, skipped))
             if len(groups) != 2:
                 raise _invalid("Expected two values (latitude and longitude).")
-            return _assign_axes(groups)
+            return {**_assign_axes(groups), "skipped": " ".join(skipped)}
         except errors.CoordinateInvalid as exc:
             last_error = exc
     assert last_error is not None
@@ -591,6 +594,7 @@ def _parse_link(text: str, crs_label: str | None, expand_link: LinkExpander | No
     if reading.degree_text:
         parsed = _parse_degrees(_normalise(reading.degree_text))
         parsed.pop("order_source")
+        parsed.pop("skipped")
         return ParsedCoordinate(**{**parsed, "format": "url"}, extra=extra)
     return _pair_result(reading.lat_text, reading.lon_text, "url", extra=extra)
 
@@ -854,13 +858,21 @@ def _parse_whole(
         else:
             raise
     order = parsed.pop("order_source")
+    skipped = parsed.pop("skipped")
     readings: tuple[tuple[float, float], ...] = ()
     codes: tuple[str, ...] = ()
     if order == "assumed" and abs(parsed["lon"]) <= 90 and parsed["lon"] != parsed["lat"]:
         readings, codes = ((parsed["lat"], parsed["lon"]),), ("PRESUMED_SWAPPED_COORDINATE",)
     return ParsedCoordinate(
-        order_source=order, ambiguous_readings=readings, ambiguous_codes=codes, **parsed
+        order_source=order, ambiguous_readings=readings, ambiguous_codes=codes,
+        notes=(_ignored_note(skipped),) if skipped else (), **parsed
     )
+
+
+def _ignored_note(rest: str) -> tuple[str, dict[str, Any]]:
+    """The TEXT_IGNORED note: how many characters were not read, and the first of them."""
+    excerpt = rest if len(rest) <= IGNORED_EXCERPT_CHARS else rest[: IGNORED_EXCERPT_CHARS - 1] + "…"
+    return ("TEXT_IGNORED", {"chars": len(rest.replace(" ", "")), "excerpt": excerpt})
 
 
 _COMPACT_HINT = re.compile(r"(?<![\d.,])\d{4,7}(?:\.\d+)? ?[ns](?![a-z])|(?<![a-z])[ns] ?\d{4,7}")
@@ -958,9 +970,9 @@ def _parse_message(
     rest = ignored_text(text, spans)
     if not rest:
         return merged
-    excerpt = rest if len(rest) <= IGNORED_EXCERPT_CHARS else rest[: IGNORED_EXCERPT_CHARS - 1] + "…"
-    note = ("TEXT_IGNORED", {"chars": len(rest.replace(" ", "")), "excerpt": excerpt})
-    return replace(merged, notes=merged.notes + (note,))
+    # one TEXT_IGNORED for the whole message (a piece's own skipped caption is part of ``rest``)
+    kept = tuple(n for n in merged.notes if n[0] != "TEXT_IGNORED")
+    return replace(merged, notes=kept + (_ignored_note(rest),))
 
 
 def parse_coordinate_numbers(

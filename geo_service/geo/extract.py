@@ -53,6 +53,8 @@ _PLUS_RE = re.compile(r"(?<![0-9A-Za-z+])[23456789CFGHJMPQRVWX]{4,8}\+[23456789C
 _DIGIT = re.compile(r"[0-9]")
 _DIGITS = re.compile(r"[0-9]+")
 _TWO_NUMBERS = re.compile(r"[0-9][^0-9]+[0-9]")
+#: A message with more groups of digits than this is not searched for degree runs.
+MAX_NUMBERS = 120
 #: Characters either side of a digit within which a degree run is looked for.
 RUN_REACH = 40
 _MONEY_BEFORE = re.compile(r"(?:rp|idr)\.? ?$", re.IGNORECASE)
@@ -257,13 +259,17 @@ def _windows_runs(work: str) -> list[re.Match[str]]:
     """Runs near digits only: the run expression is tried inside windows of :data:`RUN_REACH`
     characters around the digits (a run far from any digit holds no coordinate)."""
     windows: list[list[int]] = []
+    count = 0
     for m in _DIGITS.finditer(work):
+        count += 1
+        if count > MAX_NUMBERS:
+            return []  # a wall of numbers (a table, a log) is not a forwarded message
         start, end = max(0, m.start() - RUN_REACH), m.end() + RUN_REACH
         if windows and start <= windows[-1][1]:
             windows[-1][1] = end
         else:
             windows.append([start, end])
-    if sum(1 for _ in zip(range(2), _DIGITS.finditer(work), strict=False)) < 2:
+    if count < 2:
         return []
     runs: list[re.Match[str]] = []
     for start, end in windows:
