@@ -90,6 +90,14 @@ def test_grid_references_inside_text(text: str, fmt: str) -> None:
     assert -8.6 < p.lat < -8.1 and 114.4 < p.lon < 115.1
 
 
+def test_caption_words_before_the_numbers_are_reported() -> None:
+    p = parse_coordinate_text("Pak tolong kirim polisi -8.358194, 114.619806")
+    assert p.format == "decimal" and dict(p.notes)["TEXT_IGNORED"]["excerpt"] == "pak tolong kirim polisi"
+    assert not parse_coordinate_text("Lokasi: -8.358194, 114.619806").notes  # a caption word alone is no loss
+    q = parse_coordinate_text("pos 8d21m29.5S 114d37m11.3E")
+    assert q.lat < 0 and notes(q) == ["TEXT_IGNORED"]
+
+
 def test_the_same_point_twice_is_one() -> None:
     msg = ("📍 Lokasi kejadian\n-8.358194, 114.619806\nhttps://www.google.com/maps?q=-8.358194,114.619806\n"
            "geo:-8.3582,114.6198")
