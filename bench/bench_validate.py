@@ -2,7 +2,8 @@
 
 Baseline: parse two floats from text and do one STRtree lookup (``tree.query(point)``) over the
 Bali Polsek polygons: the least any validator must do. Measured: ``validate_coordinate`` one
-call at a time (numbers, and DMS text) and ``validate_many`` over a batch of 100,000 items.
+call at a time (numbers, DMS text, decimal text, and decimal text inside a forwarded WhatsApp
+message) and ``validate_many`` over a batch of 100,000 items.
 The area is the real ``JurisdictionIndex`` when importable, else the simple STRtree stand-in of
 ``tests/geo/conftest.py``.
 
@@ -97,6 +98,20 @@ def main() -> None:
     text_s = time.perf_counter() - start
     text_ratio = text_s / (base_s * m / n)
     print(f"validate_coordinate(text=DMS) single  : {rate(m, text_s)}  ratio {text_ratio:5.1f}x")
+
+    dd = [f"{lat}, {lon}" for lon, lat in points[:m]]
+    start = time.perf_counter()
+    for text in dd:
+        validate_coordinate(text=text, area=area)
+    dd_s = time.perf_counter() - start
+    print(f"validate_coordinate(text=DD) single   : {rate(m, dd_s)}  ratio {dd_s / (base_s * m / n):5.1f}x")
+
+    msgs = [f"Pak tolong \U0001f64f\n{lat}, {lon}\n(dekat pasar) cepat ya" for lon, lat in points[:m]]
+    start = time.perf_counter()
+    for text in msgs:
+        validate_coordinate(text=text, area=area)
+    msg_s = time.perf_counter() - start
+    print(f"validate_coordinate(text=message)     : {rate(m, msg_s)}  ratio {msg_s / (base_s * m / n):5.1f}x")
 
     items = [{"lat": lat, "lon": lon} for lon, lat in points[: args.batch]]
     start = time.perf_counter()

@@ -51,6 +51,7 @@ class Settings:
     trusted_proxies: int = 0
     session_ttl_s: int = 12 * 3600  # a page login lasts one shift at most
     log_level: str = "INFO"
+    expand_short_links: bool = False
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -185,6 +186,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         trusted_proxies=_get_number(env, "TRUSTED_PROXIES", 0, int),
         session_ttl_s=int(_get_number(env, "SESSION_HOURS", 12.0) * 3600),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
+        expand_short_links=_get_bool(env, "EXPAND_SHORT_LINKS", False),
     )
     if settings.session_ttl_s < 60:
         raise ConfigError(f"{PREFIX}SESSION_HOURS is too short: use at least 0.02 (about a minute)")

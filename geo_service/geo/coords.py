@@ -8,8 +8,22 @@ Readable inputs (see :func:`parse_coordinate_text`):
   selatan`` ...), English N/S/E/W before or after the number, either axis first;
 * UTM (``50L 222679 9091964``, ``50S ...``, ``zona 50 S ...``), MGRS (``50LKR8597860562``),
   Plus Codes (full, or short with a reference point);
-* ``geo:`` URIs (RFC 5870, ``;u=``), Google Maps and OpenStreetMap URLs, AML SMS bodies;
-* plain numbers in a projected ``crs`` (``"222679 9091964"`` with ``crs="EPSG:32750"``).
+* dotted D.M.S (``8.21.29 LS 114.37.11 BT``, ``-8.21.29,5 114.37.11,3``) and compact
+  ``DDMM.mm``/``DDMMSS.s`` with hemisphere letters (``0821.49S11437.19E``);
+* ``geo:`` URIs (RFC 5870, ``;u=``), share links of Google Maps, Apple Maps, Waze, Bing,
+  OsmAnd, HERE and OpenStreetMap (:mod:`geo_service.geo.links`), AML SMS bodies;
+* machine formats (:mod:`geo_service.geo.machine`): JSON ``lat``/``lng`` objects (with
+  ``accuracy``), GeoJSON Point/Feature, WKT/EWKT, KML ``<coordinates>`` and ``lon,lat,alt``
+  triples, NMEA ``GGA``/``RMC``, ``lat=..&lon=..``;
+* plain numbers in a projected ``crs`` (``"222679 9091964"`` with ``crs="EPSG:32750"``);
+* any of these **inside free text** (a forwarded WhatsApp message or SMS): when the whole
+  text is not one coordinate, :mod:`geo_service.geo.extract` finds the pieces, each is
+  read as above, the same point written twice counts once, and what was not read is
+  reported as the note ``TEXT_IGNORED`` (its length and a short excerpt). Several
+  different points are returned as ``others``: the caller must not pick one silently.
+
+Unicode is folded first: U+2212 and other dashes, full-width digits, NBSP and zero-width
+characters. Digits of other scripts are not read.
 
 The parser reads; it does not judge. Values are not range-checked and no correction is
 made here (that is :mod:`geo_service.geo.validate`): a reading that is ambiguous *as text*
@@ -24,21 +38,30 @@ expressions used have no nested quantifiers, so adversarial text is refused in l
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import mgrs as _mgrs
 from openlocationcode import openlocationcode as olc
 
 from geo_service import errors
 from geo_service.geo import crs as _crs
+from geo_service.geo import links as _links
+from geo_service.geo import machine as _machine
+from geo_service.geo.distance import distance_m
+from geo_service.geo.extract import find_pieces, ignored_text, number_kind
 
-Format = Literal["decimal", "dms", "ddm", "utm", "mgrs", "pluscode", "geo_uri", "url", "aml", "projected"]
+Format = Literal["decimal", "dms", "ddm", "utm", "mgrs", "pluscode", "geo_uri", "url", "aml", "projected",
+                 "dms_dotted", "compact", "json", "geojson", "wkt", "kml", "nmea", "keyvalue"]
+#: A function that opens a short map link and returns the long link it redirects to.
+LinkExpander = Callable[[str], str]
 OrderSource = Literal["explicit", "range", "assumed"]
 
 #: Longest text the parser looks at; longer text is refused before any regex runs.
@@ -63,7 +86,9 @@ class ParsedCoordinate:
     convention). ``lat_sign_explicit`` / ``lon_sign_explicit`` are true when the sign was
     written (a minus, a plus or a hemisphere word) rather than implied by a bare number.
     ``ambiguous_readings`` are alternative ``(lon, lat)`` readings, each named by the code
-    at the same index of ``ambiguous_codes``.
+    at the same index of ``ambiguous_codes``. ``notes`` are ``(code, params)`` facts about
+    the reading that are not changes (``TEXT_IGNORED``, ``NMEA_CHECKSUM_BAD``); ``others``
+    are further, different points found in the same text.
     """
 
     lon: float
@@ -79,10 +104,13 @@ class ParsedCoordinate:
     lat_sign_explicit: bool = True
     lon_sign_explicit: bool = True
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    notes: tuple[tuple[str, dict[str, Any]], ...] = field(default=(), compare=False)
+    others: tuple[ParsedCoordinate, ...] = field(default=(), compare=False)
 
 
-def _invalid(detail: str) -> errors.CoordinateInvalid:
-    return errors.CoordinateInvalid(detail)
+def _invalid(detail: str, hint: str | None = None, **params: Any) -> errors.CoordinateInvalid:
+    """The parser's refusal; ``hint`` names what the dispatcher should ask the caller for."""
+    return errors.CoordinateInvalid(detail, extra={"hint": hint, "params": params} if hint else None)
 
 
 def _cell_precision_m(step_lat_deg: float, step_lon_deg: float, lat: float) -> float:
@@ -117,6 +145,13 @@ _TRANSLATE = str.maketrans({
     "\u2033": '"', "\u201c": '"', "\u201d": '"', "\u02ba": '"', "\u3003": '"',
     "\u00ba": "°", "\u02da": "°", "\u2218": "°",
     "\uff0c": ",", "\uff1b": ";", "\u060c": ",",
+})
+#: Folded before anything else: zero-width characters dropped, full-width digits and
+#: punctuation to ASCII, no-break spaces to spaces (all one character to at most one).
+_CLEAN = str.maketrans({
+    **{c: None for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad"},
+    **{chr(0xFF10 + i): str(i) for i in range(10)},
+    "\uff0e": ".", "\uff0d": "-", "\uff1a": ":", "\u00a0": " ", "\u202f": " ", "\u2007": " ",
 })
 _SPACES = re.compile(r"\s+")
 _PHRASES = re.compile(r"lintang (selatan|utara)|bujur (timur|barat)")
@@ -170,7 +205,7 @@ class _Group:
         return not self.nums and self.hemi is None and self.label is None
 
 
-def _tokenise(norm: str, pattern: re.Pattern[str]) -> list[tuple[str, Any, bool]]:
+def _tokenise(norm: str, pattern: re.Pattern[str], skipped: list[str] | None = None) -> list[tuple[str, Any, bool]]:
     tokens: list[tuple[str, Any, bool]] = []
     prev_end, prev_kind = -1, ""
     seen_num = False
@@ -197,13 +232,33 @@ def _tokenise(norm: str, pattern: re.Pattern[str]) -> list[tuple[str, Any, bool]
                 tokens.append(("mark", _MARK_WORDS[text], attached))
             elif text in _LABEL_WORDS:
                 tokens.append(("label", _LABEL_WORDS[text], attached))
+            elif text in ("rp", "idr"):
+                raise _invalid("A money amount is not a coordinate.", "NUMBER_NOT_COORDINATE")
             elif text in _FILLER_WORDS or not seen_num:
+                if skipped is not None and text not in _FILLER_WORDS:
+                    skipped.append(text)
                 continue  # a caption such as "Lokasi kejadian:" before the numbers
             else:
                 raise _invalid(f"Unexpected word {text[:20]!r} in coordinate.")
         if len(tokens) > MAX_TOKENS:
             raise _invalid("Too many parts for a coordinate.")
     return tokens
+
+
+def _s_is_seconds(tokens: list[tuple[str, Any, bool]], i: int) -> bool:
+    """Whether the ``s`` glued to the number before token ``i`` is a seconds mark, not south.
+
+    ``8d21m29.5s S ..`` and ``8d21m29.5s, 114d37m11.3s`` use it as seconds; in
+    ``8d21m29.5S 114d37m11.3E`` the other value carries a hemisphere letter and no value
+    carries a seconds mark, so it is the hemisphere (reading it as seconds would put the
+    point in the northern hemisphere).
+    """
+    if i + 1 < len(tokens) and tokens[i + 1][0] == "hemi":
+        return True
+    ambiguous = {j for j, t in enumerate(tokens) if t == ("hemi", "S", True) and j and tokens[j - 1][0] == "num"}
+    other_hemi = any(t[0] == "hemi" and j not in ambiguous for j, t in enumerate(tokens))
+    seconds_mark = any(t[0] == "mark" and t[1] == 2 for t in tokens)
+    return seconds_mark or not other_hemi
 
 
 def _group_tokens(tokens: list[tuple[str, Any, bool]]) -> list[_Group]:
@@ -218,7 +273,7 @@ def _group_tokens(tokens: list[tuple[str, Any, bool]]) -> list[_Group]:
             groups.append(cur)
         cur = _Group()
 
-    for kind, value, attached in tokens:
+    for i, (kind, value, attached) in enumerate(tokens):
         if kind == "sep":
             close()
         elif kind == "label":
@@ -229,7 +284,7 @@ def _group_tokens(tokens: list[tuple[str, Any, bool]]) -> list[_Group]:
             # "29.5s" after a minutes mark is seconds, not south.
             if value == "S" and attached and cur.nums and cur.nums[-1][1] is None and any(
                 n[1] == 1 for n in cur.nums
-            ):
+            ) and _s_is_seconds(tokens, i):
                 cur.nums[-1][1] = 2
                 continue
             if prefix:
@@ -320,6 +375,18 @@ def _axis(g: _Group) -> str | None:
     return g.label
 
 
+_DOTTED_RE = re.compile(r"(?<![\d.,])([-+]?\d{1,3})\.(\d{1,2})\.(\d{1,2}(?:[.,]\d{1,6})?)(?![\d.])")
+
+
+def _parse_dotted(norm: str) -> dict[str, Any]:
+    """Dotted D.M.S (``8.21.29 ls 114.37.11 bt``): rewritten with marks, then read."""
+    marked, count = _DOTTED_RE.subn(lambda m: f"{m[1]}°{m[2]}'{m[3]}\"", norm)
+    if count != 2:
+        raise _invalid("Not a dotted D.M.S pair.")
+    parsed = _parse_degrees(marked)
+    return {**parsed, "format": "dms_dotted"}
+
+
 def _parse_degrees(norm: str) -> dict[str, Any]:
     patterns = [_TOKENS_DOT]
     if not re.search(r"\d\.\d", norm) and re.search(r"\d,\d", norm):
@@ -327,10 +394,11 @@ def _parse_degrees(norm: str) -> dict[str, Any]:
     last_error: errors.CoordinateInvalid | None = None
     for pattern in patterns:
         try:
-            groups = _group_tokens(_tokenise(norm, pattern))
+            skipped: list[str] = []
+            groups = _group_tokens(_tokenise(norm, pattern, skipped))
             if len(groups) != 2:
                 raise _invalid("Expected two values (latitude and longitude).")
-            return _assign_axes(groups)
+            return {**_assign_axes(groups), "skipped": " ".join(skipped)}
         except errors.CoordinateInvalid as exc:
             last_error = exc
     assert last_error is not None
@@ -511,51 +579,24 @@ def _parse_geo_uri(text: str) -> ParsedCoordinate:
     return _pair_result(lat_text, lon_text, "geo_uri", uncertainty_m=uncertainty)
 
 
-_PLACE_RE = re.compile(rf"!3d({_DEC})!4d({_DEC})")
-_AT_RE = re.compile(rf"@({_DEC}),({_DEC})")
-_PATH_PAIR_RE = re.compile(rf"/(?:search|place|dir)/({_DEC}), ?\+?({_DEC})(?![\d.])")
-_OSM_MAP_RE = re.compile(rf"map=\d{{1,2}}/({_DEC})/({_DEC})")
-
-
-def _parse_url(text: str) -> ParsedCoordinate:
-    url = text if "://" in text[:10] else "https://" + text
+def _parse_link(text: str, crs_label: str | None, expand_link: LinkExpander | None) -> ParsedCoordinate:
+    """A map share link; a short link is opened with ``expand_link`` when one is given."""
+    extra: dict[str, Any] = {}
     try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError as exc:
-        raise _invalid("Not a valid URL.") from exc
-    decoded = unquote(url).replace("+", " ")
-    query = parse_qs(parts.query)
-    if host.endswith("goo.gl") or host.endswith("g.co"):
-        raise _invalid("Short map links cannot be opened here; paste the full link or the coordinates.")
-    if "google." in host:
-        places = _PLACE_RE.findall(decoded)
-        if places:
-            lat_t, lon_t = places[-1]
-            return _pair_result(lat_t, lon_t, "url", extra={"url_source": "place"})
-        for key in ("q", "query", "ll", "destination", "daddr", "center", "sll"):
-            for value in query.get(key, []):
-                pm = _PAIR_RE.match(value.strip())
-                if pm:
-                    return _pair_result(pm.group(1), pm.group(2), "url", extra={"url_source": key})
-        pm = _PATH_PAIR_RE.search(decoded)
-        if pm:
-            return _pair_result(pm.group(1), pm.group(2), "url", extra={"url_source": "path"})
-        am = _AT_RE.search(decoded)
-        if am:
-            return _pair_result(am.group(1), am.group(2), "url", extra={"url_source": "map_centre"})
-        raise _invalid("This Google Maps link holds no coordinates.")
-    if host.endswith("openstreetmap.org") or host.endswith("osm.org"):
-        for lat_key, lon_key in (("mlat", "mlon"), ("lat", "lon")):
-            if lat_key in query and lon_key in query:
-                lat_t, lon_t = query[lat_key][0].strip(), query[lon_key][0].strip()
-                if re.fullmatch(_DEC, lat_t) and re.fullmatch(_DEC, lon_t):
-                    return _pair_result(lat_t, lon_t, "url", extra={"url_source": lat_key})
-        om = _OSM_MAP_RE.search(parts.fragment or "")
-        if om:
-            return _pair_result(om.group(1), om.group(2), "url", extra={"url_source": "map_centre"})
-        raise _invalid("This OpenStreetMap link holds no coordinates.")
-    raise _invalid("Only Google Maps and OpenStreetMap links are understood.")
+        reading = _links.read_map_link(text)
+    except errors.CoordinateInvalid as exc:
+        if expand_link is None or exc.extra.get("hint") != "SHORT_LINK_UNRESOLVED":
+            raise
+        long_link = expand_link(text)
+        reading = _links.read_map_link(long_link)
+        extra["expanded_from"] = exc.extra["params"].get("host")
+    extra.update(url_source=reading.source, app=reading.app)
+    if reading.degree_text:
+        parsed = _parse_degrees(_normalise(reading.degree_text))
+        parsed.pop("order_source")
+        parsed.pop("skipped")
+        return ParsedCoordinate(**{**parsed, "format": "url"}, extra=extra)
+    return _pair_result(reading.lat_text, reading.lon_text, "url", extra=extra)
 
 
 _AML_PAIR_RE = re.compile(r"([a-z\"]{1,10}) ?= ?([^;]{0,100})", re.IGNORECASE)
@@ -645,7 +686,14 @@ def _parse_projected_text(norm: str, crs_label: str) -> ParsedCoordinate:
 
 # --------------------------------------------------------------------------- public API
 
-_URL_HINT = re.compile(r"^(?:https?://|www\.|maps\.|google\.|openstreetmap\.org|osm\.org)")
+_URL_HINT = re.compile(
+    r"^(?:https?://|comgooglemaps(?:url)?://|www\.|maps\.|google\.|openstreetmap\.org|osm\.org|goo\.gl|waze\.com"
+    r"|bing\.com|osmand\.net|(?:wego|share)\.here\.com|what3words\.com|w3w\.co)"
+)
+#: Most pieces of a message read (each a full parse); the rest is ignored.
+MAX_MESSAGE_ATTEMPTS = 60
+#: How many characters of ignored text the TEXT_IGNORED note quotes.
+IGNORED_EXCERPT_CHARS = 40
 _DEGREE_HINT = re.compile(r"[°'\"]|\d ?[sw](?![a-z])|\b(?:ls|lu|bt|bb|derajat|lat|lon|lng|lintang|bujur)\b")
 
 
@@ -667,7 +715,8 @@ def _reproject_geographic(parsed: dict[str, Any], crs: str | None) -> dict[str, 
 
 
 def parse_coordinate_text(
-    text: str, *, crs: str | None = None, reference: tuple[float, float] | None = None
+    text: str, *, crs: str | None = None, reference: tuple[float, float] | None = None,
+    expand_link: LinkExpander | None = None,
 ) -> ParsedCoordinate:
     """Read a coordinate written as text; see the module docstring for the formats.
 
@@ -682,6 +731,9 @@ def parse_coordinate_text(
         ignore it.
     reference : tuple of float, optional
         ``(lon, lat)`` near the caller, used to resolve short Plus Codes.
+    expand_link : callable, optional
+        Opens a short map link (``maps.app.goo.gl/...``) and returns the long link; without
+        it a short link is refused with the hint ``SHORT_LINK_UNRESOLVED``.
 
     Returns
     -------
@@ -690,7 +742,9 @@ def parse_coordinate_text(
     Raises
     ------
     geo_service.errors.CoordinateInvalid
-        The text cannot be read as a coordinate.
+        The text cannot be read as a coordinate; ``extra["hint"]``, when set, names what
+        to ask the caller for (``SHORT_LINK_UNRESOLVED``, ``WHAT3WORDS_UNSUPPORTED``,
+        ``PHONE_NUMBER_NOT_COORDINATE``, ``NUMBER_NOT_COORDINATE``).
     geo_service.errors.UnknownCRS
         ``crs`` names no known system.
 
@@ -702,22 +756,77 @@ def parse_coordinate_text(
     >>> p = parse_coordinate_text("-8,3582; 114,6198")
     >>> p.lat, p.lon, p.decimals
     (-8.3582, 114.6198, 4)
+    >>> p = parse_coordinate_text("Tolong 🙏\\n-8.3582, 114.6198 (dekat pasar)")
+    >>> p.lat, p.lon, p.notes[0][0], p.notes[0][1]["excerpt"]
+    (-8.3582, 114.6198, 'TEXT_IGNORED', 'Tolong 🙏 (dekat pasar)')
     """
     if not isinstance(text, str):
         raise errors.BadRequest("The coordinate text must be a string.")
     crs_label = _crs.crs_label(crs) if crs is not None else None
     if len(text) > MAX_TEXT_LENGTH:
         raise _invalid(f"Coordinate text longer than {MAX_TEXT_LENGTH} characters.")
-    stripped = text.strip()
+    stripped = text.translate(_CLEAN).strip()
     if not stripped:
         raise _invalid("Empty coordinate text.")
+    try:
+        return _parse_whole(stripped, crs_label, reference, expand_link)
+    except errors.CoordinateInvalid as exc:
+        whole_error = exc
+    return _parse_message(stripped, crs_label, reference, expand_link, whole_error)
+
+
+def _from_machine(r: _machine.MachineReading) -> ParsedCoordinate:
+    if r.lat_value is not None and r.lon_value is not None:  # NMEA, compact: already in degrees
+        step = r.step_deg or 0.0
+        return ParsedCoordinate(
+            lon=r.lon_value, lat=r.lat_value, format=r.format,  # type: ignore[arg-type]
+            precision_m=_cell_precision_m(step, step, r.lat_value), notes=r.notes, extra=r.extra,
+        )
+    if r.srid not in (None, 4326):
+        try:
+            label = _crs.crs_label(f"EPSG:{r.srid}")
+        except errors.UnknownCRS as exc:
+            raise _invalid(f"Unknown SRID {r.srid}.") from exc
+        x, y = float(r.lon_text), float(r.lat_text)
+        decimals = min(_decimals_of_text(r.lon_text), _decimals_of_text(r.lat_text))
+        if _crs.is_projected(label):
+            return replace(_projected_result(x, y, label, decimals, "explicit", False), format=r.format)
+        lon, lat = _crs.to_wgs84_xy(x, y, label)
+        step = 10.0 ** (-decimals)
+        return ParsedCoordinate(lon=lon, lat=lat, format=r.format, decimals=decimals,  # type: ignore[arg-type]
+                                precision_m=_cell_precision_m(step, step, lat), reprojected_from=label)
+    return _pair_result(r.lat_text, r.lon_text, r.format, uncertainty_m=r.uncertainty_m,  # type: ignore[arg-type]
+                        notes=r.notes, extra=r.extra)
+
+
+def _parse_json(text: str) -> ParsedCoordinate:
+    readings = [_from_machine(r) for r in _machine.read_json(text)]
+    return _merge(readings)
+
+
+def _parse_whole(
+    stripped: str, crs_label: str | None, reference: tuple[float, float] | None, expand_link: LinkExpander | None
+) -> ParsedCoordinate:
+    """Read ``stripped`` as exactly one coordinate (or one JSON document) of any format."""
     low = stripped.lower()
     if low.startswith("geo:"):
         return _parse_geo_uri(stripped)
+    if low[0] == "{" or (low[0] == "[" and low[-1] == "]" and "{" in low):
+        return _parse_json(stripped)
     if _URL_HINT.match(low):
-        return _parse_url(stripped)
+        if _SPACES.search(stripped):
+            raise _invalid("A link with words after it.")  # read as a message: the link is one piece
+        return _parse_link(stripped, crs_label, expand_link)
     if "lt=" in low and "lg=" in low:
         return _parse_aml(stripped)
+    if low[0] == "$":
+        return _from_machine(_machine.read_nmea(stripped))
+    if "<coordinates>" in low and low[0] == "<" and low[-1] == ">":  # a KML document, nothing else
+        return _from_machine(_machine.read_kml(stripped))
+    if "point" in low:
+        return _from_machine(_machine.read_wkt(stripped))
+    if low.startswith("///"):
+        raise _invalid("what3words addresses cannot be read offline.", "WHAT3WORDS_UNSUPPORTED")
     if "+" in stripped:
         spaced = _SPACES.sub(" ", stripped)
         pm = _PLUS_RE.match(spaced.upper())
@@ -734,15 +843,136 @@ def parse_coordinate_text(
             return _parse_utm(um)
     if crs_label is not None and _crs.is_projected(crs_label) and not _DEGREE_HINT.search(norm):
         return _parse_projected_text(norm, crs_label)
-    parsed = _reproject_geographic(_parse_degrees(norm), crs_label)
+    if _COMPACT_HINT.search(norm):
+        with contextlib.suppress(errors.CoordinateInvalid):
+            return _from_machine(_machine.read_compact(norm))
+    try:
+        parsed = _reproject_geographic(_parse_degrees(norm), crs_label)
+    except errors.CoordinateInvalid:
+        if "=" in norm:
+            return _from_machine(_machine.read_keyvalue(norm))
+        if norm.count(",") == 2 and " " not in norm:
+            return _from_machine(_machine.read_kml(norm))
+        if norm.count(".") >= 4 or norm.count(",") >= 2:
+            parsed = _reproject_geographic(_parse_dotted(norm), crs_label)
+        else:
+            raise
     order = parsed.pop("order_source")
+    skipped = parsed.pop("skipped")
     readings: tuple[tuple[float, float], ...] = ()
     codes: tuple[str, ...] = ()
     if order == "assumed" and abs(parsed["lon"]) <= 90 and parsed["lon"] != parsed["lat"]:
         readings, codes = ((parsed["lat"], parsed["lon"]),), ("PRESUMED_SWAPPED_COORDINATE",)
     return ParsedCoordinate(
-        order_source=order, ambiguous_readings=readings, ambiguous_codes=codes, **parsed
+        order_source=order, ambiguous_readings=readings, ambiguous_codes=codes,
+        notes=(_ignored_note(skipped),) if skipped else (), **parsed
     )
+
+
+def _ignored_note(rest: str) -> tuple[str, dict[str, Any]]:
+    """The TEXT_IGNORED note: how many characters were not read, and the first of them."""
+    excerpt = rest if len(rest) <= IGNORED_EXCERPT_CHARS else rest[: IGNORED_EXCERPT_CHARS - 1] + "…"
+    return ("TEXT_IGNORED", {"chars": len(rest.replace(" ", "")), "excerpt": excerpt})
+
+
+_COMPACT_HINT = re.compile(r"(?<![\d.,])\d{4,7}(?:\.\d+)? ?[ns](?![a-z])|(?<![a-z])[ns] ?\d{4,7}")
+
+
+def _plausible(p: ParsedCoordinate) -> bool:
+    lon, lat = abs(p.lon), abs(p.lat)
+    return math.isfinite(lon) and math.isfinite(lat) and ((lat <= 90 and lon <= 180) or (lon <= 90 and lat <= 180))
+
+
+def _same_point(a: ParsedCoordinate, b: ParsedCoordinate) -> bool:
+    """The same point written twice (a link and its decimal text): within twice the coarser
+    rounding cell, and at least 2 m."""
+    if not all(math.isfinite(v) and abs(v) <= 180 for v in (a.lon, a.lat, b.lon, b.lat)):
+        return (a.lon, a.lat) == (b.lon, b.lat)
+    if abs(a.lat) > 90 or abs(b.lat) > 90:
+        return (a.lon, a.lat) == (b.lon, b.lat)
+    tolerance = 2.0 * max(a.precision_m or 0.0, b.precision_m or 0.0, 1.0)
+    return distance_m(a.lon, a.lat, b.lon, b.lat) <= tolerance
+
+
+def _merge(readings: list[ParsedCoordinate]) -> ParsedCoordinate:
+    """One reading with the different further points in ``others`` (duplicates merged, the
+    more precise writing kept)."""
+    distinct: list[ParsedCoordinate] = []
+    for r in readings:
+        for i, d in enumerate(distinct):
+            if _same_point(r, d):
+                if (r.precision_m or math.inf) < (d.precision_m or math.inf):
+                    distinct[i] = replace(r, notes=d.notes + r.notes)
+                break
+        else:
+            distinct.append(r)
+    first = distinct[0]
+    return replace(first, others=tuple(distinct[1:])) if len(distinct) > 1 else first
+
+
+def _parse_message(
+    text: str, crs_label: str | None, reference: tuple[float, float] | None,
+    expand_link: LinkExpander | None, whole_error: errors.CoordinateInvalid,
+) -> ParsedCoordinate:
+    """Find and read the coordinates inside free text; see the module docstring."""
+    found: list[ParsedCoordinate] = []
+    spans: list[tuple[int, int]] = []
+    hint_error: errors.CoordinateInvalid | None = None
+
+    budget = [MAX_MESSAGE_ATTEMPTS]
+
+    def attempt(start: int, end: int) -> bool:
+        nonlocal hint_error
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        if (start, end) == (0, len(text)):  # the whole text: already tried (do not open a short link twice)
+            if hint_error is None and whole_error.extra.get("hint"):
+                hint_error = whole_error
+            return False
+        try:
+            parsed = _parse_whole(text[start:end], crs_label, reference, expand_link)
+        except errors.CoordinateInvalid as exc:
+            if hint_error is None and exc.extra.get("hint"):
+                hint_error = exc
+            return False
+        if not _plausible(parsed):  # free text: a reading out of range in both axis orders is not a coordinate
+            return False
+        found.append(parsed)
+        spans.append((start, end))
+        return True
+
+    for piece in find_pieces(text):
+        if piece.kind == "what3words":
+            hint_error = hint_error or _invalid("what3words addresses cannot be read offline.",
+                                                "WHAT3WORDS_UNSUPPORTED")
+        elif piece.kind == "degrees":
+            segs, i = piece.segments, 0
+            while i < len(segs):
+                for j in range(min(len(segs), i + 4), i, -1):
+                    if attempt(segs[i][0], segs[j - 1][1]):
+                        i = j
+                        break
+                else:
+                    i += 1
+        else:
+            attempt(piece.start, piece.end)
+    if not found:
+        if hint_error is not None:
+            raise hint_error
+        kind = number_kind(text)
+        if kind == "phone":
+            raise _invalid("This looks like a phone number, not a coordinate.", "PHONE_NUMBER_NOT_COORDINATE")
+        if kind is not None:
+            raise _invalid("The numbers in this text are not a coordinate.", "NUMBER_NOT_COORDINATE")
+        raise whole_error
+    merged = _merge(found)
+    rest = ignored_text(text, spans)
+    if not rest:
+        return merged
+    # one TEXT_IGNORED for the whole message (a piece's own skipped caption is part of ``rest``)
+    kept = tuple(n for n in merged.notes if n[0] != "TEXT_IGNORED")
+    return replace(merged, notes=kept + (_ignored_note(rest),))
 
 
 def parse_coordinate_numbers(

@@ -3,7 +3,8 @@
 Every function takes ``lon, lat`` (GeoJSON order) and returns text that
 :func:`geo_service.geo.coords.parse_coordinate_text` reads back to within the format's
 precision: DD 6 decimals (0.1 m), DMS 0.1 second (1.5 m), DDM 0.001 minute (0.9 m),
-UTM and MGRS 1 m, Plus Code 11 characters (about 3 m), geo URI and map URLs 6 decimals.
+UTM and MGRS 1 m, Plus Code 11 characters (about 3 m), geo URI, map URLs, WKT, GeoJSON, JSON,
+KML and ``lat=&lon=`` 6 decimals, compact and NMEA 0.0001 minute (0.2 m), dotted D.M.S 0.1 second.
 Human formats write latitude first, as people read them.
 """
 
@@ -16,6 +17,7 @@ import mgrs as _mgrs
 from openlocationcode import openlocationcode as olc
 
 from geo_service.geo import crs as _crs
+from geo_service.geo.machine import nmea_checksum
 
 _HEMI = {
     "id": {"N": "LU", "S": "LS", "E": "BT", "W": "BB"},
@@ -205,3 +207,152 @@ def format_osm_url(lon: float, lat: float, zoom: int = 17, decimals: int = 6) ->
     _check(lon, lat)
     la, lo = f"{lat:.{decimals}f}", f"{lon:.{decimals}f}"
     return f"https://www.openstreetmap.org/?mlat={la}&mlon={lo}#map={zoom}/{la}/{lo}"
+
+
+def format_dms_dotted(lon: float, lat: float) -> str:
+    """Dotted D.M.S with a comma before the tenths of a second and LS/LU/BT/BB, as typed in Indonesia.
+
+    Examples
+    --------
+    >>> format_dms_dotted(114.61981, -8.35820)
+    '8.21.29,5 LS 114.37.11,3 BT'
+    """
+    _check(lon, lat)
+    words = _HEMI["id"]
+    parts = []
+    for value, pos, neg in ((lat, "N", "S"), (lon, "E", "W")):
+        d, m, s = _split_dms(value, 1)
+        seconds = f"{s:04.1f}".replace(".", ",")
+        parts.append(f"{d}.{m:02d}.{seconds} {words[neg if value < 0 else pos]}")
+    return " ".join(parts)
+
+
+def format_compact(lon: float, lat: float, seconds: bool = False) -> str:
+    """Compact degrees with hemisphere letters, NMEA style: ``DDMM.mmmmS DDDMM.mmmmE`` or, with
+    ``seconds=True``, ``DDMMSS.ssS DDDMMSS.ssE``.
+
+    Examples
+    --------
+    >>> format_compact(114.61981, -8.35820)
+    '0821.4920S11437.1886E'
+    >>> format_compact(114.61981, -8.35820, seconds=True)
+    '082129.52S1143711.32E'
+    """
+    _check(lon, lat)
+    out = []
+    for value, width, pos, neg in ((lat, 2, "N", "S"), (lon, 3, "E", "W")):
+        hemi = neg if value < 0 else pos
+        if seconds:
+            d, m, s = _split_dms(value, 2)
+            out.append(f"{d:0{width}d}{m:02d}{s:05.2f}{hemi}")
+        else:
+            d, mm = _split_ddm(value, 4)
+            out.append(f"{d:0{width}d}{mm:07.4f}{hemi}")
+    return "".join(out)
+
+
+def format_wkt(lon: float, lat: float, srid: bool = False, decimals: int = 6) -> str:
+    """WKT ``POINT(lon lat)``; with ``srid=True`` the EWKT ``SRID=4326;POINT(..)``.
+
+    Examples
+    --------
+    >>> format_wkt(114.62, -8.358, srid=True)
+    'SRID=4326;POINT(114.620000 -8.358000)'
+    """
+    _check(lon, lat)
+    wkt = f"POINT({lon:.{decimals}f} {lat:.{decimals}f})"
+    return "SRID=4326;" + wkt if srid else wkt
+
+
+def format_geojson(lon: float, lat: float, feature: bool = False, decimals: int = 6) -> str:
+    """GeoJSON Point (or a Feature holding it), lon first.
+
+    Examples
+    --------
+    >>> format_geojson(114.62, -8.358)
+    '{"type": "Point", "coordinates": [114.620000, -8.358000]}'
+    """
+    _check(lon, lat)
+    point = f'{{"type": "Point", "coordinates": [{lon:.{decimals}f}, {lat:.{decimals}f}]}}'
+    return f'{{"type": "Feature", "geometry": {point}, "properties": {{}}}}' if feature else point
+
+
+def format_json(lon: float, lat: float, accuracy_m: float | None = None, decimals: int = 6) -> str:
+    """An app's location JSON ``{"lat": .., "lng": ..}`` (with ``accuracy`` in metres when given).
+
+    Examples
+    --------
+    >>> format_json(114.62, -8.358, accuracy_m=12)
+    '{"lat": -8.358000, "lng": 114.620000, "accuracy": 12}'
+    """
+    _check(lon, lat)
+    acc = f', "accuracy": {accuracy_m:g}' if accuracy_m is not None else ""
+    return f'{{"lat": {lat:.{decimals}f}, "lng": {lon:.{decimals}f}{acc}}}'
+
+
+def format_kml(lon: float, lat: float, decimals: int = 6) -> str:
+    """A KML Placemark with the point's ``<coordinates>lon,lat,0</coordinates>``.
+
+    Examples
+    --------
+    >>> format_kml(114.62, -8.358)
+    '<Placemark><Point><coordinates>114.620000,-8.358000,0</coordinates></Point></Placemark>'
+    """
+    _check(lon, lat)
+    return f"<Placemark><Point><coordinates>{lon:.{decimals}f},{lat:.{decimals}f},0</coordinates></Point></Placemark>"
+
+
+def format_nmea(lon: float, lat: float, sentence: str = "GGA") -> str:
+    """An NMEA 0183 ``$GPGGA`` or ``$GPRMC`` sentence with a valid checksum (minutes to 4 decimals).
+
+    Examples
+    --------
+    >>> format_nmea(114.61981, -8.35820)
+    '$GPGGA,000000.00,0821.4920,S,11437.1886,E,1,08,0.9,0.0,M,0.0,M,,*43'
+    """
+    _check(lon, lat)
+    lat_d, lat_m = _split_ddm(lat, 4)
+    lon_d, lon_m = _split_ddm(lon, 4)
+    lat_f = f"{lat_d:02d}{lat_m:07.4f},{'S' if lat < 0 else 'N'}"
+    lon_f = f"{lon_d:03d}{lon_m:07.4f},{'W' if lon < 0 else 'E'}"
+    if sentence == "GGA":
+        body = f"GPGGA,000000.00,{lat_f},{lon_f},1,08,0.9,0.0,M,0.0,M,,"
+    elif sentence == "RMC":
+        body = f"GPRMC,000000.00,A,{lat_f},{lon_f},0.0,0.0,010126,,,A"
+    else:
+        raise ValueError("sentence must be 'GGA' or 'RMC'")
+    return f"${body}*{nmea_checksum(body)}"
+
+
+def format_keyvalue(lon: float, lat: float, decimals: int = 6) -> str:
+    """``lat=..&lon=..`` as apps and trackers append to messages.
+
+    Examples
+    --------
+    >>> format_keyvalue(114.62, -8.358)
+    'lat=-8.358000&lon=114.620000'
+    """
+    _check(lon, lat)
+    return f"lat={lat:.{decimals}f}&lon={lon:.{decimals}f}"
+
+
+def format_app_url(lon: float, lat: float, app: str, decimals: int = 6) -> str:
+    """Share link of ``app``: ``apple``, ``waze``, ``bing``, ``osmand`` or ``here``.
+
+    Examples
+    --------
+    >>> format_app_url(114.62, -8.358, "waze")
+    'https://www.waze.com/ul?ll=-8.358000%2C114.620000&navigate=yes'
+    """
+    _check(lon, lat)
+    la, lo = f"{lat:.{decimals}f}", f"{lon:.{decimals}f}"
+    urls = {
+        "apple": f"https://maps.apple.com/?ll={la},{lo}&q=Lokasi",
+        "waze": f"https://www.waze.com/ul?ll={la}%2C{lo}&navigate=yes",
+        "bing": f"https://www.bing.com/maps?cp={la}~{lo}&lvl=17",
+        "osmand": f"https://osmand.net/map?pin={la},{lo}#17/{la}/{lo}",
+        "here": f"https://share.here.com/l/{la},{lo},Lokasi?z=17",
+    }
+    if app not in urls:
+        raise ValueError(f"app must be one of {sorted(urls)}")
+    return urls[app]

@@ -41,6 +41,13 @@ MESSAGES: dict[str, str] = {
     "PLACE_NAME_FUZZY": N_("The name '{typed}' was read as '{name}' ({score} % similar); please confirm."),
     "AMBIGUOUS_PLACE": N_("{count} places have this name; choose a candidate or add the kecamatan/kabupaten."),
     "PLACE_SPLIT": N_("The area of {name} is split between {count} units; check the candidates and their shares."),
+    "TEXT_IGNORED": N_("The coordinate was taken from inside the text; {chars} other characters were ignored: “{excerpt}”."),
+    "MULTIPLE_COORDINATES": N_("The message holds {count} different coordinates; ask the caller which one is the incident."),
+    "NMEA_CHECKSUM_BAD": N_("The checksum of the NMEA {sentence} sentence is wrong; the position may be corrupted, please confirm."),
+    "SHORT_LINK_UNRESOLVED": N_("Short link ({host}) cannot be opened here. Ask the caller to open the link and send the full link from the address bar, or to send the coordinates (long-press the spot on the map and copy the numbers)."),
+    "WHAT3WORDS_UNSUPPORTED": N_("what3words addresses cannot be read without the what3words service. Ask the caller for the coordinates or to share the location from Google Maps/WhatsApp."),
+    "PHONE_NUMBER_NOT_COORDINATE": N_("This text holds a phone number, not a coordinate. Ask the caller to share the location (WhatsApp: Attach > Location) or to read out the latitude and longitude."),
+    "NUMBER_NOT_COORDINATE": N_("The numbers in the text (a date, time, money amount or a single number) are not a coordinate. Ask the caller to share the location or to read out the latitude and longitude."),
 }
 
 

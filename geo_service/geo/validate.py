@@ -2,7 +2,12 @@
 
 Steps (GBIF-style, against our published jurisdictions rather than a country):
 
-1. Parse (:mod:`geo_service.geo.coords`): unreadable text -> ``COORDINATE_INVALID``.
+1. Parse (:mod:`geo_service.geo.coords`): unreadable text -> ``COORDINATE_INVALID``, followed
+   by the parser's hint when it has one (``SHORT_LINK_UNRESOLVED``, ``WHAT3WORDS_UNSUPPORTED``,
+   ``PHONE_NUMBER_NOT_COORDINATE``, ``NUMBER_NOT_COORDINATE``: what to ask the caller for).
+   The parser's notes become flags (``TEXT_IGNORED``; ``NMEA_CHECKSUM_BAD``, which makes the
+   answer ``suspect``). Several different points in one text -> ``MULTIPLE_COORDINATES``,
+   status ``suspect``, no point, each point a candidate: never a silent pick.
 2. ``(0, 0)`` -> ``ZERO_COORDINATE``; no reading in range -> ``COORDINATE_OUT_OF_RANGE``.
    These three have status ``invalid`` and no point.
 3. Projected or foreign-datum input was converted -> ``COORDINATE_REPROJECTED``; digits that
@@ -52,7 +57,12 @@ import numpy as np
 
 from geo_service import errors
 from geo_service.geo.area import COASTAL_BAND_M, AreaHit, ServiceArea
-from geo_service.geo.coords import ParsedCoordinate, parse_coordinate_numbers, parse_coordinate_text
+from geo_service.geo.coords import (
+    LinkExpander,
+    ParsedCoordinate,
+    parse_coordinate_numbers,
+    parse_coordinate_text,
+)
 from geo_service.geo.distance import distance_m
 from geo_service.geo.gazetteer import Place, PlaceMatch, resolve
 from geo_service.geo.messages import flag_message
@@ -76,6 +86,8 @@ MAX_AREA_SPAN_DEG = 60.0
 #: (wider than any unit is from its own centroid).
 EXTENT_MARGIN_DEG = 5.0
 
+#: Notes of the parser that make an otherwise good answer ``suspect``.
+SUSPECT_NOTES = frozenset({"NMEA_CHECKSUM_BAD"})
 _CHANGE_CODES = ("PRESUMED_SWAPPED_COORDINATE", "PRESUMED_NEGATED_LATITUDE", "PRESUMED_NEGATED_LONGITUDE")
 _KIND_RANK = {"inside": 2, "at_sea": 1, "outside": 0}
 
@@ -378,6 +390,7 @@ def validate_coordinate(
     uncertainty_m: float | None = None,
     hint_unit: str | None = None,
     area: ServiceArea | None,
+    expand_link: LinkExpander | None = None,
 ) -> ValidationResult:
     """Parse, check and (when needed and safe) correct one coordinate.
 
@@ -396,6 +409,8 @@ def validate_coordinate(
         Plus Codes.
     area : ServiceArea or None
         The published jurisdictions; None skips the area checks.
+    expand_link : callable, optional
+        Opens short map links (see :func:`~geo_service.geo.coords.parse_coordinate_text`).
 
     Returns
     -------
@@ -420,11 +435,14 @@ def validate_coordinate(
     reference = area.reference_point(hint_unit) if (area is not None and hint_unit) else None
     try:
         if text is not None:
-            parsed = parse_coordinate_text(text, crs=crs, reference=reference)
+            parsed = parse_coordinate_text(text, crs=crs, reference=reference, expand_link=expand_link)
         else:
             parsed = parse_coordinate_numbers(lat, lon, crs=crs)  # type: ignore[arg-type]
-    except errors.CoordinateInvalid:
-        return _invalid("COORDINATE_INVALID", None, None)
+    except errors.CoordinateInvalid as exc:
+        refused = _invalid("COORDINATE_INVALID", None, None)
+        if exc.extra.get("hint"):
+            refused.flags.append(Flag(exc.extra["hint"], dict(exc.extra.get("params") or {})))
+        return refused
     return _validate_parsed(parsed, uncertainty_m, hint_unit, area)
 
 
@@ -443,11 +461,14 @@ def _validate_parsed(
     precision = parsed.precision_m
     if precision is not None and precision > ROUNDED_THRESHOLD_M:
         base.append(Flag("COORDINATE_ROUNDED", {"precision_m": _nice_m(precision)}))
+    base.extend(Flag(code, dict(params)) for code, params in parsed.notes)
     stated = [u for u in (parsed.uncertainty_m, uncertainty_m, precision) if u is not None]
     uncertainty = float(max(stated)) if stated else None
 
     def result(status: Status, opt: _Option | None, flags: list[Flag],
                candidates: Iterable[Candidate] = (), ambiguous: bool = False) -> ValidationResult:
+        if status in ("valid", "corrected") and any(f.code in SUSPECT_NOTES for f in flags):
+            status = "suspect"
         changes = opt.changes if opt is not None else 0
         return ValidationResult(
             status=status, point=(opt.lon, opt.lat) if opt is not None else None,
@@ -455,6 +476,15 @@ def _validate_parsed(
             confidence=_confidence(status, changes, flags, ambiguous), flags=flags,
             candidates=list(candidates), area_hit=opt.hit if opt is not None else None, parsed=parsed,
         )
+
+    if parsed.others:
+        points = [p for p in (parsed, *parsed.others) if _in_range(p.lon, p.lat) and (p.lon, p.lat) != (0, 0)]
+        if len(points) > 1:
+            opts = [_Option(p.lon, p.lat, [], 0) for p in points]
+            if area is not None:
+                opts = [_classify(o, area, hint_unit, True) for o in opts]
+            flags = base + [Flag("MULTIPLE_COORDINATES", {"count": len(points)})]
+            return result("suspect", None, flags, [o.candidate() for o in opts], ambiguous=True)
 
     primary = _Option(parsed.lon, parsed.lat, [], 0)
     primary_ok = _in_range(parsed.lon, parsed.lat)

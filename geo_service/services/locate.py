@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from geo_service.errors import BadRequest, UnknownCRS
+from geo_service.geo.coords import LinkExpander
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
@@ -66,19 +67,25 @@ def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
     }
 
 
-def validate_location(body: Any, index: JurisdictionIndex | None, places: PlaceService | None = None
-                      ) -> ValidationResult:
-    """Validate and correct the coordinate in a location body.
+#: Refusals that recognised the text as something other than a place (never looked up as a name).
+NOT_A_PLACE = frozenset({"SHORT_LINK_UNRESOLVED", "WHAT3WORDS_UNSUPPORTED"})
+
+
+def validate_location(body: Any, index: JurisdictionIndex | None, places: PlaceService | None = None,
+                      expand_link: LinkExpander | None = None) -> ValidationResult:
+    """Validate and correct the coordinate in a location body (``expand_link`` opens short map links).
 
     Text that no coordinate format reads is tried as a place name when ``places`` is given
-    (format ``place``, status ``approximate`` or ``suspect``); the coordinate parser always goes first.
+    (format ``place``, status ``approximate`` or ``suspect``); the coordinate parser always goes first,
+    and text it recognised as something else (a short link, a what3words address) is not a place.
     """
     kwargs = parse_location_body(body)
     try:
-        result = validate_coordinate(**kwargs, area=index)
+        result = validate_coordinate(**kwargs, area=index, expand_link=expand_link)
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=exc.errors or [{"pointer": "/crs", "detail": exc.detail}]) from None
-    if places is not None and kwargs["text"] and result.codes == ["COORDINATE_INVALID"] and not kwargs["crs"]:
+    if (places is not None and kwargs["text"] and not kwargs["crs"] and result.status == "invalid"
+            and result.codes[:1] == ["COORDINATE_INVALID"] and not NOT_A_PLACE.intersection(result.codes)):
         placed = places.validate_text(kwargs["text"], index=index, hint_unit=kwargs["hint_unit"])
         if placed is not None:
             return placed
@@ -114,9 +121,9 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
 
 
 def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
-                    places: PlaceService | None = None) -> dict[str, Any]:
+                    places: PlaceService | None = None, expand_link: LinkExpander | None = None) -> dict[str, Any]:
     """Validate then locate a location body (a place name too, when ``places`` is given)."""
-    result = validate_location(body, index, places)
+    result = validate_location(body, index, places, expand_link)
     out = locate_validated(result, index, lang=lang)
     if places is not None and result.place is not None:
         places.refine_answer(out, result.place, index, lang=lang)

@@ -88,7 +88,7 @@ def openapi() -> Response:
 @doc("Parse, validate and correct one coordinate", body=SCHEMAS["LocationBody"],
      responses={200: {"$ref": "#/components/schemas/Validation"}}, tags=("coordinates",))
 def validate() -> Response:
-    result = validate_location(json_body(), index(), places())
+    result = validate_location(json_body(), index(), places(), service().link_expander)
     return jsonify(result.to_dict(lang=request_lang()))
 
 
@@ -116,7 +116,8 @@ def validate_batch() -> Response:
 @doc("Validate a coordinate and give the responsible Polda/Polres/Polsek and nearest stations",
      body=SCHEMAS["LocationBody"], tags=("locate",))
 def locate() -> Response:
-    return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places()))
+    return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places(),
+                                   expand_link=service().link_expander))
 
 
 @bp.post("/api/v1/locate/batch")

@@ -15,6 +15,7 @@ from geo_service.services.places import PlaceService, ensure_places
 from geo_service.services.ratelimit import make_rate_limiter
 from geo_service.services.registry import IndexHolder
 from geo_service.services.revocations import RevocationList
+from geo_service.services.short_links import ShortLinkExpander
 from geo_service.storage import db
 from geo_service.storage.db import Storage
 from geo_service.web.problem import register_error_handlers
@@ -56,6 +57,8 @@ class GeoService:
         self.places = PlaceService(storage)
         self.rate_limiter = make_rate_limiter(settings.redis_url)
         self.revocations = RevocationList(settings.redis_url)
+        # Opens short map links for validate/locate when the setting allows it (tests swap in a routed one).
+        self.link_expander: ShortLinkExpander | None = ShortLinkExpander() if settings.expand_short_links else None
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

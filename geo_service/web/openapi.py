@@ -21,8 +21,14 @@ LOCATION_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
         "text": {"type": "string", "maxLength": 100000,
-                 "description": "anything a caller or phone sends: DD, DMS, DDM, UTM, MGRS, Plus Code, geo: URI, map URL, "
-                                "AML; or a place name ('Desa Baler Bale Agung, Negara') when no coordinate format reads it"},
+                 "description": "anything a caller or phone sends, alone or inside a forwarded message "
+                                "(words, emoji, line breaks around it): DD, DMS, DDM, dotted D.M.S, compact "
+                                "DDMM.mmS, UTM, MGRS, Plus Code, geo: URI, share links of Google Maps, Apple "
+                                "Maps, Waze, Bing, OsmAnd, HERE and OpenStreetMap, JSON lat/lng, GeoJSON, "
+                                "WKT/EWKT, KML, NMEA GGA/RMC, lat=..&lon=.., AML. Short links are refused "
+                                "(SHORT_LINK_UNRESOLVED) unless the server may expand them; several different "
+                                "points make the answer suspect with each as a candidate; or a place name "
+                                "('Desa Baler Bale Agung, Negara') when no coordinate format reads it"},
         "lat": {"type": "number"},
         "lon": {"type": "number"},
         "crs": {"type": "string", "example": "EPSG:32750"},

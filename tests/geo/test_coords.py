@@ -163,6 +163,15 @@ def test_urls(url: str, source: str) -> None:
     assert p.extra["url_source"] == source
 
 
+def test_seconds_then_hemisphere_letter_keeps_the_hemisphere() -> None:
+    """Regression: the S of '29.5S' was read as the seconds mark, putting the point north."""
+    for text in ("8d21m29.5S 114d37m11.3E", "8°21'29.5S 114°37'11.3E", "114d37m11.3E 8d21m29.5S"):
+        p = parse_coordinate_text(text)
+        assert near(p, *NEGARA), text
+    p = parse_coordinate_text("8d21m29.5s 114d37m11.3s")  # no hemisphere anywhere: s is the seconds mark
+    assert p.lat > 0 and p.format == "dms"
+
+
 def test_short_map_link_refused() -> None:
     with pytest.raises(errors.CoordinateInvalid):
         parse_coordinate_text("https://maps.app.goo.gl/abcdEFGH")
@@ -261,6 +270,12 @@ def test_huge_input_refused_quickly() -> None:
 _ALPHABET = st.sampled_from(list("0123456789.,;:-+ °'\"′″NSEWnsewdmLSUTBlatongeo:=?&#/!@+CFGHJMPQRVWXkr") + [
     "LS", "LU", "BT", "BB", "derajat", "menit", "detik", "lintang", "bujur", "selatan", "geo:", "https://",
     "google.com/maps", "openstreetmap.org", "lt=", "lg=", "rd=", "zona", "utm", "!3d", "!4d", "mlat=",
+    # issue #15: messages, links of every app, machine formats, unicode
+    "comgooglemaps://?q=", "waze.com/ul?ll=", "bing.com/maps?cp=", "~", "maps.apple.com/?ll=", "osmand.net/go?",
+    "maps.app.goo.gl/", "%2C", "{", "}", '"lat":', '"lng":', '"accuracy":', '{"type":"Point","coordinates":[',
+    "]", "POINT(", ")", "SRID=4326;", "<coordinates>", "</coordinates>", "$GPGGA,", "$GNRMC,", "*", "lat=",
+    "&lon=", "\u2212", "\u00a0", "\u200b", "\uff11", "\uff0e", "///", "📍", "\n", "Rp", "+62", "jam", "8.21.29",
+    "0821.49", "S", "E",
 ])
 
 

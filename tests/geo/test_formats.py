@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from geo_service.geo import coords, crs, formats, messages, validate
+from geo_service.geo import coords, crs, extract, formats, links, machine, messages, validate
 from geo_service.geo.coords import parse_coordinate_text
 from geo_service.geo.distance import distance_m
 
@@ -81,7 +81,49 @@ def test_bad_inputs() -> None:
         formats.format_dms(115.0, -8.0, lang="fr")
 
 
-@pytest.mark.parametrize("module", [coords, crs, formats, messages, validate])
+@pytest.mark.parametrize("module", [coords, crs, formats, messages, validate, extract, links, machine])
 def test_doctests(module) -> None:
     failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert failures == 0
+
+
+# Formats read since issue #15: each has its own name in the answer.
+NEW_CASES = [
+    (formats.format_dms_dotted, 2.5, "dms_dotted"),
+    (formats.format_compact, 0.3, "compact"),
+    (lambda lon, lat: formats.format_compact(lon, lat, seconds=True), 0.3, "compact"),
+    (formats.format_wkt, 0.2, "wkt"),
+    (lambda lon, lat: formats.format_wkt(lon, lat, srid=True), 0.2, "wkt"),
+    (formats.format_geojson, 0.2, "geojson"),
+    (lambda lon, lat: formats.format_geojson(lon, lat, feature=True), 0.2, "geojson"),
+    (formats.format_json, 0.2, "json"),
+    (formats.format_kml, 0.2, "kml"),
+    (formats.format_nmea, 0.3, "nmea"),
+    (lambda lon, lat: formats.format_nmea(lon, lat, "RMC"), 0.3, "nmea"),
+    (formats.format_keyvalue, 0.2, "keyvalue"),
+    *[(lambda lon, lat, app=app: formats.format_app_url(lon, lat, app), 0.2, "url")
+      for app in ("apple", "waze", "bing", "osmand", "here")],
+]
+
+
+@pytest.mark.parametrize(("fmt", "tol_m", "name"), NEW_CASES, ids=[f"{c[2]}{i}" for i, c in enumerate(NEW_CASES)])
+@ROUND_TRIP
+@given(lon=lons, lat=lats)
+def test_round_trip_new_formats(fmt, tol_m: float, name: str, lon: float, lat: float) -> None:
+    text = fmt(lon, lat)
+    p = parse_coordinate_text(text)
+    assert p.format == name, text
+    assert distance_m(p.lon, p.lat, lon, lat) <= tol_m, text
+    assert not p.notes and not p.others, text
+
+
+@pytest.mark.parametrize(("fmt", "tol_m", "name"), NEW_CASES, ids=[f"{c[2]}{i}" for i, c in enumerate(NEW_CASES)])
+@ROUND_TRIP
+@given(lon=lons, lat=lats)
+def test_round_trip_inside_a_forwarded_message(fmt, tol_m: float, name: str, lon: float, lat: float) -> None:
+    """The same text inside a chatty WhatsApp message reads back the same, with the rest ignored."""
+    text = f"Pak tolong 🙏🙏\n{fmt(lon, lat)}\n(dekat pasar) cepat ya"
+    p = parse_coordinate_text(text)
+    assert p.format == name, text
+    assert distance_m(p.lon, p.lat, lon, lat) <= tol_m, text
+    assert [code for code, _ in p.notes] == ["TEXT_IGNORED"] and not p.others, text
