@@ -101,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             session.close()
 
     from geo_service.web import accounts_api, admin, api, assets, auth, incident_pages, pages
+    from geo_service.web import calls as calls_web
     from geo_service.web import incidents as incidents_web
 
     auth.init_app(app)
@@ -109,6 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_api.bp)
     app.register_blueprint(incidents_web.bp)
     app.register_blueprint(incident_pages.bp)
+    app.register_blueprint(calls_web.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)

@@ -1,0 +1,154 @@
+"""Queries and bulk writes on the 110 call records and the incident milestones (issue 16).
+
+Reports aggregate in SQL: one ``GROUP BY`` over the period's calls returns a few rows per
+(first unit, answering unit, outcome) and one more returns the answer-time histogram (whole
+seconds); ``services.calls`` rolls those groups up the unit hierarchy. No loop over call rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from geo_service.storage.models import Call, Incident, IncidentMilestone
+from geo_service.storage.types import UTCDateTime
+
+#: Columns a re-import overwrites (everything but the key and the surrogate id).
+CALL_COLUMNS = ("started_at", "answered_at", "ended_at", "answer_s", "answered_by", "routed_to", "first_unit",
+                "rang_count", "caller_unit", "outcome", "incident_id", "demo", "updated_at")
+UPSERT_CHUNK = 5000
+ANSWER_THRESHOLDS_S = (10, 15, 20)
+
+
+def existing_call_ids(session: Session, call_ids: Sequence[str]) -> set[str]:
+    """The subset of ``call_ids`` already stored."""
+    found: set[str] = set()
+    for i in range(0, len(call_ids), UPSERT_CHUNK):
+        chunk = list(call_ids[i:i + UPSERT_CHUNK])
+        found.update(session.execute(select(Call.call_id).where(Call.call_id.in_(chunk))).scalars())
+    return found
+
+
+def upsert_calls(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update (by ``call_id``) in bulk statements, in the caller's transaction."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Call)
+    stmt = stmt.on_conflict_do_update(index_elements=[Call.call_id],
+                                      set_={c: getattr(stmt.excluded, c) for c in CALL_COLUMNS})
+    for i in range(0, len(rows), UPSERT_CHUNK):
+        session.execute(stmt, list(rows[i:i + UPSERT_CHUNK]))
+
+
+def delete_demo_calls(session: Session) -> int:
+    """Delete the demo calls only; returns how many."""
+    result = session.execute(delete(Call).where(Call.demo == true()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _period(start: datetime, end: datetime, first_units: Iterable[str] | None) -> list[Any]:
+    cond: list[Any] = [Call.started_at >= start, Call.started_at < end]
+    if first_units is not None:
+        cond.append(Call.first_unit.in_(sorted(first_units)))
+    return cond
+
+
+def call_groups(session: Session, start: datetime, end: datetime,
+                first_units: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
+    """``(first_unit, answered_by, outcome, overflowed, calls, within_10, within_15, within_20)`` groups of
+    the calls that started in ``[start, end)`` (optionally only those that rang one of ``first_units`` first)."""
+    overflowed = case((Call.rang_count > 1, 1), else_=0)
+    within = [func.sum(case((Call.answer_s <= s, 1), else_=0)) for s in ANSWER_THRESHOLDS_S]
+    stmt = (select(Call.first_unit, Call.answered_by, Call.outcome, overflowed, func.count(), *within)
+            .where(*_period(start, end, first_units))
+            .group_by(Call.first_unit, Call.answered_by, Call.outcome, overflowed))
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def answer_histogram(session: Session, start: datetime, end: datetime,
+                     first_units: Iterable[str] | None = None) -> list[tuple[str, str, int, int]]:
+    """``(first_unit, answered_by, answer_s, calls)`` of the answered calls of the period."""
+    stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count())
+            .where(*_period(start, end, first_units), Call.answer_s.is_not(None))
+            .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
+    return [(r[0], r[1], int(r[2]), int(r[3])) for r in session.execute(stmt)]
+
+
+def daily_call_counts(session: Session, start: datetime, end: datetime, first_units: Iterable[str] | None,
+                      offset_h: int) -> list[tuple[str, int, int]]:
+    """``(local day, offered, answered anywhere)`` per day of the period at a fixed UTC offset (for the trend)."""
+    day = _local_day_expr(session, offset_h)
+    answered = func.sum(case((Call.answered_by.is_not(None), 1), else_=0))
+    stmt = (select(day, func.count(), answered).where(*_period(start, end, first_units))
+            .group_by(day).order_by(day))
+    return [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in session.execute(stmt)]
+
+
+def _local_day_expr(session: Session, offset_h: int) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        local = func.timezone("UTC", Call.started_at) + func.make_interval(0, 0, 0, 0, offset_h)
+        return func.to_char(local, "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", Call.started_at, f"{offset_h:+d} hours")
+
+
+def incident_response_rows(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    """``(id, unit_code, polda, polres, polsek, status, reported_at, dispatched_at, on_scene_at, location)``
+    of the incidents reported in ``[start, end)``; milestone times are the first of each kind."""
+    ms = (select(IncidentMilestone.incident_id,
+                 func.min(case((IncidentMilestone.kind == "dispatched", IncidentMilestone.at))).label("dispatched"),
+                 func.min(case((IncidentMilestone.kind == "on_scene", IncidentMilestone.at))).label("on_scene"))
+          .group_by(IncidentMilestone.incident_id).subquery())
+    stmt = (select(Incident.id, Incident.unit_code, Incident.polda_code, Incident.polres_code, Incident.polsek_code,
+                   Incident.status, Incident.reported_at, ms.c.dispatched, ms.c.on_scene, Incident.location)
+            .outerjoin(ms, ms.c.incident_id == Incident.id)
+            .where(Incident.reported_at >= start, Incident.reported_at < end)
+            .order_by(Incident.id))
+    conv = UTCDateTime().process_result_value
+    dialect = session.get_bind().dialect
+    out = []
+    for r in session.execute(stmt):
+        # MIN() over a CASE loses the column type: convert like the column would.
+        dispatched = _as_utc(r[7], conv, dialect)
+        on_scene = _as_utc(r[8], conv, dialect)
+        out.append((r[0], r[1], r[2], r[3], r[4], r[5], r[6], dispatched, on_scene, r[9]))
+    return out
+
+
+def _as_utc(value: Any, conv: Any, dialect: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return conv(value, dialect)
+
+
+def list_milestones(session: Session, incident_id: int) -> list[IncidentMilestone]:
+    """The incident's milestones, in time order."""
+    return list(session.execute(
+        select(IncidentMilestone).where(IncidentMilestone.incident_id == incident_id)
+        .order_by(IncidentMilestone.at, IncidentMilestone.id)).scalars())
+
+
+def find_milestone(session: Session, incident_id: int, kind: str, key: str | None) -> IncidentMilestone | None:
+    """The milestone with this idempotency key, else the incident's milestone of this kind."""
+    if key:
+        row = session.execute(select(IncidentMilestone).where(IncidentMilestone.idempotency_key == key)
+                              ).scalar_one_or_none()
+        if row is not None:
+            return row
+    return session.execute(select(IncidentMilestone).where(IncidentMilestone.incident_id == incident_id,
+                                                           IncidentMilestone.kind == kind)).scalar_one_or_none()
+
+
+def calls_of_incident(session: Session, incident_id: int) -> list[Call]:
+    """The call records linked to an incident, oldest first."""
+    return list(session.execute(select(Call).where(Call.incident_id == incident_id)
+                                .order_by(Call.started_at, Call.id)).scalars())
