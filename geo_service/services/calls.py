@@ -43,7 +43,7 @@ import math
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
@@ -51,6 +51,7 @@ from typing import IO, Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
@@ -576,6 +577,36 @@ def incident_unit(row: Sequence[Any]) -> str | None:
     return row[1] or row[4] or row[3] or row[2]
 
 
+def make_target(settings: Settings, ancestors: Callable[[str], Sequence[str]]) -> Callable[[Sequence[Any]], int]:
+    """The quick-response target in seconds (call -> on scene) of an incident row.
+
+    The unit's own target (``GEO_SERVICE_RESPONSE_TARGETS``, the nearest unit above it with one
+    counts) wins; else the distance band of the nearest station (``..._TARGET_BANDS``, km from
+    the locate answer; beyond the last band its target); else the default (10 minutes).
+    """
+    per_unit, bands = parse_response_targets(settings.response_targets, settings.response_target_bands)
+    default_s = settings.response_target_minutes * 60
+
+    def target(row: Sequence[Any]) -> int:
+        code = incident_unit(row)
+        if per_unit and code:
+            for c in ancestors(code):
+                if c in per_unit:
+                    return per_unit[c] * 60
+        if bands:
+            stations = (row[9] or {}).get("stations") if isinstance(row[9], Mapping) else None
+            if stations:
+                km = float(stations[0].get("distance_m", 0)) / 1000
+                for limit_km, minutes in bands:
+                    if km <= limit_km:
+                        return minutes * 60
+                return bands[-1][1] * 60
+        return default_s
+
+    return target
+
+
+
 # ------------------------------------------------------------------ the report
 
 
@@ -649,6 +680,45 @@ def calls_report(
         "below_half_answered": sorted(e["unit"]["code"] for e in entries
                                       if e["calls"]["offered"] and e["calls"]["answer_rate"] < 0.5),
     }
+
+
+def report_for(session: Session, index: JurisdictionIndex, settings: Settings, *, unit: str | None,
+               scope: str | None, args: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """The report for a caller: ``unit`` within ``scope`` (default the scope, else MABES), the period from
+    ``args`` (``from``/``to``, ``week`` or ``month``); shared by the API, the pages and the CLI."""
+    hierarchy = hierarchy_for(index)
+    unit_code = effective_report_unit(hierarchy, unit or None, scope)
+    return calls_report(session, hierarchy, unit_code=unit_code, date_from=args.get("from") or None,
+                        date_to=args.get("to") or None, week=args.get("week") or None,
+                        month=args.get("month") or None, now=now,
+                        target_s=make_target(settings, hierarchy.ancestors))
+
+
+def rate_band(rate: float | None) -> str:
+    """Colour band of an answer rate for the choropleth."""
+    if rate is None:
+        return "none"
+    return "lt50" if rate < 0.5 else "50_80" if rate < 0.8 else "80_90" if rate < 0.9 else "ge90"
+
+
+def answer_rate_features(report: Mapping[str, Any], index: JurisdictionIndex) -> dict[str, Any]:
+    """GeoJSON of the report's children that have an area (the Polda for Mabes), with answer rate and band."""
+    import shapely
+
+    features = []
+    for child in report["children"]:
+        code = child["unit"]["code"]
+        unit = index.units.get(code)
+        if unit is None or child["unit"].get("own_line"):
+            continue
+        c = child["calls"]
+        geom = shapely.simplify(unit.geometry, 0.005, preserve_topology=True)
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": {
+            "code": code, "name": unit.name, "level": unit.level, "offered": c["offered"],
+            "not_answered": c["not_answered"],
+            "answer_rate": None if c["answer_rate"] is None else f"{c['answer_rate'] * 100:.1f} %",
+            "band": rate_band(c["answer_rate"])}})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def weekly_trend(session: Session, hierarchy: Hierarchy, report: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -772,6 +842,6 @@ def clear_demo_calls(session: Session, *, actor: str = "demo-seed") -> int:
 
 __all__ = [
     "COLUMNS", "MABES", "OUTCOMES", "Hierarchy", "ImportResult", "calls_report", "clear_demo_calls",
-    "effective_report_unit", "hierarchy_for", "import_calls_csv", "import_calls_json", "report_csv", "report_xlsx",
+    "effective_report_unit", "hierarchy_for", "import_calls_csv", "import_calls_json", "make_target", "report_csv", "report_for", "report_xlsx",
     "resolve_period", "seed_demo_calls", "tally_calls", "weekly_trend",
 ]

@@ -14,25 +14,23 @@ more than :data:`FAR_FROM_INCIDENT_M` from the incident point is flagged ``far``
 
 Status: "Terima" (or a later tap) moves a ``belum_ditangani`` incident to ``dalam_proses``;
 "Selesai" moves ``dalam_proses`` to ``selesai`` (the same workflow and event log as a
-dispatcher's change). Quick-response target (call -> on scene): see :func:`make_target`.
+dispatcher's change). Quick-response target (call -> on scene): ``services.calls.make_target``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Conflict, InvalidInput, NotFound
 from geo_service.geo.distance import distance_m
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.services import incidents as incident_service
-from geo_service.services.calls import incident_unit
 from geo_service.storage import calls as store
 from geo_service.storage.models import Incident, IncidentMilestone, OfficerLink
 from geo_service.storage.repo import audit
@@ -170,6 +168,22 @@ def link_incident_id(session: Session, jti: str) -> int | None:
     return None if row is None else row[0]
 
 
+def link_progress(session: Session | None, jti: str, *, lang: str = "id") -> dict[str, Any] | None:
+    """What the officer page needs for its buttons: ``{incident_id, buttons: [(kind, label)], done: [kinds]}``,
+    or None for a link to a bare point (or when the database is away: the page still opens)."""
+    if session is None:
+        return None
+    try:
+        incident_id = link_incident_id(session, jti)
+        if incident_id is None:
+            return None
+        done = [m.kind for m in store.list_milestones(session, incident_id)]
+    except SQLAlchemyError:
+        return None
+    labels = LABELS.get(lang, LABELS["id"])
+    return {"incident_id": incident_id, "buttons": [(k, labels[k]) for k in OFFICER_KINDS], "done": done}
+
+
 def timeline(session: Session, incident: Incident, *, lang: str = "id") -> list[dict[str, Any]]:
     """Every milestone of an incident, derived ones included, with seconds since the call and the far flag."""
     items: list[dict[str, Any]] = [{"kind": "received", "at": incident.reported_at, "actor": incident.created_by}]
@@ -188,35 +202,6 @@ def timeline(session: Session, incident: Incident, *, lang: str = "id") -> list[
     return items
 
 
-def make_target(settings: Settings, ancestors: Callable[[str], Sequence[str]]) -> Callable[[Sequence[Any]], int]:
-    """The quick-response target in seconds (call -> on scene) of an incident row.
-
-    The unit's own target (``GEO_SERVICE_RESPONSE_TARGETS``, the nearest unit above it with one
-    counts) wins; else the distance band of the nearest station (``..._TARGET_BANDS``, km from
-    the locate answer; beyond the last band its target); else the default (10 minutes).
-    """
-    per_unit, bands = parse_response_targets(settings.response_targets, settings.response_target_bands)
-    default_s = settings.response_target_minutes * 60
-
-    def target(row: Sequence[Any]) -> int:
-        code = incident_unit(row)
-        if per_unit and code:
-            for c in ancestors(code):
-                if c in per_unit:
-                    return per_unit[c] * 60
-        if bands:
-            stations = (row[9] or {}).get("stations") if isinstance(row[9], Mapping) else None
-            if stations:
-                km = float(stations[0].get("distance_m", 0)) / 1000
-                for limit_km, minutes in bands:
-                    if km <= limit_km:
-                        return minutes * 60
-                return bands[-1][1] * 60
-        return default_s
-
-    return target
-
-
 def milestone_to_dict(m: IncidentMilestone) -> dict[str, Any]:
     """JSON-ready stored milestone."""
     return {"id": m.id, "incident_id": m.incident_id, "kind": m.kind,
@@ -225,5 +210,5 @@ def milestone_to_dict(m: IncidentMilestone) -> dict[str, Any]:
             "far": m.kind == "on_scene" and m.distance_m is not None and m.distance_m > FAR_FROM_INCIDENT_M}
 
 
-__all__ = ["FAR_FROM_INCIDENT_M", "KINDS", "OFFICER_KINDS", "RECORDED_KINDS", "link_incident_id", "make_target",
+__all__ = ["FAR_FROM_INCIDENT_M", "KINDS", "OFFICER_KINDS", "RECORDED_KINDS", "link_incident_id", "link_progress",
            "milestone_to_dict", "parse_milestone_body", "record_dispatch", "record_milestone", "timeline"]

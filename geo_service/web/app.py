@@ -103,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from geo_service.web import accounts_api, admin, api, assets, auth, incident_pages, pages
     from geo_service.web import calls as calls_web
     from geo_service.web import incidents as incidents_web
+    from geo_service.web.call_pages import bp as call_pages_bp
 
     auth.init_app(app)
     app.register_blueprint(api.bp)
@@ -111,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(incidents_web.bp)
     app.register_blueprint(incident_pages.bp)
     app.register_blueprint(calls_web.bp)
+    app.register_blueprint(call_pages_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)

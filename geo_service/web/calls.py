@@ -115,16 +115,10 @@ def import_calls() -> tuple[Response, int]:
     return _import_response(result)
 
 
-def build_report(unit: str | None) -> dict[str, Any]:
-    """The report for the request's unit and period (shared by the API and the pages)."""
+def _build_report() -> dict[str, Any]:
     principal = require_principal()
-    hierarchy = svc.hierarchy_for(index())
-    unit_code = svc.effective_report_unit(hierarchy, unit or None, _scope(principal))
-    settings = service().settings
-    return svc.calls_report(
-        db_session(), hierarchy, unit_code=unit_code, date_from=request.args.get("from") or None,
-        date_to=request.args.get("to") or None, week=request.args.get("week") or None,
-        month=request.args.get("month") or None, now=utcnow(), target_s=ms.make_target(settings, hierarchy.ancestors))
+    return svc.report_for(db_session(), index(), service().settings, unit=request.args.get("unit"),
+                          scope=_scope(principal), args=request.args, now=utcnow())
 
 
 @bp.get("/api/v1/reports/calls")
@@ -138,7 +132,7 @@ def report() -> Response:
     if fmt not in ("json", "csv", "xlsx"):
         raise BadRequest("format must be json, csv or xlsx", code="INVALID_PARAMETER",
                          errors=[{"pointer": "?format", "detail": f"unknown value {fmt!r}"}])
-    data = build_report(request.args.get("unit"))
+    data = _build_report()
     name = f"anev110-{data['unit']['code']}-{data['from']}-{data['to']}"
     if fmt == "csv":
         resp = Response(svc.report_csv(data), mimetype="text/csv")
