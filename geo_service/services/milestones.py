@@ -196,6 +196,9 @@ def timeline(session: Session, incident: Incident, *, lang: str = "id") -> list[
                       "far": m.kind == "on_scene" and m.distance_m is not None and m.distance_m > FAR_FROM_INCIDENT_M})
     items.sort(key=lambda x: (x["at"], KINDS.index(x["kind"])))
     for item in items:
+        for key in ("lat", "lon", "accuracy_m", "distance_m"):
+            item.setdefault(key, None)
+        item.setdefault("far", False)
         item["s_since_call"] = int((item["at"] - incident.reported_at).total_seconds())
         item["label"] = LABELS.get(lang, LABELS["id"])[item["kind"]]
         item["at"] = item["at"].isoformat().replace("+00:00", "Z")
