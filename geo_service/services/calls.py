@@ -225,10 +225,12 @@ def _parse_times(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, has_offset & parsed.notna()
 
 
-def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any) -> tuple[pd.DataFrame, list[dict]]:
+def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
+                   seen: set[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Check every row (vectorised); returns the good rows as model values and the errors.
 
-    ``label(i)`` names row ``i`` in an error (a CSV line number or a JSON pointer prefix).
+    ``label(i)`` names row ``i`` in an error (a CSV line number or a JSON pointer prefix); ``seen``
+    holds the call ids of earlier chunks of the same file (updated here).
     """
     df = _clean(frame)
     n = len(df)
@@ -240,7 +242,9 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any) ->
 
     flag(df.call_id == "", "call_id", "required")
     flag(df.call_id.str.len() > MAX_CALL_ID, "call_id", f"at most {MAX_CALL_ID} characters")
-    dup = df.call_id.duplicated(keep="first") & (df.call_id != "")
+    dup = (df.call_id.duplicated(keep="first") | (df.call_id.isin(seen) if seen else False)) & (df.call_id != "")
+    if seen is not None:
+        seen.update(df.call_id[df.call_id != ""])
     flag(dup, "call_id", "the same call_id appears earlier in this batch")
     started, ok_start = _parse_times(df.started_at)
     flag(~ok_start, "started_at", "required: ISO 8601 date-time with a UTC offset, e.g. 2026-11-02T08:15:00+08:00")
@@ -317,20 +321,53 @@ def _records(values: pd.DataFrame, *, demo: bool, now: datetime) -> list[dict[st
 
 
 def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, label: Any, actor: str,
-                demo: bool = False, request_id: str | None = None, now: datetime | None = None) -> ImportResult:
+                demo: bool = False, request_id: str | None = None, now: datetime | None = None,
+                seen: set[str] | None = None, audited: bool = True) -> ImportResult:
     """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing)."""
     now = now or utcnow()
-    values, errors = validate_frame(frame, set(hierarchy.nodes), label=label)
+    values, errors = validate_frame(frame, set(hierarchy.nodes), label=label, seen=seen)
     records = _records(values, demo=demo, now=now)
     ids = [r["call_id"] for r in records]
     existing = store.existing_call_ids(session, ids)
     store.upsert_calls(session, records)
     result = ImportResult(rows=len(frame), created=len(ids) - len(existing), updated=len(existing), errors=errors)
-    audit(session, actor=actor, action="calls.import", target_type="calls",
-          detail={"rows": result.rows, "created": result.created, "updated": result.updated,
-                  "rejected": len({e["row"] for e in errors})}, request_id=request_id)
+    if audited:
+        _audit_import(session, result, actor=actor, request_id=request_id)
     session.flush()
     return result
+
+
+def _audit_import(session: Session, result: ImportResult, *, actor: str, request_id: str | None) -> None:
+    audit(session, actor=actor, action="calls.import", target_type="calls",
+          detail={"rows": result.rows, "created": result.created, "updated": result.updated,
+                  "rejected": len({e["row"] for e in result.errors})}, request_id=request_id)
+
+
+def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, actor: str, demo: bool = False,
+                      chunk_rows: int = 100_000, progress: Callable[[int], Any] | None = None,
+                      now: datetime | None = None) -> ImportResult:
+    """Import a (large) CSV file in chunks of ``chunk_rows`` within the caller's one transaction; ``progress``
+    is called with the number of rows of each chunk (the CLI's progress bar)."""
+    total = ImportResult()
+    seen: set[str] = set()
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
+                             chunksize=chunk_rows)
+        for frame in reader:
+            _check_columns(frame)
+            part = store_calls(session, frame, hierarchy, label=lambda i: i + 2, actor=actor, demo=demo, now=now,
+                               seen=seen, audited=False)
+            total.rows += part.rows
+            total.created += part.created
+            total.updated += part.updated
+            total.errors.extend(part.errors)
+            if progress is not None:
+                progress(part.rows)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
+    _audit_import(session, total, actor=actor, request_id=None)
+    session.flush()
+    return total
 
 
 def read_calls_csv(stream: IO[bytes] | IO[str] | str) -> pd.DataFrame:
@@ -339,12 +376,16 @@ def read_calls_csv(stream: IO[bytes] | IO[str] | str) -> pd.DataFrame:
         frame = pd.read_csv(stream, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
+    _check_columns(frame)
+    return frame
+
+
+def _check_columns(frame: pd.DataFrame) -> None:
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidInput(f"missing column(s): {', '.join(missing)}", code="CSV_COLUMNS",
                            errors=[{"pointer": f"/columns/{c}", "detail": "required column"} for c in missing])
-    return frame
 
 
 def import_calls_csv(session: Session, stream: Any, hierarchy: Hierarchy, *, actor: str, demo: bool = False,
@@ -842,6 +883,6 @@ def clear_demo_calls(session: Session, *, actor: str = "demo-seed") -> int:
 
 __all__ = [
     "COLUMNS", "MABES", "OUTCOMES", "Hierarchy", "ImportResult", "calls_report", "clear_demo_calls",
-    "effective_report_unit", "hierarchy_for", "import_calls_csv", "import_calls_json", "make_target", "report_csv", "report_for", "report_xlsx",
+    "effective_report_unit", "hierarchy_for", "import_calls_csv", "import_calls_file", "import_calls_json", "make_target", "report_csv", "report_for", "report_xlsx",
     "resolve_period", "seed_demo_calls", "tally_calls", "weekly_trend",
 ]
