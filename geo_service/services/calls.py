@@ -299,25 +299,34 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
 
 
 def _records(values: pd.DataFrame, *, demo: bool, now: datetime) -> list[dict[str, Any]]:
+    """Model values of the good rows, converted column-wise (no per-cell pandas access)."""
     if values.empty:
         return []
-    out = []
-    for rec in values.to_dict("records"):
-        rec["started_at"] = rec["started_at"].to_pydatetime()
-        rec["ended_at"] = rec["ended_at"].to_pydatetime()
-        ans = rec["answered_at"]
-        rec["answered_at"] = None if pd.isna(ans) else ans.to_pydatetime()
-        s = rec["answer_s"]
-        rec["answer_s"] = None if pd.isna(s) else int(s)
-        for key in ("answered_by", "caller_unit", "incident_id"):
-            if not isinstance(rec[key], str) or rec[key] == "":
-                rec[key] = None
-        rec["incident_id"] = None if rec["incident_id"] is None else int(rec["incident_id"])
-        rec["rang_count"] = int(rec["rang_count"])
-        rec["demo"] = demo
-        rec["updated_at"] = now
-        out.append(rec)
-    return out
+
+    def as_objects(series: pd.Series, convert: Any = None) -> list[Any]:
+        out = series.astype(object).where(series.notna(), None).tolist()
+        return out if convert is None else [None if v is None else convert(v) for v in out]
+
+    def texts(series: pd.Series) -> list[Any]:
+        return [v if isinstance(v, str) and v else None for v in series.tolist()]
+
+    columns = {
+        "call_id": values["call_id"].tolist(),
+        "started_at": list(values["started_at"].dt.to_pydatetime()),
+        "answered_at": as_objects(values["answered_at"], lambda v: v.to_pydatetime()),
+        "ended_at": list(values["ended_at"].dt.to_pydatetime()),
+        "answer_s": as_objects(values["answer_s"], int),
+        "answered_by": texts(values["answered_by"]),
+        "routed_to": values["routed_to"].tolist(),
+        "first_unit": values["first_unit"].tolist(),
+        "rang_count": [int(v) for v in values["rang_count"].tolist()],
+        "caller_unit": texts(values["caller_unit"]),
+        "outcome": values["outcome"].tolist(),
+        "incident_id": [int(v) if isinstance(v, str) and v else None for v in values["incident_id"].tolist()],
+    }
+    names = list(columns)
+    return [{**dict(zip(names, row, strict=True)), "demo": demo, "updated_at": now}
+            for row in zip(*columns.values(), strict=True)]
 
 
 def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, label: Any, actor: str,
@@ -558,17 +567,18 @@ def tally_calls(hierarchy: Hierarchy, groups: Iterable[tuple[Any, ...]],
         if first == MABES and OWN_LINE in tallies:
             yield tallies[OWN_LINE], answered_by == MABES
 
-    for first, answered_by, outcome, overflowed, n, *within in groups:
-        n = int(n)
+    n_within = len(store.ANSWER_THRESHOLDS_S)
+    for first, answered_by, n, overflowed, *rest in groups:
+        within, by_outcome = rest[:n_within], rest[n_within:]
         for tally, answered_here in receivers(first, answered_by):
             tally.offered += n
-            tally.by_outcome[outcome] += n
-            if overflowed:
-                tally.overflow += n
+            tally.overflow += overflowed
+            for outcome, count in zip(OUTCOMES, by_outcome, strict=True):
+                tally.by_outcome[outcome] += count
             if answered_here:
                 tally.answered += n
                 for k, w in enumerate(within):
-                    tally.within[k] += int(w or 0)
+                    tally.within[k] += w
             elif answered_by:
                 tally.answered_above += n
     for first, answered_by, seconds, n in histogram:
@@ -674,7 +684,7 @@ def calls_report(
     if unit_code == MABES:
         targets.add(OWN_LINE)
     first_units = None if unit_code == MABES else hierarchy.subtree(unit_code)
-    groups = store.call_groups(session, start, end, first_units)
+    groups = store.call_groups(session, start, end, OUTCOMES, first_units)
     hist = store.answer_histogram(session, start, end, first_units)
     tallies = tally_calls(hierarchy, groups, hist, targets)
 

@@ -44,8 +44,9 @@ def upsert_calls(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     stmt = insert(Call)
     stmt = stmt.on_conflict_do_update(index_elements=[Call.call_id],
                                       set_={c: getattr(stmt.excluded, c) for c in CALL_COLUMNS})
+    conn = session.connection()  # Core executemany: one batched statement per chunk, not the ORM's per-row path
     for i in range(0, len(rows), UPSERT_CHUNK):
-        session.execute(stmt, list(rows[i:i + UPSERT_CHUNK]))
+        conn.execute(stmt, list(rows[i:i + UPSERT_CHUNK]))
 
 
 def delete_demo_calls(session: Session) -> int:
@@ -61,16 +62,20 @@ def _period(start: datetime, end: datetime, first_units: Iterable[str] | None) -
     return cond
 
 
-def call_groups(session: Session, start: datetime, end: datetime,
+def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequence[str],
                 first_units: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
-    """``(first_unit, answered_by, outcome, overflowed, calls, within_10, within_15, within_20)`` groups of
-    the calls that started in ``[start, end)`` (optionally only those that rang one of ``first_units`` first)."""
-    overflowed = case((Call.rang_count > 1, 1), else_=0)
-    within = [func.sum(case((Call.answer_s <= s, 1), else_=0)) for s in ANSWER_THRESHOLDS_S]
-    stmt = (select(Call.first_unit, Call.answered_by, Call.outcome, overflowed, func.count(), *within)
+    """``(first_unit, answered_by, calls, overflowed, within_10, within_15, within_20, *per outcome)`` groups
+    of the calls that started in ``[start, end)`` (optionally only those that rang one of ``first_units``
+    first); counts by outcome are conditional sums, so the groups stay few (units x answering units)."""
+    def count_if(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (select(Call.first_unit, Call.answered_by, func.count(), count_if(Call.rang_count > 1),
+                   *(count_if(Call.answer_s <= s) for s in ANSWER_THRESHOLDS_S),
+                   *(count_if(Call.outcome == o) for o in outcomes))
             .where(*_period(start, end, first_units))
-            .group_by(Call.first_unit, Call.answered_by, Call.outcome, overflowed))
-    return [tuple(r) for r in session.execute(stmt)]
+            .group_by(Call.first_unit, Call.answered_by))
+    return [tuple(int(v or 0) if k >= 2 else v for k, v in enumerate(r)) for r in session.execute(stmt)]
 
 
 def answer_histogram(session: Session, start: datetime, end: datetime,
