@@ -55,6 +55,7 @@ from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
+from geo_service.services.incidents import _csv_safe as csv_safe
 from geo_service.storage import calls as store
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
@@ -554,37 +555,38 @@ class _CallTally:
 OWN_LINE = MABES + ":own"
 
 
-def tally_calls(hierarchy: Hierarchy, groups: Iterable[tuple[Any, ...]],
-                histogram: Iterable[tuple[str, str, int, int]], targets: set[str]) -> dict[str, _CallTally]:
+def tally_calls(hierarchy: Hierarchy, groups: Iterable[tuple[Any, ...]], targets: set[str]) -> dict[str, _CallTally]:
     """Roll the SQL groups up the hierarchy for the ``targets`` (unit codes and :data:`OWN_LINE`)."""
     tallies = {t: _CallTally() for t in targets}
+    thresholds = store.ANSWER_THRESHOLDS_S
+    routes: dict[tuple[str, str | None], list[tuple[_CallTally, bool]]] = {}
 
-    def receivers(first: str, answered_by: str | None) -> Iterable[tuple[_CallTally, bool]]:
+    def receivers(first: str, answered_by: str | None) -> list[tuple[_CallTally, bool]]:
+        hit = routes.get((first, answered_by))
+        if hit is not None:
+            return hit
         up = hierarchy.ancestors(answered_by) if answered_by else ()
-        for code in hierarchy.ancestors(first):
-            if code in tallies:
-                yield tallies[code], code in up
+        out = [(tallies[code], code in up) for code in hierarchy.ancestors(first) if code in tallies]
         if first == MABES and OWN_LINE in tallies:
-            yield tallies[OWN_LINE], answered_by == MABES
+            out.append((tallies[OWN_LINE], answered_by == MABES))
+        routes[(first, answered_by)] = out
+        return out
 
-    n_within = len(store.ANSWER_THRESHOLDS_S)
-    for first, answered_by, n, overflowed, *rest in groups:
-        within, by_outcome = rest[:n_within], rest[n_within:]
+    for first, answered_by, seconds, n, overflowed, *by_outcome in groups:
         for tally, answered_here in receivers(first, answered_by):
             tally.offered += n
             tally.overflow += overflowed
             for outcome, count in zip(OUTCOMES, by_outcome, strict=True):
-                tally.by_outcome[outcome] += count
+                if count:
+                    tally.by_outcome[outcome] += count
             if answered_here:
                 tally.answered += n
-                for k, w in enumerate(within):
-                    tally.within[k] += w
+                tally.hist[seconds] += n
+                for k, limit in enumerate(thresholds):
+                    if seconds <= limit:
+                        tally.within[k] += n
             elif answered_by:
                 tally.answered_above += n
-    for first, answered_by, seconds, n in histogram:
-        for tally, answered_here in receivers(first, answered_by):
-            if answered_here:
-                tally.hist[seconds] += n
     return tallies
 
 
@@ -685,8 +687,7 @@ def calls_report(
         targets.add(OWN_LINE)
     first_units = None if unit_code == MABES else hierarchy.subtree(unit_code)
     groups = store.call_groups(session, start, end, OUTCOMES, first_units)
-    hist = store.answer_histogram(session, start, end, first_units)
-    tallies = tally_calls(hierarchy, groups, hist, targets)
+    tallies = tally_calls(hierarchy, groups, targets)
 
     target = target_s or (lambda _row: 600)
     rows = store.incident_response_rows(session, start, end)
@@ -813,12 +814,7 @@ def report_rows(report: Mapping[str, Any]) -> list[list[Any]]:
 
 
 def _cell_safe(value: Any) -> Any:
-    # Spreadsheet formula injection: a text cell must not start with = + - @.
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return "" if value is None else csv_safe(value)  # no spreadsheet formula from a unit name
 
 
 def report_csv(report: Mapping[str, Any]) -> str:

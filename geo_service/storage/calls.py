@@ -64,27 +64,20 @@ def _period(start: datetime, end: datetime, first_units: Iterable[str] | None) -
 
 def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequence[str],
                 first_units: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
-    """``(first_unit, answered_by, calls, overflowed, within_10, within_15, within_20, *per outcome)`` groups
-    of the calls that started in ``[start, end)`` (optionally only those that rang one of ``first_units``
-    first); counts by outcome are conditional sums, so the groups stay few (units x answering units)."""
+    """``(first_unit, answered_by, answer_s, calls, overflowed, *per outcome)`` groups of the calls that
+    started in ``[start, end)`` (optionally only those that rang one of ``first_units`` first), in one scan.
+
+    Outcome counts are conditional sums and ``answer_s`` (whole seconds) is part of the key, so the
+    answer-time distribution (medians, shares within 10/15/20 s) comes from the same groups.
+    """
     def count_if(cond: Any) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
-    stmt = (select(Call.first_unit, Call.answered_by, func.count(), count_if(Call.rang_count > 1),
-                   *(count_if(Call.answer_s <= s) for s in ANSWER_THRESHOLDS_S),
+    stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count(), count_if(Call.rang_count > 1),
                    *(count_if(Call.outcome == o) for o in outcomes))
             .where(*_period(start, end, first_units))
-            .group_by(Call.first_unit, Call.answered_by))
-    return [tuple(int(v or 0) if k >= 2 else v for k, v in enumerate(r)) for r in session.execute(stmt)]
-
-
-def answer_histogram(session: Session, start: datetime, end: datetime,
-                     first_units: Iterable[str] | None = None) -> list[tuple[str, str, int, int]]:
-    """``(first_unit, answered_by, answer_s, calls)`` of the answered calls of the period."""
-    stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count())
-            .where(*_period(start, end, first_units), Call.answer_s.is_not(None))
             .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
-    return [(r[0], r[1], int(r[2]), int(r[3])) for r in session.execute(stmt)]
+    return [tuple(r) for r in session.execute(stmt).all()]  # counts and sums of a group are never NULL
 
 
 def daily_call_counts(session: Session, start: datetime, end: datetime, first_units: Iterable[str] | None,
