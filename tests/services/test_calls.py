@@ -271,3 +271,28 @@ def test_histogram_statistics_match_the_statistics_module() -> None:
         assert svc.histogram_median(hist) == statistics.median(values)
         ordered = sorted(values)
         assert svc.histogram_p90(hist) == ordered[-(-9 * len(values) // 10) - 1]
+
+
+def test_hierarchy_works_with_and_without_a_published_mabes_unit() -> None:
+    from types import SimpleNamespace as U
+
+    without = SimpleIndex({"51": U(name="Polda Bali", level="polda", parent_code=None),
+                           "51.71": U(name="Polresta Denpasar", level="polres", parent_code="51")})
+    with_root = SimpleIndex({"MABES": U(name="Mabes Polri", level="mabes", parent_code=None),
+                             "51": U(name="Polda Bali", level="polda", parent_code="MABES"),
+                             "51.71": U(name="Polresta Denpasar", level="polres", parent_code="51")})
+    for idx in (without, with_root):
+        h = svc.Hierarchy.from_index(idx)  # type: ignore[arg-type]
+        assert h.ancestors("51.71") == ("51.71", "51", "MABES")
+        assert h.children("MABES") == ["51"] and h.node("MABES").level == "mabes"
+        assert h.zone("MABES").label == "WIB" and h.zone("51.71").label == "WITA"
+        assert h.within("51.71", "51") and not h.within("51", "51.71") and h.within("51", "MABES")
+        assert svc.effective_report_unit(h, None, None) == "MABES"
+        assert svc.effective_report_unit(h, None, "51") == "51"
+
+
+class SimpleIndex:
+    """Just the ``units`` mapping the hierarchy reads."""
+
+    def __init__(self, units: dict[str, Any]) -> None:
+        self.units = units
