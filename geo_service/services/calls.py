@@ -70,6 +70,8 @@ COLUMNS = ("call_id", "started_at", "answered_at", "ended_at", "answered_by", "r
 REQUIRED_COLUMNS = ("call_id", "started_at", "answered_at", "ended_at", "answered_by", "routed_to", "outcome")
 MAX_CALL_ID = 80
 MAX_ROUTED = 10
+MAX_ROUTED_CHARS = 400
+MAX_CALL_S = 86_400
 TOP_N = 5
 DEMO_PREFIX = "DEMO-"
 _OFFSET_RE = r"(?:Z|z|[+-]\d{2}:?\d{2})$"
@@ -242,6 +244,8 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
             bad[int(i)].append((column, reason))
 
     flag(df.call_id == "", "call_id", "required")
+    for col in ("call_id", "answered_by", "routed_to", "caller_unit", "outcome"):
+        flag(df[col].str.contains("\x00", regex=False), col, "contains a NUL character")
     flag(df.call_id.str.len() > MAX_CALL_ID, "call_id", f"at most {MAX_CALL_ID} characters")
     dup = (df.call_id.duplicated(keep="first") | (df.call_id.isin(seen) if seen else False)) & (df.call_id != "")
     if seen is not None:
@@ -257,6 +261,9 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     flag(ok_start & ok_ans & (answered < started), "answered_at", "before started_at")
     flag(ok_start & ok_end & (ended < started), "ended_at", "before started_at")
     flag(ok_ans & ok_end & (ended < answered), "ended_at", "before answered_at")
+    day = pd.Timedelta(seconds=MAX_CALL_S)
+    flag(ok_start & ok_ans & (answered - started > day), "answered_at", "more than a day after started_at")
+    flag(ok_start & ok_end & (ended - started > day), "ended_at", "more than a day after started_at")
     flag(~df.outcome.isin(OUTCOMES), "outcome", f"use one of {', '.join(OUTCOMES)}")
     routes = df.routed_to.str.split(";").map(lambda parts: [p.strip() for p in parts if p.strip()])
     flag(routes.map(len) == 0, "routed_to", "required: the unit codes the call rang, ';'-separated")
@@ -265,6 +272,8 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     for i in unknown[unknown.map(len) > 0].index:
         bad[int(i)].append(("routed_to", f"unknown unit code(s): {', '.join(unknown[i][:3])}"))
     flag(routes.map(lambda codes: len(set(codes)) != len(codes)), "routed_to", "a unit appears twice")
+    flag(routes.map(lambda codes: len(";".join(codes)) > MAX_ROUTED_CHARS), "routed_to",
+         f"at most {MAX_ROUTED_CHARS} characters")
     has_by = df.answered_by != ""
     flag(has_answer & ~has_by, "answered_by", "required when answered_at is given")
     flag(~has_answer & has_by, "answered_at", "required when answered_by is given")
@@ -274,7 +283,7 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     caller = df.caller_unit != ""
     flag(caller & ~df.caller_unit.isin(known_units), "caller_unit", "unknown unit code")
     inc = df.incident_id != ""
-    flag(inc & ~df.incident_id.str.fullmatch(r"[1-9]\d{0,11}"), "incident_id", "a positive integer (or empty)")
+    flag(inc & ~df.incident_id.str.fullmatch(r"[1-9]\d{0,8}"), "incident_id", "a positive integer (or empty)")
 
     errors = [{"row": label(i), "column": col, "detail": why} for i in sorted(bad) for col, why in bad[i]]
     good = ~df.index.isin(list(bad))
@@ -471,7 +480,9 @@ def resolve_period(zone: LocalZone, *, date_from: str | None = None, date_to: st
             today = (now or utcnow()).astimezone(zone.tz).date()
             first = today - timedelta(days=today.weekday())
             last = first + timedelta(days=6)
-    except ValueError as exc:
+        if not (1900 <= first.year and last.year <= 2999):
+            raise ValueError("years 1900..2999 only")
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(str(exc), code="INVALID_PERIOD", errors=[{"pointer": "?" + (given[0] if given else "from"),
                                                                    "detail": str(exc)}]) from None
     tz = zone.tz
