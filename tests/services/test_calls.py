@@ -296,3 +296,23 @@ class SimpleIndex:
 
     def __init__(self, units: dict[str, Any]) -> None:
         self.units = units
+
+
+def test_response_target_default_per_unit_and_distance_bands(tmp_path: Any) -> None:
+    from dataclasses import replace
+
+    from geo_service.config import ConfigError, load_settings
+
+    base = load_settings(env={"GEO_SERVICE_DATA_DIR": str(tmp_path)})
+    ancestors = {"51.71.01": ("51.71.01", "51.71", "51", "MABES"), "51.02.01": ("51.02.01", "51.02", "51", "MABES")}
+    row_dps = (1, "51.71.01", "51", "51.71", "51.71.01", "belum_ditangani", None, None, None,
+               {"stations": [{"distance_m": 12_000}]})
+    row_tab = (2, "51.02.01", "51", "51.02", "51.02.01", "belum_ditangani", None, None, None,
+               {"stations": [{"distance_m": 31_000}]})
+    default = svc.make_target(base, ancestors.__getitem__)
+    assert (default(row_dps), default(row_tab)) == (600, 600)
+    tuned = svc.make_target(replace(base, response_targets="51.71=8", response_target_bands="5:10,20:20"),
+                            ancestors.__getitem__)
+    assert (tuned(row_dps), tuned(row_tab)) == (480, 1200)  # unit target wins; beyond the last band: its target
+    with pytest.raises(ConfigError):
+        load_settings(env={"GEO_SERVICE_DATA_DIR": str(tmp_path), "GEO_SERVICE_RESPONSE_TARGET_BANDS": "5km:10"})
