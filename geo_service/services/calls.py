@@ -303,40 +303,9 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
         "rang_count": routes[good].map(len),
         "caller_unit": g.caller_unit.where(g.caller_unit != "", None),
         "outcome": g.outcome,
-        "incident_id": g.incident_id.where(g.incident_id != "", None),
+        "incident_id": pd.to_numeric(g.incident_id.where(g.incident_id != ""), errors="coerce"),
     })
     return values, errors
-
-
-def _records(values: pd.DataFrame, *, demo: bool, now: datetime) -> list[dict[str, Any]]:
-    """Model values of the good rows, converted column-wise (no per-cell pandas access)."""
-    if values.empty:
-        return []
-
-    def as_objects(series: pd.Series, convert: Any = None) -> list[Any]:
-        out = series.astype(object).where(series.notna(), None).tolist()
-        return out if convert is None else [None if v is None else convert(v) for v in out]
-
-    def texts(series: pd.Series) -> list[Any]:
-        return [v if isinstance(v, str) and v else None for v in series.tolist()]
-
-    columns = {
-        "call_id": values["call_id"].tolist(),
-        "started_at": list(values["started_at"].dt.to_pydatetime()),
-        "answered_at": as_objects(values["answered_at"], lambda v: v.to_pydatetime()),
-        "ended_at": list(values["ended_at"].dt.to_pydatetime()),
-        "answer_s": as_objects(values["answer_s"], int),
-        "answered_by": texts(values["answered_by"]),
-        "routed_to": values["routed_to"].tolist(),
-        "first_unit": values["first_unit"].tolist(),
-        "rang_count": [int(v) for v in values["rang_count"].tolist()],
-        "caller_unit": texts(values["caller_unit"]),
-        "outcome": values["outcome"].tolist(),
-        "incident_id": [int(v) if isinstance(v, str) and v else None for v in values["incident_id"].tolist()],
-    }
-    names = list(columns)
-    return [{**dict(zip(names, row, strict=True)), "demo": demo, "updated_at": now}
-            for row in zip(*columns.values(), strict=True)]
 
 
 def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, label: Any, actor: str,
@@ -345,10 +314,12 @@ def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, 
     """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing)."""
     now = now or utcnow()
     values, errors = validate_frame(frame, set(hierarchy.nodes), label=label, seen=seen)
-    records = _records(values, demo=demo, now=now)
-    ids = [r["call_id"] for r in records]
+    ids = values["call_id"].tolist() if len(values) else []
     existing = store.existing_call_ids(session, ids)
-    store.upsert_calls(session, records)
+    if ids:
+        values["demo"] = demo
+        values["updated_at"] = pd.Timestamp(now)
+        store.upsert_calls(session, values)
     result = ImportResult(rows=len(frame), created=len(ids) - len(existing), updated=len(existing), errors=errors)
     if audited:
         _audit_import(session, result, actor=actor, request_id=request_id)

@@ -11,9 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import case, delete, func, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from geo_service.storage.models import Call, Incident, IncidentMilestone
@@ -22,7 +21,7 @@ from geo_service.storage.types import UTCDateTime
 #: Columns a re-import overwrites (everything but the key and the surrogate id).
 CALL_COLUMNS = ("started_at", "answered_at", "ended_at", "answer_s", "answered_by", "routed_to", "first_unit",
                 "rang_count", "caller_unit", "outcome", "incident_id", "demo", "updated_at")
-UPSERT_CHUNK = 5000
+UPSERT_CHUNK = 5000  # call ids per IN (...) lookup
 ANSWER_THRESHOLDS_S = (10, 15, 20)
 
 
@@ -35,18 +34,43 @@ def existing_call_ids(session: Session, call_ids: Sequence[str]) -> set[str]:
     return found
 
 
-def upsert_calls(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or update (by ``call_id``) in bulk statements, in the caller's transaction."""
-    if not rows:
+def upsert_calls(session: Session, frame: pd.DataFrame) -> None:
+    """Insert or update (by ``call_id``) the validated rows of ``frame`` in the caller's transaction.
+
+    ``frame`` has the columns ``call_id`` and :data:`CALL_COLUMNS` (datetimes tz-aware). Bulk paths:
+    PostgreSQL ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT``; SQLite one
+    ``executemany`` of ``INSERT ... ON CONFLICT`` with the datetimes already in SQLAlchemy's storage format.
+    """
+    if frame.empty:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Call)
-    stmt = stmt.on_conflict_do_update(index_elements=[Call.call_id],
-                                      set_={c: getattr(stmt.excluded, c) for c in CALL_COLUMNS})
-    conn = session.connection()  # Core executemany: one batched statement per chunk, not the ORM's per-row path
-    for i in range(0, len(rows), UPSERT_CHUNK):
-        conn.execute(stmt, list(rows[i:i + UPSERT_CHUNK]))
+    conn = session.connection()
+    cols = ["call_id", *CALL_COLUMNS]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS)
+    postgres = conn.dialect.name == "postgresql"
+    stamp = "%Y-%m-%d %H:%M:%S.%f" + ("+00" if postgres else "")
+    columns: list[list[Any]] = []
+    for col in cols:
+        series = frame[col]
+        if col in ("started_at", "answered_at", "ended_at", "updated_at"):
+            series = series.dt.tz_convert("UTC").dt.strftime(stamp)
+        elif col in ("answer_s", "rang_count", "incident_id"):
+            series = series.astype("Int64")
+        columns.append(series.astype(object).where(series.notna(), None).tolist())
+    rows = list(zip(*columns, strict=True))
+    if postgres:
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS calls_in ON COMMIT DROP AS "
+                             f"SELECT {', '.join(cols)} FROM calls WITH NO DATA")
+        conn.exec_driver_sql("TRUNCATE calls_in")
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY calls_in ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.exec_driver_sql(f"INSERT INTO calls ({', '.join(cols)}) SELECT {', '.join(cols)} FROM calls_in "
+                             f"ON CONFLICT (call_id) DO UPDATE SET {updates}")
+    else:
+        marks = ", ".join("?" * len(cols))
+        conn.exec_driver_sql(f"INSERT INTO calls ({', '.join(cols)}) VALUES ({marks}) "
+                             f"ON CONFLICT (call_id) DO UPDATE SET {updates}", rows)
 
 
 def delete_demo_calls(session: Session) -> int:

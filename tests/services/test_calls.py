@@ -227,7 +227,6 @@ def test_a_crash_mid_import_stores_nothing(app: Any, month: dict[str, Any], monk
     storage = app.extensions["geo_service"].storage
     text = HEADER + "".join(_row(f"x-{i}", "2033-08-01T09:00:00+08:00", 3, "51.02", "51.02", "prank")
                             for i in range(7))
-    monkeypatch.setattr(store, "UPSERT_CHUNK", 3)
     calls_done = {"n": 0}
     original = store.upsert_calls
 
