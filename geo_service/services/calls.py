@@ -265,7 +265,10 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     flag(ok_start & ok_ans & (answered - started > day), "answered_at", "more than a day after started_at")
     flag(ok_start & ok_end & (ended - started > day), "ended_at", "more than a day after started_at")
     flag(~df.outcome.isin(OUTCOMES), "outcome", f"use one of {', '.join(OUTCOMES)}")
-    routes = df.routed_to.str.split(";").map(lambda parts: [p.strip() for p in parts if p.strip()])
+    # Cells are already stripped; spaces inside a route ("51.71; 51") are dropped before the split.
+    routes = df.routed_to.str.replace(" ", "", regex=False).str.strip(";").str.split(";")
+    routes = routes.where(df.routed_to.str.strip(" ;") != "", pd.Series([[]] * n, index=df.index, dtype=object))
+    flag(routes.map(lambda codes: "" in codes), "routed_to", "an empty unit code between ';'")
     flag(routes.map(len) == 0, "routed_to", "required: the unit codes the call rang, ';'-separated")
     flag(routes.map(len) > MAX_ROUTED, "routed_to", f"at most {MAX_ROUTED} units")
     unknown = routes.map(lambda codes: [c for c in codes if c not in known_units])

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import case, delete, func, select, true
 from sqlalchemy.orm import Session
@@ -47,12 +48,11 @@ def upsert_calls(session: Session, frame: pd.DataFrame) -> None:
     cols = ["call_id", *CALL_COLUMNS]
     updates = ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS)
     postgres = conn.dialect.name == "postgresql"
-    stamp = "%Y-%m-%d %H:%M:%S.%f" + ("+00" if postgres else "")
     columns: list[list[Any]] = []
     for col in cols:
         series = frame[col]
         if col in ("started_at", "answered_at", "ended_at", "updated_at"):
-            series = series.dt.tz_convert("UTC").dt.strftime(stamp)
+            series = _stamps(series, suffix="+00" if postgres else "")
         elif col in ("answer_s", "rang_count", "incident_id"):
             series = series.astype("Int64")
         columns.append(series.astype(object).where(series.notna(), None).tolist())
@@ -71,6 +71,14 @@ def upsert_calls(session: Session, frame: pd.DataFrame) -> None:
         marks = ", ".join("?" * len(cols))
         conn.exec_driver_sql(f"INSERT INTO calls ({', '.join(cols)}) VALUES ({marks}) "
                              f"ON CONFLICT (call_id) DO UPDATE SET {updates}", rows)
+
+
+def _stamps(series: pd.Series, *, suffix: str) -> pd.Series:
+    """UTC datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff`` (SQLAlchemy's SQLite storage format) + ``suffix``,
+    formatted by numpy in C (``strftime`` runs per value); missing values stay missing."""
+    utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    text = np.char.add(np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " "), suffix)
+    return pd.Series(text, index=series.index, dtype=object).where(series.notna())
 
 
 def delete_demo_calls(session: Session) -> int:
