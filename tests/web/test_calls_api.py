@@ -101,6 +101,10 @@ def _incident_and_link(client: Any, auth: Any) -> tuple[int, str]:
 def test_officer_taps_are_idempotent_and_show_in_the_timeline(client: Any, auth: Any) -> None:
     incident_id, url = _incident_and_link(client, auth)
     path = url[url.index("/p/"):]
+    call = {"call_id": f"inc-call-{incident_id}", "started_at": "2026-11-30T09:59:50+08:00",
+            "answered_at": "2026-11-30T10:00:07+08:00", "ended_at": "2026-11-30T10:02:00+08:00",
+            "answered_by": "51.71", "routed_to": "51.71", "outcome": "emergency", "incident_id": incident_id}
+    assert client.post("/api/v1/calls", json=call, headers=auth("dispatcher")).status_code == 201
     tap = {"kind": "acknowledged", "key": "tap-0001-acknowledged", "lat": -8.65, "lon": 115.216, "accuracy_m": 12}
     first = client.post(f"{path}/milestones", json=tap)
     assert first.status_code == 201 and first.get_json()["created"] is True
@@ -113,7 +117,8 @@ def test_officer_taps_are_idempotent_and_show_in_the_timeline(client: Any, auth:
     assert client.post(path[:-3] + "xyz/milestones", json=tap).status_code == 403
     line = client.get(f"/api/v1/incidents/{incident_id}/milestones", headers=auth("supervisor")).get_json()
     kinds = [m["kind"] for m in line["milestones"]]
-    assert kinds == ["received", "dispatched", "acknowledged", "on_scene"]
+    assert kinds == ["received", "answered", "dispatched", "acknowledged", "on_scene"]
+    assert line["milestones"][1]["s_since_call"] == 7
     inc = client.get(f"/api/v1/incidents/{incident_id}", headers=auth("supervisor")).get_json()
     assert inc["status"] == "dalam_proses"
 
