@@ -540,25 +540,27 @@ class _CallTally:
 OWN_LINE = MABES + ":own"
 
 
-def tally_calls(hierarchy: Hierarchy, groups: Iterable[tuple[Any, ...]], targets: set[str]) -> dict[str, _CallTally]:
-    """Roll the SQL groups up the hierarchy for the ``targets`` (unit codes and :data:`OWN_LINE`)."""
+def report_buckets(hierarchy: Hierarchy, unit_code: str) -> dict[str, str]:
+    """Every unit of ``unit_code``'s subtree -> the child it rolls up to (the unit itself maps to itself;
+    for MABES its own line maps to :data:`OWN_LINE`)."""
+    buckets = {unit_code: OWN_LINE if unit_code == MABES else unit_code}
+    for child in hierarchy.children(unit_code):
+        for code in hierarchy.subtree(child):
+            buckets[code] = child
+    return buckets
+
+
+def tally_calls(groups: Iterable[tuple[Any, ...]], unit_code: str, targets: set[str]) -> dict[str, _CallTally]:
+    """Add the SQL groups up: every group counts for the report unit and for its first bucket (a child or
+    Mabes' own line); answered there when the answering bucket is the same (for the unit: any bucket)."""
     tallies = {t: _CallTally() for t in targets}
     thresholds = store.ANSWER_THRESHOLDS_S
-    routes: dict[tuple[str, str | None], list[tuple[_CallTally, bool]]] = {}
-
-    def receivers(first: str, answered_by: str | None) -> list[tuple[_CallTally, bool]]:
-        hit = routes.get((first, answered_by))
-        if hit is not None:
-            return hit
-        up = hierarchy.ancestors(answered_by) if answered_by else ()
-        out = [(tallies[code], code in up) for code in hierarchy.ancestors(first) if code in tallies]
-        if first == MABES and OWN_LINE in tallies:
-            out.append((tallies[OWN_LINE], answered_by == MABES))
-        routes[(first, answered_by)] = out
-        return out
-
-    for first, answered_by, seconds, n, overflowed, *by_outcome in groups:
-        for tally, answered_here in receivers(first, answered_by):
+    total = tallies[unit_code]
+    for first, answered_in, answered, seconds, n, overflowed, *by_outcome in groups:
+        receivers = [(total, answered_in is not None)]
+        if first in tallies and first != unit_code:
+            receivers.append((tallies[first], answered_in == first))
+        for tally, answered_here in receivers:
             tally.offered += n
             tally.overflow += overflowed
             for outcome, count in zip(OUTCOMES, by_outcome, strict=True):
@@ -570,7 +572,7 @@ def tally_calls(hierarchy: Hierarchy, groups: Iterable[tuple[Any, ...]], targets
                 for k, limit in enumerate(thresholds):
                     if seconds <= limit:
                         tally.within[k] += n
-            elif answered_by:
+            elif answered:
                 tally.answered_above += n
     return tallies
 
@@ -670,9 +672,8 @@ def calls_report(
     targets = {unit_code, *children}
     if unit_code == MABES:
         targets.add(OWN_LINE)
-    first_units = None if unit_code == MABES else hierarchy.subtree(unit_code)
-    groups = store.call_groups(session, start, end, OUTCOMES, first_units)
-    tallies = tally_calls(hierarchy, groups, targets)
+    groups = store.call_groups(session, start, end, OUTCOMES, report_buckets(hierarchy, unit_code))
+    tallies = tally_calls(groups, unit_code, targets)
 
     target = target_s or (lambda _row: 600)
     rows = store.incident_response_rows(session, start, end)

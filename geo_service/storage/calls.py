@@ -7,13 +7,13 @@ seconds); ``services.calls`` rolls those groups up the unit hierarchy. No loop o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, delete, func, select, true
+from sqlalchemy import String, case, column, delete, func, select, true, values
 from sqlalchemy.orm import Session
 
 from geo_service.storage.models import Call, Incident, IncidentMilestone
@@ -95,20 +95,33 @@ def _period(start: datetime, end: datetime, first_units: Iterable[str] | None) -
 
 
 def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequence[str],
-                first_units: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
-    """``(first_unit, answered_by, answer_s, calls, overflowed, *per outcome)`` groups of the calls that
-    started in ``[start, end)`` (optionally only those that rang one of ``first_units`` first), in one scan.
+                buckets: Mapping[str, str]) -> list[tuple[Any, ...]]:
+    """``(first bucket, answering bucket, answered, answer_s, calls, overflowed, *per outcome)`` groups of the
+    calls that started in ``[start, end)`` and rang a unit of ``buckets`` first, in one scan.
 
-    Outcome counts are conditional sums and ``answer_s`` (whole seconds) is part of the key, so the
-    answer-time distribution (medians, shares within 10/15/20 s) comes from the same groups.
+    ``buckets`` maps every unit code of the report's subtree to the row it rolls up to (a child of the
+    report unit, or the unit itself); the answering bucket is NULL when nobody or a unit outside the subtree
+    answered (``answered`` tells which). Outcome counts are conditional sums and ``answer_s`` (whole seconds)
+    is part of the key, so medians and the shares within 10/15/20 s come from the same groups; the group
+    count grows with children x answer seconds, not with calls.
     """
     def count_if(cond: Any) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
-    stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count(), count_if(Call.rang_count > 1),
-                   *(count_if(Call.outcome == o) for o in outcomes))
-            .where(*_period(start, end, first_units))
-            .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
+    # A CTE of literal (code, bucket) rows: SQLite has no column list on a VALUES alias, and literals keep
+    # a national set (~8,000 units) clear of the bind-parameter limit.
+    bucket_map = values(column("code", String), column("bucket", String), name="bucket_values",
+                        literal_binds=True).data(sorted(buckets.items())).cte("bucket_map")
+    first_map = bucket_map.alias("first_map")
+    answer_map = bucket_map.alias("answer_map")
+    answered = case((Call.answered_by.is_not(None), 1), else_=0)
+    stmt = (select(first_map.c.bucket, answer_map.c.bucket, answered, Call.answer_s, func.count(),
+                   count_if(Call.rang_count > 1), *(count_if(Call.outcome == o) for o in outcomes))
+            .select_from(Call)
+            .join(first_map, first_map.c.code == Call.first_unit)
+            .outerjoin(answer_map, answer_map.c.code == Call.answered_by)
+            .where(Call.started_at >= start, Call.started_at < end)
+            .group_by(first_map.c.bucket, answer_map.c.bucket, answered, Call.answer_s))
     return [tuple(r) for r in session.execute(stmt).all()]  # counts and sums of a group are never NULL
 
 
