@@ -108,6 +108,15 @@ def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequ
     def count_if(cond: Any) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite joins a VALUES CTE row by row (no index): group by the unit codes in SQL instead and
+        # map the (few thousand) groups to their buckets here.
+        stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count(),
+                       count_if(Call.rang_count > 1), *(count_if(Call.outcome == o) for o in outcomes))
+                .where(Call.started_at >= start, Call.started_at < end, Call.first_unit.in_(sorted(buckets)))
+                .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
+        return [(buckets[first], buckets.get(by) if by else None, 1 if by else 0, *rest)
+                for first, by, *rest in session.execute(stmt).all()]
     # A CTE of literal (code, bucket) rows: SQLite has no column list on a VALUES alias, and literals keep
     # a national set (~8,000 units) clear of the bind-parameter limit.
     bucket_map = values(column("code", String), column("bucket", String), name="bucket_values",
