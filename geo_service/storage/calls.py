@@ -1,8 +1,8 @@
 """Queries and bulk writes on the 110 call records and the incident milestones (issue 16).
 
-Reports aggregate in SQL: one ``GROUP BY`` over the period's calls returns a few rows per
-(first unit, answering unit, outcome) and one more returns the answer-time histogram (whole
-seconds); ``services.calls`` rolls those groups up the unit hierarchy. No loop over call rows.
+Reports aggregate in SQL: one ``GROUP BY`` over the period's calls returns a few rows per (report child,
+answering child, answer second) with conditional sums per outcome; ``services.calls`` adds those groups up.
+No loop over call rows.
 """
 
 from __future__ import annotations
