@@ -221,7 +221,7 @@ def _load_extra_commands() -> None:
     if _EXTRA_COMMANDS:
         return  # loaded once per process (main() may be called again in-process)
     for name in ("geo_service.cli_coords", "geo_service.cli_boundaries", "geo_service.cli_national",
-                 "geo_service.cli_incidents", "geo_service.cli_places"):
+                 "geo_service.cli_incidents", "geo_service.cli_places", "geo_service.cli_calls"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -29,8 +29,19 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         if args.replace:
             incidents.clear_demo_incidents(session)
         ids = incidents.seed_demo_incidents(session, index, count=args.count, seed=args.seed, root=args.unit)
+        n_calls = _seed_demo_calls(session, index, args) if args.calls else None
     print(f"{len(ids)} demo incidents created (ids {ids[0]}..{ids[-1]})" if ids else "no demo incidents created")
+    if n_calls is not None:
+        print(f"{n_calls} demo calls (110) stored over the last 30 days")
     return 0
+
+
+def _seed_demo_calls(session: Any, index: Any, args: argparse.Namespace) -> int:
+    from geo_service.services import calls
+
+    if args.replace:
+        calls.clear_demo_calls(session)
+    return calls.seed_demo_calls(session, calls.hierarchy_for(index), seed=args.seed)
 
 
 def cmd_demo_clear(_args: argparse.Namespace) -> int:
@@ -41,7 +52,11 @@ def cmd_demo_clear(_args: argparse.Namespace) -> int:
     _settings, storage = _settings_and_storage()
     with storage.transaction() as session:
         n = incidents.clear_demo_incidents(session, actor="cli")
+        from geo_service.services import calls
+
+        n_calls = calls.clear_demo_calls(session, actor="cli")
     print(f"{n} demo incidents deleted")
+    print(f"{n_calls} demo calls deleted")
     return 0
 
 
@@ -93,6 +108,7 @@ def register(subparsers: Any) -> None:
     d.add_argument("--seed", type=int, default=110, help="random seed (same seed and week: same data)")
     d.add_argument("--unit", default="51", help="spread over the units below this one (default: Polda Bali)")
     d.add_argument("--replace", action="store_true", help="delete earlier demo incidents first")
+    d.add_argument("--calls", action="store_true", help="also a month of demo 110 calls for every Polda (Anev 110)")
     d.set_defaults(func=cmd_demo_seed)
     d = dsub.add_parser("clear", help="delete demo incidents and their events only")
     d.set_defaults(func=cmd_demo_clear)

@@ -37,6 +37,11 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     max_request_bytes: int = 64 * 1024 * 1024
     overdue_minutes: int = 60
+    # 110 quick response (issue 16): call -> on scene target; "51.71=8,51.01=15" per unit; "5:10,20:20"
+    # = within 5 km of the nearest station 10 min, within 20 km 20 min (farther: the last band).
+    response_target_minutes: int = 10
+    response_targets: str = ""
+    response_target_bands: str = ""
     reload_interval_s: float = 2.0
     load_bundled: bool = True
     load_places: bool = True
@@ -141,6 +146,29 @@ def _secret_key(env: Mapping[str, str], data_dir: Path, backend: str) -> str:
     return key
 
 
+def parse_response_targets(per_unit: str, bands: str) -> tuple[dict[str, int], list[tuple[float, int]]]:
+    """``("51.71=8,51.01=15", "5:10,20:20")`` -> ({unit: minutes}, [(km, minutes), ...] by distance)."""
+    units: dict[str, int] = {}
+    for item in filter(None, (p.strip() for p in per_unit.split(","))):
+        code, _, minutes = item.partition("=")
+        units[code.strip()] = int(minutes)
+    parsed = []
+    for item in filter(None, (p.strip() for p in bands.split(","))):
+        km, _, minutes = item.partition(":")
+        parsed.append((float(km), int(minutes)))
+    if any(m <= 0 for m in units.values()) or any(m <= 0 or km <= 0 for km, m in parsed):
+        raise ValueError("targets must be positive")
+    return units, sorted(parsed)
+
+
+def _check_response_targets(per_unit: str, bands: str) -> None:
+    try:
+        parse_response_targets(per_unit, bands)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}RESPONSE_TARGETS must look like '51.71=8,51.01=15' and "
+                          f"{PREFIX}RESPONSE_TARGET_BANDS like '5:10,20:20' (km:minutes)") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Read and validate settings from ``env`` (default: ``os.environ``) and ``overrides``.
 
@@ -173,6 +201,9 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         max_upload_bytes=_get_number(env, "MAX_UPLOAD_BYTES", 50 * 1024 * 1024, int),
         max_request_bytes=_get_number(env, "MAX_REQUEST_BYTES", 64 * 1024 * 1024, int),
         overdue_minutes=_get_number(env, "OVERDUE_MINUTES", 60, int),
+        response_target_minutes=_get_number(env, "RESPONSE_TARGET_MINUTES", 10, int),
+        response_targets=env.get(PREFIX + "RESPONSE_TARGETS", ""),
+        response_target_bands=env.get(PREFIX + "RESPONSE_TARGET_BANDS", ""),
         reload_interval_s=_get_number(env, "RELOAD_INTERVAL_S", 2.0),
         load_bundled=_get_bool(env, "LOAD_BUNDLED", True),
         load_places=_get_bool(env, "LOAD_PLACES", True),
@@ -190,6 +221,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
     )
     if settings.session_ttl_s < 60:
         raise ConfigError(f"{PREFIX}SESSION_HOURS is too short: use at least 0.02 (about a minute)")
+    _check_response_targets(settings.response_targets, settings.response_target_bands)
     if not 0 < settings.border_share <= 1:
         raise ConfigError(f"{PREFIX}BORDER_SHARE must be in (0, 1]")
     unknown = set(overrides) - set(Settings.__dataclass_fields__)

@@ -63,6 +63,10 @@ def create_link(session: Session, answer: dict[str, Any], *, secret: str, ttl_s:
                             payload=payload))
     repo.audit(session, actor=actor, action="officer_link.create", target_type="officer_link", target_id=jti,
                detail={"incident_id": incident_id, "expires_at": expires_at.isoformat()}, request_id=request_id)
+    if incident_id is not None:  # the first link sent for an incident is its "dispatched" milestone
+        from geo_service.services.milestones import record_dispatch
+
+        record_dispatch(session, incident_id, actor=actor, now=utcnow())
     token = _serializer(secret).dumps({"jti": jti, "exp": int(expires_at.timestamp()), "p": payload})
     return token, expires_at
 

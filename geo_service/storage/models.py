@@ -314,3 +314,53 @@ class Place(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     radius_m: Mapped[float] = mapped_column(Float)
+class Call(Base):
+    """One call to the 110 line (call-center record, issue 16); idempotent by ``call_id``.
+
+    ``first_unit`` is ``routed_to[0]``, the line the call rang first (the call counts for that
+    unit and every unit above it); ``answer_s`` is the whole seconds from ring to answer.
+    """
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_started", "started_at"),
+        Index("ix_calls_first_unit", "first_unit", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(80), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer_s: Mapped[int | None] = mapped_column(Integer)
+    answered_by: Mapped[str | None] = mapped_column(String(40))
+    routed_to: Mapped[str] = mapped_column(String(400))  # unit codes in ring order, ';'-separated
+    first_unit: Mapped[str] = mapped_column(String(40))
+    rang_count: Mapped[int] = mapped_column(Integer, default=1)
+    caller_unit: Mapped[str | None] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IncidentMilestone(Base):
+    """A response milestone of an incident (who, when, where the phone was); first one of a kind counts.
+
+    ``idempotency_key`` makes a retried tap from a flaky connection land once.
+    """
+
+    __tablename__ = "incident_milestones"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", name="uq_milestone_incident_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # dispatched | acknowledged | en_route | on_scene | done
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)

@@ -121,9 +121,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incident_pages,
         pages,
     )
+    from geo_service.web import calls as calls_web
     from geo_service.web import incidents as incidents_web
     from geo_service.web import location_requests as location_requests_web
     from geo_service.web import places as places_web
+    from geo_service.web.call_pages import bp as call_pages_bp
 
     auth.init_app(app)
     compress.init_app(app)
@@ -133,6 +135,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_api.bp)
     app.register_blueprint(incidents_web.bp)
     app.register_blueprint(incident_pages.bp)
+    app.register_blueprint(calls_web.bp)
+    app.register_blueprint(call_pages_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(basemap.bp)
     app.register_blueprint(location_requests_web.bp)

@@ -111,6 +111,8 @@ TEXT: dict[str, str] = {
     "approximate": N_("Approximate location from a place name"),
     "place": N_("Place"),
     "place_suggestions": N_("Place-name suggestions"),
+    "calls_110": N_("Call Center 110"),
+    "calls_report": N_("110 call report"),
 }
 
 

@@ -13,7 +13,9 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from geo_service.errors import BadRequest, GeoServiceError
 from geo_service.maps import render_incidents_map
+from geo_service.services import calls as calls_service
 from geo_service.services import incidents as svc
+from geo_service.services import milestones
 from geo_service.services import recap as recap_service
 from geo_service.storage.types import utcnow
 from geo_service.translations import labels
@@ -103,7 +105,8 @@ def _render_incident(incident_id: int, error: str | None = None) -> Any:
                                 events=svc.list_events(session, incident_id))
     next_statuses = sorted(svc.TRANSITIONS.get(incident.status, ()))
     return render_template("incident.html", inc=data, error=error, next_statuses=next_statuses,
-                           status_labels=labels(g.lang, "incident_status"))
+                           status_labels=labels(g.lang, "incident_status"),
+                           timeline=milestones.timeline(session, incident, lang=g.lang))
 
 
 @bp.get("/incidents/<int:incident_id>")
@@ -156,6 +159,8 @@ def recap_page() -> Any:
     map_html = render_incidents_map(points, heat=heat, **_tile_kwargs())
     units = sorted(((u.code, u.name) for u in idx.units.values()
                     if u.level != "polsek" and svc.code_in_scope(u.code, _scope())), key=lambda x: x[0])
+    rc = calls_service.report_for(db_session(), idx, service().settings, unit=unit_code, scope=_scope(),
+                                  args={"week": recap["week"]}, now=now)  # the 110 figures (issue 16)
     return render_template("recap.html", r=recap, units=units, map_html=map_frame(map_html), heat=heat,
                            status_labels=labels(g.lang, "incident_status"), statuses=svc.STATUSES,
-                           categories=svc.CATEGORIES)
+                           categories=svc.CATEGORIES, rc=rc)

@@ -36,7 +36,7 @@ from geo_service.maps import (
     render_overview_map,
     render_problems_map,
 )
-from geo_service.services import accounts, officer_links, ratelimit
+from geo_service.services import accounts, milestones, officer_links, ratelimit
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.locate import locate_location
 from geo_service.services.units import units_geojson
@@ -343,9 +343,12 @@ def officer_page(token: str) -> Any:
     lat, lon = payload["lat"], payload["lon"]
     nav = {"geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}",
            "gmaps": f"https://www.google.com/maps/search/?api=1&query={lat:.6f},{lon:.6f}"}
+    progress = milestones.link_progress(session_db, payload["jti"], lang=g.lang)  # 110 buttons (issue 16)
     resp = make_response(render_template("officer.html", answer=answer, nav=nav, formats=_formats(answer["point"]),
-                                         map_html=map_frame(map_html)))
+                                         map_html=map_frame(map_html), progress=progress))
     resp.headers["Cache-Control"] = "no-store"
+    if progress is not None:  # the buttons send the phone's position (the browser asks for consent)
+        resp.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
     return resp
 
 

@@ -86,7 +86,7 @@ def _routes(app: Any) -> list[tuple[str, str, str, Any]]:
 def _url(rule: str, endpoint: str, officer_token: str) -> str:
     def value(m: re.Match[str]) -> str:
         conv, name = m.group(1), m.group(2)
-        if endpoint == "pages.officer_page" and name == "token":
+        if endpoint in ("pages.officer_page", "calls.officer_milestone") and name == "token":
             return officer_token
         if endpoint == "pages.set_lang":
             return "en"

@@ -1,0 +1,136 @@
+"""Benchmark of the 110 call records (issue 16): importing N call rows and the national monthly report.
+
+Generates a CSV of ``--n`` calls (default 1,000,000) over one month for a synthetic national hierarchy
+(38 Polda x 12 Polres under MABES; 70 % ring a Polres first, overflow chains Polres -> Polda -> Mabes), then:
+
+* baseline: ``pandas.read_csv`` of the same file (every cell as text);
+* ``services.calls.import_calls_file``: read, validate every row, upsert in one transaction
+  (goal: under 3x the baseline);
+* the national monthly report (``calls_report`` for MABES: SQL GROUP BYs + roll-up; goal under 2 s) and one
+  Polda report, on the embedded SQLite default and (``--postgis``) on a temporary PostGIS database
+  on ``GEO_SERVICE_TEST_PG``.
+
+Run: ``.venv/bin/python bench/bench_calls.py [--n 1000000] [--postgis]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from geo_service.geo.timezones import PROVINCE_ZONES
+from geo_service.services import calls
+from geo_service.storage import db
+
+PG_ADMIN_URL = os.environ.get("GEO_SERVICE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+OUTCOMES = calls.OUTCOMES
+WEIGHTS = (20, 8, 5, 25, 30, 5, 6, 1)
+
+
+def synthetic_hierarchy() -> calls.Hierarchy:
+    nodes = {calls.MABES: calls.UnitNode(calls.MABES, calls.MABES_NAME, "mabes", None)}
+    for polda in sorted(PROVINCE_ZONES):
+        nodes[polda] = calls.UnitNode(polda, f"Polda {polda}", "polda", calls.MABES)
+        for k in range(1, 13):
+            code = f"{polda}.{k:02d}"
+            nodes[code] = calls.UnitNode(code, f"Polres {code}", "polres", polda)
+    return calls.Hierarchy(nodes)
+
+
+def write_csv(path: Path, n: int, hierarchy: calls.Hierarchy, seed: int = 110) -> None:
+    rng = random.Random(seed)
+    poldas = hierarchy.children(calls.MABES)
+    polres = {p: hierarchy.children(p) for p in poldas}
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(",".join(calls.COLUMNS) + "\n")
+        for i in range(n):
+            polda = rng.choice(poldas)
+            r = rng.random()
+            route = [rng.choice(polres[polda]), polda, calls.MABES] if r < 0.7 else \
+                [polda, calls.MABES] if r < 0.95 else [calls.MABES]
+            route = route[: rng.choice((1, 1, 2, 3))]
+            t0 = start + timedelta(seconds=rng.randrange(31 * 86400))
+            by, ans = "", ""
+            for hop, code in enumerate(route):
+                if rng.random() < 0.8:
+                    by, ans = code, (t0 + timedelta(seconds=hop * 20 + rng.randrange(30))).isoformat()
+                    break
+            end = (t0 + timedelta(seconds=rng.randrange(40, 400))).isoformat()
+            outcome = rng.choices(OUTCOMES, weights=WEIGHTS)[0] if by else "abandoned"
+            fh.write(f"B-{i},{t0.isoformat()},{ans},{end},{by},{';'.join(route)},,{outcome},\n")
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy, baseline_s: float) -> None:
+    storage = db.Storage(url, "postgresql" if url.startswith("postgresql") else "sqlite")
+    db.upgrade(storage.engine)
+
+    def do_import():  # type: ignore[no-untyped-def]
+        with storage.transaction() as session:
+            return calls.import_calls_file(session, path, hierarchy, actor="bench")
+
+    result, import_s = timed(do_import)
+    print(f"[{label}] import_calls_file        {import_s:7.2f} s  {result.rows / import_s:10,.0f} rows/s  "
+          f"ratio {import_s / baseline_s:5.1f}x read_csv (goal < 3x)  created {result.created:,} "
+          f"rejected {len(result.errors)}")
+    _again, reimport_s = timed(do_import)
+    print(f"[{label}] re-import (all updates)  {reimport_s:7.2f} s  ratio {reimport_s / baseline_s:5.1f}x")
+    with storage.session() as session:
+        for unit in (calls.MABES, calls.MABES, "51"):
+            report, report_s = timed(lambda u=unit: calls.calls_report(session, hierarchy, unit_code=u,
+                                                                       month="2026-10"))
+            print(f"[{label}] monthly report {unit:6s}   {report_s:7.3f} s  (goal < 2 s)  offered "
+                  f"{report['calls']['offered']:,}  answer rate {report['calls']['answer_rate']}")
+    storage.engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--postgis", action="store_true")
+    args = parser.parse_args()
+    hierarchy = synthetic_hierarchy()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "calls.csv"
+        _none, gen_s = timed(lambda: write_csv(path, args.n, hierarchy))
+        print(f"generated {args.n:,} calls ({path.stat().st_size / 1e6:.0f} MB) in {gen_s:.1f} s; "
+              f"{len(hierarchy.nodes)} units")
+        frame, baseline_s = timed(lambda: pd.read_csv(path, dtype=str, keep_default_na=False))
+        print(f"baseline pandas.read_csv          {baseline_s:7.2f} s  ({len(frame):,} rows)")
+        del frame
+        run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", path, hierarchy, baseline_s)
+        if args.postgis:
+            name = f"geo_service_bench_calls_{os.getpid()}"
+            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+                run_backend("postgis", url, path, hierarchy, baseline_s)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                                 {"n": name})
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

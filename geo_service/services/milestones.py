@@ -1,0 +1,217 @@
+"""Use case "response from the field" (issue 16): incident milestones with who, when and where.
+
+Milestones, in order: ``received`` (the incident's ``reported_at``), ``answered`` (the linked
+110 call's ``answered_at``), ``dispatched`` (an officer link sent for the incident), then the
+officer's taps ``acknowledged`` ("Terima"), ``en_route`` ("Menuju lokasi"), ``on_scene``
+("Tiba di lokasi") and ``done`` ("Selesai"). The first two are read from the incident and
+its calls; the others are stored, at most one per kind and incident: the first one counts and
+a retry with the same idempotency key (a flaky connection) returns the stored one.
+
+Time of a tap: the phone's time when it is plausible (not more than 60 s in the future, not
+before the call, not older than 24 h: a tap queued offline keeps its real time), else the
+server's. Position: the phone's (browser Geolocation, with the officer's consent); an arrival
+more than :data:`FAR_FROM_INCIDENT_M` from the incident point is flagged ``far``.
+
+Status: "Terima" (or a later tap) moves a ``belum_ditangani`` incident to ``dalam_proses``;
+"Selesai" moves ``dalam_proses`` to ``selesai`` (the same workflow and event log as a
+dispatcher's change). Quick-response target (call -> on scene): ``services.calls.make_target``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from geo_service.errors import BadRequest, Conflict, InvalidInput, NotFound
+from geo_service.geo.distance import distance_m
+from geo_service.geo.index import JurisdictionIndex
+from geo_service.services import incidents as incident_service
+from geo_service.storage import calls as store
+from geo_service.storage.models import Incident, IncidentMilestone, OfficerLink
+from geo_service.storage.repo import audit
+from geo_service.storage.types import utcnow
+
+KINDS = ("received", "answered", "dispatched", "acknowledged", "en_route", "on_scene", "done")
+RECORDED_KINDS = ("dispatched", "acknowledged", "en_route", "on_scene", "done")
+OFFICER_KINDS = ("acknowledged", "en_route", "on_scene", "done")
+FAR_FROM_INCIDENT_M = 500.0
+CLOCK_SKEW_S = 60
+MAX_QUEUED_S = 24 * 3600
+MAX_KEY = 80
+LABELS = {
+    "id": {"received": "Laporan diterima", "answered": "Panggilan dijawab", "dispatched": "Petugas dikirim",
+           "acknowledged": "Terima", "en_route": "Menuju lokasi", "on_scene": "Tiba di lokasi", "done": "Selesai"},
+    "en": {"received": "Report received", "answered": "Call answered", "dispatched": "Officer dispatched",
+           "acknowledged": "Accepted", "en_route": "On the way", "on_scene": "On scene", "done": "Done"},
+}
+
+
+def _float(body: Mapping[str, Any], key: str, lo: float, hi: float, errors: list[dict[str, str]]) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not lo <= value <= hi:
+        errors.append({"pointer": f"/{key}", "detail": f"a number between {lo:g} and {hi:g}"})
+        return None
+    return float(value)
+
+
+def parse_milestone_body(body: Any, allowed: Sequence[str]) -> dict[str, Any]:
+    """Check ``{kind, key?, at?, lat?, lon?, accuracy_m?}`` (400 with pointers)."""
+    if not isinstance(body, Mapping):
+        raise BadRequest("the body must be a JSON object", errors=[{"pointer": "/", "detail": "not an object"}])
+    errors: list[dict[str, str]] = []
+    kind = body.get("kind")
+    if kind not in allowed:
+        errors.append({"pointer": "/kind", "detail": f"one of {', '.join(allowed)}"})
+    key = body.get("key")
+    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= MAX_KEY):
+        errors.append({"pointer": "/key", "detail": f"an idempotency key of 8..{MAX_KEY} characters"})
+    at = None
+    if body.get("at") is not None:
+        try:
+            at = incident_service.parse_aware_datetime(body["at"], "/at")
+        except (BadRequest, InvalidInput) as exc:
+            errors.extend(exc.errors)
+    lat = _float(body, "lat", -90, 90, errors)
+    lon = _float(body, "lon", -180, 180, errors)
+    accuracy = _float(body, "accuracy_m", 0, 1e6, errors)
+    if (lat is None) != (lon is None):
+        errors.append({"pointer": "/lat", "detail": "give lat and lon together"})
+    if errors:
+        raise BadRequest("the milestone body is malformed", errors=errors)
+    return {"kind": kind, "key": key, "at": at, "lat": lat, "lon": lon, "accuracy_m": accuracy}
+
+
+def _plausible_time(sent: datetime | None, reported_at: datetime, now: datetime) -> datetime:
+    if sent is None:
+        return now
+    if sent > now + timedelta(seconds=CLOCK_SKEW_S) or sent < reported_at or (now - sent).total_seconds() > MAX_QUEUED_S:
+        return now
+    return min(sent, now)
+
+
+def _advance_status(session: Session, incident: Incident, kind: str, index: JurisdictionIndex, actor: str,
+                    now: datetime) -> None:
+    wanted = []
+    if incident.status == incident_service.OPEN and kind in OFFICER_KINDS:
+        wanted.append(incident_service.IN_PROGRESS)
+    if kind == "done" and incident.status in (incident_service.OPEN, incident_service.IN_PROGRESS):
+        wanted.append(incident_service.DONE)
+    for status in wanted:
+        for _attempt in range(3):
+            try:
+                incident = incident_service.update_incident(
+                    session, incident.id, {"status": status, "version": incident.version,
+                                           "note": f"110: {LABELS['id'][kind]}"}, index, actor=actor, now=now)
+                break
+            except Conflict as exc:
+                if exc.code != "STALE_VERSION":
+                    return  # someone closed or cancelled it meanwhile: the milestone still counts
+                session.refresh(incident)
+
+
+def record_milestone(session: Session, incident_id: int, data: Mapping[str, Any], *, actor: str,
+                     index: JurisdictionIndex | None = None, now: datetime | None = None) -> tuple[IncidentMilestone, bool]:
+    """Store a milestone once (flushes). Returns ``(milestone, created)``; a repeat returns the first one."""
+    now = now or utcnow()
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist", code="INCIDENT_NOT_FOUND")
+    kind = data["kind"]
+    existing = store.find_milestone(session, incident_id, kind, data.get("key"))
+    if existing is not None:
+        if existing.incident_id != incident_id or existing.kind != kind:
+            raise Conflict("this idempotency key was used for another milestone", code="KEY_REUSED")
+        return existing, False
+    lon, lat = data.get("lon"), data.get("lat")
+    dist = None
+    if lon is not None and lat is not None and incident.lon is not None and incident.lat is not None:
+        dist = round(distance_m(lon, lat, incident.lon, incident.lat), 1)
+    row = IncidentMilestone(incident_id=incident_id, kind=kind,
+                            at=_plausible_time(data.get("at"), incident.reported_at, now), recorded_at=now,
+                            actor=actor, lon=lon, lat=lat, accuracy_m=data.get("accuracy_m"), distance_m=dist,
+                            idempotency_key=data.get("key"))
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # a concurrent retry of the same tap won the race
+        existing = store.find_milestone(session, incident_id, kind, data.get("key"))
+        if existing is None:
+            raise
+        return existing, False
+    if index is not None and kind in OFFICER_KINDS:
+        _advance_status(session, incident, kind, index, actor, row.at)
+    audit(session, actor=actor, action="incident.milestone", target_type="incident",
+                           target_id=incident_id, detail={"kind": kind, "distance_m": dist})
+    session.flush()
+    return row, True
+
+
+def record_dispatch(session: Session, incident_id: int, *, actor: str, now: datetime) -> None:
+    """The hook of officer-link creation: the first link sent for an incident is its ``dispatched`` time."""
+    if session.get(Incident, incident_id) is None:
+        return
+    record_milestone(session, incident_id, {"kind": "dispatched"}, actor=actor, now=now)
+
+
+def link_incident_id(session: Session, jti: str) -> int | None:
+    """The incident an officer link was sent for (None when the link is for a bare point)."""
+    row = session.query(OfficerLink.incident_id).filter(OfficerLink.jti == jti).one_or_none()
+    return None if row is None else row[0]
+
+
+def link_progress(session: Session | None, jti: str, *, lang: str = "id") -> dict[str, Any] | None:
+    """What the officer page needs for its buttons: ``{incident_id, buttons: [(kind, label)], done: [kinds]}``,
+    or None for a link to a bare point (or when the database is away: the page still opens)."""
+    if session is None:
+        return None
+    try:
+        incident_id = link_incident_id(session, jti)
+        if incident_id is None:
+            return None
+        done = [m.kind for m in store.list_milestones(session, incident_id)]
+    except SQLAlchemyError:
+        return None
+    labels = LABELS.get(lang, LABELS["id"])
+    return {"incident_id": incident_id, "buttons": [(k, labels[k]) for k in OFFICER_KINDS], "done": done}
+
+
+def timeline(session: Session, incident: Incident, *, lang: str = "id") -> list[dict[str, Any]]:
+    """Every milestone of an incident, derived ones included, with seconds since the call and the far flag."""
+    items: list[dict[str, Any]] = [{"kind": "received", "at": incident.reported_at, "actor": incident.created_by}]
+    answered = [c for c in store.calls_of_incident(session, incident.id) if c.answered_at is not None]
+    if answered:
+        items.append({"kind": "answered", "at": answered[0].answered_at, "actor": answered[0].answered_by})
+    for m in store.list_milestones(session, incident.id):
+        items.append({"kind": m.kind, "at": m.at, "actor": m.actor, "lat": m.lat, "lon": m.lon,
+                      "accuracy_m": m.accuracy_m, "distance_m": m.distance_m,
+                      "far": m.kind == "on_scene" and m.distance_m is not None and m.distance_m > FAR_FROM_INCIDENT_M})
+    items.sort(key=lambda x: (x["at"], KINDS.index(x["kind"])))
+    for item in items:
+        for key in ("lat", "lon", "accuracy_m", "distance_m"):
+            item.setdefault(key, None)
+        item.setdefault("far", False)
+        item["s_since_call"] = int((item["at"] - incident.reported_at).total_seconds())
+        item["label"] = LABELS.get(lang, LABELS["id"])[item["kind"]]
+        item["at"] = item["at"].isoformat().replace("+00:00", "Z")
+    return items
+
+
+def milestone_to_dict(m: IncidentMilestone) -> dict[str, Any]:
+    """JSON-ready stored milestone."""
+    return {"id": m.id, "incident_id": m.incident_id, "kind": m.kind,
+            "at": m.at.isoformat().replace("+00:00", "Z"), "actor": m.actor, "lat": m.lat, "lon": m.lon,
+            "accuracy_m": m.accuracy_m, "distance_m": m.distance_m,
+            "far": m.kind == "on_scene" and m.distance_m is not None and m.distance_m > FAR_FROM_INCIDENT_M}
+
+
+__all__ = ["FAR_FROM_INCIDENT_M", "KINDS", "OFFICER_KINDS", "RECORDED_KINDS", "link_incident_id", "link_progress",
+           "milestone_to_dict", "parse_milestone_body", "record_dispatch", "record_milestone", "timeline"]
