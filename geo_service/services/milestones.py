@@ -35,6 +35,7 @@ from geo_service.storage import calls as store
 from geo_service.storage.models import Incident, IncidentMilestone, OfficerLink
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
+from geo_service.translations import NP_, pgettext
 
 KINDS = ("received", "answered", "dispatched", "acknowledged", "en_route", "on_scene", "done")
 RECORDED_KINDS = ("dispatched", "acknowledged", "en_route", "on_scene", "done")
@@ -43,12 +44,18 @@ FAR_FROM_INCIDENT_M = 500.0
 CLOCK_SKEW_S = 60
 MAX_QUEUED_S = 24 * 3600
 MAX_KEY = 80
+#: Milestone -> its words (message ids of the gettext catalogs, context "milestone").
 LABELS = {
-    "id": {"received": "Laporan diterima", "answered": "Panggilan dijawab", "dispatched": "Petugas dikirim",
-           "acknowledged": "Terima", "en_route": "Menuju lokasi", "on_scene": "Tiba di lokasi", "done": "Selesai"},
-    "en": {"received": "Report received", "answered": "Call answered", "dispatched": "Officer dispatched",
-           "acknowledged": "Accepted", "en_route": "On the way", "on_scene": "On scene", "done": "Done"},
+    "received": NP_("milestone", "Report received"), "answered": NP_("milestone", "Call answered"),
+    "dispatched": NP_("milestone", "Officer dispatched"), "acknowledged": NP_("milestone", "Accepted"),
+    "en_route": NP_("milestone", "On the way"), "on_scene": NP_("milestone", "On scene"),
+    "done": NP_("milestone", "Done"),
 }
+
+
+def milestone_label(kind: str, lang: str = "id") -> str:
+    """The milestone's words in ``lang``."""
+    return pgettext(lang, *LABELS[kind])
 
 
 def _float(body: Mapping[str, Any], key: str, lo: float, hi: float, errors: list[dict[str, str]]) -> float | None:
@@ -109,7 +116,7 @@ def _advance_status(session: Session, incident: Incident, kind: str, index: Juri
             try:
                 incident = incident_service.update_incident(
                     session, incident.id, {"status": status, "version": incident.version,
-                                           "note": f"110: {LABELS['id'][kind]}"}, index, actor=actor, now=now)
+                                           "note": f"110: {milestone_label(kind)}"}, index, actor=actor, now=now)
                 break
             except Conflict as exc:
                 if exc.code != "STALE_VERSION":
@@ -180,7 +187,7 @@ def link_progress(session: Session | None, jti: str, *, lang: str = "id") -> dic
         done = [m.kind for m in store.list_milestones(session, incident_id)]
     except SQLAlchemyError:
         return None
-    labels = LABELS.get(lang, LABELS["id"])
+    labels = {kind: milestone_label(kind, lang) for kind in LABELS}
     return {"incident_id": incident_id, "buttons": [(k, labels[k]) for k in OFFICER_KINDS], "done": done}
 
 
@@ -200,7 +207,7 @@ def timeline(session: Session, incident: Incident, *, lang: str = "id") -> list[
             item.setdefault(key, None)
         item.setdefault("far", False)
         item["s_since_call"] = int((item["at"] - incident.reported_at).total_seconds())
-        item["label"] = LABELS.get(lang, LABELS["id"])[item["kind"]]
+        item["label"] = milestone_label(item["kind"], lang)
         item["at"] = item["at"].isoformat().replace("+00:00", "Z")
     return items
 
