@@ -7,7 +7,8 @@ share one reading of them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from geo_service.errors import BadRequest, UnknownCRS
@@ -15,7 +16,9 @@ from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
 
-LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit")
+LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit", "at")
+#: Gives the index of the boundary set in force at a moment (``IndexHolder.index_at``).
+IndexAt = Callable[[datetime | None], JurisdictionIndex]
 MAX_TEXT_CHARS = 100_000  # longer texts are refused by the parser as COORDINATE_INVALID anyway
 
 
@@ -63,8 +66,37 @@ def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
     }
 
 
-def validate_location(body: Any, index: JurisdictionIndex | None) -> ValidationResult:
-    """Validate and correct the coordinate in a location body."""
+def parse_at(body: Any, *, pointer: str = "") -> datetime | None:
+    """The body's ``"at"`` (ISO 8601 with an offset, e.g. ``2024-06-01T10:00:00+08:00``) in UTC, or None."""
+    at = body.get("at") if isinstance(body, Mapping) else None
+    if at is None:
+        return None
+    detail = "must be an ISO 8601 date-time with an offset, such as '2024-06-01T10:00:00+08:00'"
+    if not isinstance(at, str) or len(at) > 40:
+        raise BadRequest("the location body is malformed", errors=[{"pointer": f"{pointer}/at", "detail": detail}])
+    try:
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest("the location body is malformed",
+                         errors=[{"pointer": f"{pointer}/at", "detail": detail}]) from None
+    if moment.tzinfo is None:
+        raise BadRequest("the location body is malformed",
+                         errors=[{"pointer": f"{pointer}/at", "detail": detail + " (the offset is missing)"}])
+    return moment.astimezone(UTC)
+
+
+def _index_for(body: Any, index: JurisdictionIndex | None, index_at: IndexAt | None
+               ) -> tuple[JurisdictionIndex | None, datetime | None]:
+    at = parse_at(body)
+    if at is not None and index_at is not None:
+        return index_at(at), at
+    return index, at
+
+
+def validate_location(body: Any, index: JurisdictionIndex | None, *,
+                      index_at: IndexAt | None = None) -> ValidationResult:
+    """Validate and correct the coordinate in a location body (against the set in force at its ``"at"``)."""
+    index, _at = _index_for(body, index, index_at)
     kwargs = parse_location_body(body)
     try:
         return validate_coordinate(**kwargs, area=index)
@@ -100,6 +132,14 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
     return out
 
 
-def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id") -> dict[str, Any]:
-    """Validate then locate a location body."""
-    return locate_validated(validate_location(body, index), index, lang=lang)
+def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
+                    index_at: IndexAt | None = None) -> dict[str, Any]:
+    """Validate then locate a location body, with the structure in force at its ``"at"`` (default now).
+
+    The answer's ``boundary_set`` names the set that answered; ``at`` echoes the moment (UTC).
+    """
+    index, at = _index_for(body, index, index_at)  # type: ignore[assignment]
+    out = locate_validated(validate_location(body, index), index, lang=lang)
+    if at is not None:
+        out["at"] = at.isoformat()
+    return out

@@ -72,7 +72,7 @@ def openapi() -> Response:
 @doc("Parse, validate and correct one coordinate", body=SCHEMAS["LocationBody"],
      responses={200: {"$ref": "#/components/schemas/Validation"}}, tags=("coordinates",))
 def validate() -> Response:
-    result = validate_location(json_body(), index())
+    result = validate_location(json_body(), index(), index_at=service().holder.index_at)
     return jsonify(result.to_dict(lang=request_lang()))
 
 
@@ -100,7 +100,7 @@ def validate_batch() -> Response:
 @doc("Validate a coordinate and give the responsible Polda/Polres/Polsek and nearest stations",
      body=SCHEMAS["LocationBody"], tags=("locate",))
 def locate() -> Response:
-    return jsonify(locate_location(json_body(), index(), lang=request_lang()))
+    return jsonify(locate_location(json_body(), index(), lang=request_lang(), index_at=service().holder.index_at))
 
 
 @bp.post("/api/v1/locate/batch")
