@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from geo_service.config import Settings
 from geo_service.geo.area import Unit
-from geo_service.geo.bundled import BOUNDARIES_DIR
+from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
 from geo_service.services.registry import read_sample_stations
 from geo_service.services.structure import load_bali_structure_units
 from geo_service.storage import repo
@@ -34,18 +34,28 @@ def ensure_bundled(storage: Storage, settings: Settings) -> bool:
         has_sets = session.execute(select(func.count()).select_from(BoundarySet)).scalar_one()
         if not has_sets and settings.load_bundled:
             # The reviewed Polri structure, dissolved through the admins' mapping path (services.structure).
-            units, report, _mapping = load_bali_structure_units()
-            report.add("STRUCTURE_FILE", "info",
-                       "Units from boundaries/police_structure.csv (sources per row in boundaries/SOURCES.md); "
-                       "rows marked derived follow administrative areas; special-area polygons are approximate.")
+            if settings.bundled_set == "admin":
+                units = load_bali_units()
+                name, file_name = "Bali (bawaan / bundled, dari batas administrasi)", "boundaries/bali_kecamatan.geojson"
+                stored_report = {"errors": [], "warnings": [], "info": [
+                    {"code": "DERIVED_FROM_ADMIN_AREAS", "severity": "info", "units": [],
+                     "message": "Units derived from administrative boundaries (kabupaten/kecamatan), "
+                                "not official police jurisdictions."}]}
+            else:
+                units, report, _mapping = load_bali_structure_units()
+                report.add("STRUCTURE_FILE", "info",
+                           "Units from boundaries/police_structure.csv (sources per row in boundaries/SOURCES.md); "
+                           "rows marked derived follow administrative areas; special-area polygons are approximate.")
+                name, file_name = "Bali (bawaan / bundled, struktur Polri)", "boundaries/police_structure.csv"
+                stored_report = report.to_dict()
             bset = repo.create_boundary_set(
                 session,
-                name="Bali (bawaan / bundled, struktur Polri)",
+                name=name,
                 units=units,
                 source="bundled",
                 created_by="system",
-                file_name="boundaries/police_structure.csv",
-                report=report.to_dict(),
+                file_name=file_name,
+                report=stored_report,
                 area_m2=unit_areas_m2(units),
             )
             repo.publish_boundary_set(session, bset.id, actor="system")

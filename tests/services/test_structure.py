@@ -263,3 +263,28 @@ def test_a_scheduled_set_takes_effect_later(fresh_app: Any) -> None:
     assert holder.index_at(later).set_id == scheduled
     with storage.session() as session:
         assert repo.get_boundary_set(session, scheduled).status == "scheduled"
+
+
+# ------------------------------------------------------------------ overlays in the checks and the index
+
+
+def test_an_uploaded_special_area_is_an_intended_overlay_and_wins() -> None:
+    from shapely.geometry import box
+
+    from geo_service.geo import checks
+    from geo_service.geo.area import Unit
+    from geo_service.geo.index import JurisdictionIndex
+
+    units = [
+        Unit("51", "Polda Bali", "polda", None, box(115.0, -9.0, 115.4, -8.5)),
+        Unit("51.71", "Polresta Denpasar", "polres", "51", box(115.0, -9.0, 115.4, -8.5)),
+        Unit("51.71.01", "Polsek Denpasar Selatan", "polsek", "51.71", box(115.0, -9.0, 115.4, -8.5)),
+        Unit("51.71.K01", "Polsek Kawasan Laut Benoa", "polsek", "51.71", box(115.20, -8.76, 115.22, -8.74)),
+    ]
+    report = checks.check_units(units)
+    assert "OVERLAP" not in report.codes("warning")
+    assert "SPECIAL_AREA_OVERLAY" in report.codes("info")
+    idx = JurisdictionIndex.build(units)
+    assert idx.locate(115.21, -8.75).leaf.code == "51.71.K01"  # type: ignore[union-attr]
+    assert idx.locate(115.23, -8.75).leaf.code == "51.71.01"  # type: ignore[union-attr]
+    assert list(idx.codes_for(idx.locate_many([115.21, 115.23], [-8.75, -8.75]))) == ["51.71.K01", "51.71.01"]
