@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geo_service.errors import BadRequest, UnknownCRS
+from geo_service.geo.area import is_special_area
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
+from geo_service.services.structure import MABES, unit_type
 
 LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit", "at")
 #: Gives the index of the boundary set in force at a moment (``IndexHolder.index_at``).
@@ -113,7 +115,7 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
         out["coordinate_candidates"] = coordinate_candidates
     if result.point is None:
         out.update({"match": "none", "jurisdiction": None, "distance_m": None, "candidates": [],
-                    "stations": [], "boundary_set": index.set_id})
+                    "stations": [], "boundary_set": index.set_id, **structure_fields(None)})
         return out
     lon, lat = result.point
     located = index.locate(lon, lat, radius_m=float(result.uncertainty_m or 0.0), k_stations=k_stations)
@@ -129,7 +131,24 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
                                                 "params": params})
             known.add(code)
     out.update(answer)
+    out.update(structure_fields(out.get("jurisdiction")))
     return out
+
+
+def structure_fields(jurisdiction: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the answer says about the structure: the root, each level's unit type, a special area.
+
+    ``mabes`` is the national root above every Polda (``services.structure.MABES``);
+    ``unit_types`` maps each level to the type its unit's name carries (``polresta``,
+    ``polres_metro``, ``polsek_kawasan``, ...); ``special_area`` is the answering unit when it is
+    an airport/port/sea sector (an overlay over the ordinary sector), else None.
+    """
+    juris = {lvl: u for lvl, u in (jurisdiction or {}).items() if u}
+    leaf = juris.get("polsek") or juris.get("polres")
+    special = leaf if leaf is not None and is_special_area(leaf["name"]) else None
+    return {"mabes": {"code": MABES["code"], "name": MABES["name"]} if juris else None,
+            "unit_types": {lvl: unit_type(u["name"]) for lvl, u in juris.items()},
+            "special_area": {"code": special["code"], "name": special["name"]} if special else None}
 
 
 def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",

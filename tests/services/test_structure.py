@@ -154,7 +154,13 @@ def test_bali_special_areas_win_just_inside_and_not_just_outside(
     assert inside["jurisdiction"]["polsek"] is None
     outside = _locate(client, headers, AIRPORT_OUTSIDE)
     assert _names(outside) == {"polda": "Polda Bali", "polres": "Polresta Denpasar", "polsek": "Polsek Kuta"}
+    assert inside["special_area"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai"}
+    assert inside["unit_types"] == {"polda": "polda", "polres": "polres_kawasan"}
+    assert outside["special_area"] is None
+    assert outside["unit_types"] == {"polda": "polda", "polres": "polresta", "polsek": "polsek"}
+    assert outside["mabes"] == {"code": "MABES", "name": "Mabes Polri"}
     benoa = _locate(client, headers, BENOA_PORT)
+    assert benoa["special_area"]["code"] == "51.71.K01"
     assert benoa["jurisdiction"]["polsek"] == {"code": "51.71.K01", "name": "Polsek Kawasan Laut Benoa"}
     assert benoa["jurisdiction"]["polres"]["name"] == "Polresta Denpasar"
 
