@@ -294,3 +294,27 @@ def test_an_uploaded_special_area_is_an_intended_overlay_and_wins() -> None:
     assert idx.locate(115.21, -8.75).leaf.code == "51.71.K01"  # type: ignore[union-attr]
     assert idx.locate(115.23, -8.75).leaf.code == "51.71.01"  # type: ignore[union-attr]
     assert list(idx.codes_for(idx.locate_many([115.21, 115.23], [-8.75, -8.75]))) == ["51.71.K01", "51.71.01"]
+
+
+def test_a_past_week_is_recapped_with_the_units_of_that_week(app: Any) -> None:
+    from geo_service.geo.bundled import load_bali_units
+    from geo_service.geo.index import JurisdictionIndex
+    from geo_service.services import recap
+
+    holder = app.extensions["geo_service"].holder
+    then = JurisdictionIndex.build(load_bali_units(), set_id=-1)  # a structure where Kuta was under Badung
+    asked: list[datetime] = []
+
+    def index_at(moment: datetime) -> JurisdictionIndex:
+        asked.append(moment)
+        return then
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    with app.extensions["geo_service"].storage.session() as session:
+        past = recap.weekly_recap(session, holder.current(), unit_code="51.03", week="2024-W10", now=now,
+                                  overdue_minutes=60, index_at=index_at)
+        today = recap.weekly_recap(session, holder.current(), unit_code="51.03", week="2024-W10", now=now,
+                                   overdue_minutes=60)
+    assert asked and asked[0].isoformat().startswith("2024-03-04T00:00:00+08:00")  # Monday 00:00 WITA
+    assert "51.03.01" in {c["code"] for c in past["children"]}
+    assert "51.03.01" not in {c["code"] for c in today["children"]}
