@@ -52,7 +52,7 @@ def test_bundled_set_published_with_71_units(app: Any) -> None:
     assert by_code["51.01"].name == "Polres Jembrana"
     assert by_code["51.71"].name == "Polresta Denpasar"
     assert by_code["51.03.01"].parent_code == "51.71"
-    assert by_code["51.01.01"].name == "Polsek Kota Negara" and by_code["51.01.01"].parent_code == "51.01"
+    assert by_code["51.01.01"].name == "Polsek Negara" and by_code["51.01.01"].parent_code == "51.01"
     assert by_code["51.01.01"].geometry.geom_type == "MultiPolygon" and by_code["51.01.01"].geometry.is_valid
 
 
