@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from geo_service.errors import BadRequest, NotFound, UnsupportedMediaType
 from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
-from geo_service.services.locate import locate_location, validate_location
+from geo_service.services.locate import locate_location, parse_at, validate_location
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public
 from geo_service.web.context import db_session, index, service
@@ -122,7 +122,10 @@ def locate_batch() -> Response:
 @doc("Units of the published set as GeoJSON (level=, simplify= degrees for display, set= a set id)",
      params=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["polda", "polres", "polsek"]}},
              {"name": "simplify", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 0.1}},
-             {"name": "set", "in": "query", "schema": {"type": "integer"}}], tags=("units",))
+             {"name": "set", "in": "query", "schema": {"type": "integer"}},
+             {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
+              "description": "the units of the set in force at this moment (ISO 8601 with offset)"}],
+     tags=("units",))
 def units() -> Response:
     level = request.args.get("level")
     simplify = _float_arg("simplify", 0.0, 0.0, 0.1)
@@ -133,6 +136,9 @@ def units() -> Response:
     if set_id is not None:
         repo.get_boundary_set(db_session(), set_id)
         fc = units_service.units_geojson(repo.load_units(db_session(), set_id, level=level), simplify=simplify)
+    elif request.args.get("at"):
+        idx = service().holder.index_at(parse_at({"at": request.args["at"]}))
+        fc = units_service.index_units_geojson(idx, level=level, simplify=simplify)
     else:
         fc = units_service.index_units_geojson(index(), level=level, simplify=simplify)
     resp = jsonify(fc)

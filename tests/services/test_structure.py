@@ -225,6 +225,11 @@ def test_national_set_answers_across_the_papua_split(dated_app: Any) -> None:
     for point in (WAMENA, MERAUKE):  # Papua Pegunungan and Papua Selatan have no Polda of their own
         for at in (BEFORE_SPLIT, AFTER_SPLIT):
             assert _locate(client, headers, point, at=at)["jurisdiction"]["polda"]["code"] == "91"
+    units_then = client.get(f"/api/v1/units?level=polda&at={BEFORE_SPLIT.replace('+', '%2B')}", headers=headers)
+    units_now = client.get(f"/api/v1/units?level=polda&at={AFTER_SPLIT.replace('+', '%2B')}", headers=headers)
+    assert units_then.status_code == units_now.status_code == 200
+    assert "94" not in {f["properties"]["code"] for f in units_then.get_json()["features"]}
+    assert {"94", "96"} <= {f["properties"]["code"] for f in units_now.get_json()["features"]}
     # A day just before and just after the telegram of 11 November 2024 (WIB).
     assert _locate(client, headers, NABIRE, at="2024-11-10T23:59:00+07:00")["jurisdiction"]["polda"]["code"] == "91"
     assert _locate(client, headers, NABIRE, at="2024-11-11T00:01:00+07:00")["jurisdiction"]["polda"]["code"] == "94"
