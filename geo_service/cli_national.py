@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def cmd_national_load(args: argparse.Namespace) -> int:
             bset, built, generation = national.load_national(
                 session, data_dir=Path(args.data_dir), actor="cli", keep_provinces=keep, fine_from=args.fine_from,
                 kecamatan_checks=not args.skip_kecamatan_checks, publish=args.publish, name=args.name,
-                progress=step,
+                progress=step, on=args.on,
             )
             set_id = bset.id
     finally:
@@ -118,6 +119,9 @@ def _add_load_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-kecamatan-checks", action="store_true",
                    help="skip the overlap/gap analysis at Polsek level (Polda and Polres are always checked)")
     p.add_argument("--name", default=None, help="name of the boundary set")
+    p.add_argument("--on", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="build the Polri structure in force on this day (default today); the set is dated from "
+                        "the first day of that structure, so loading past days gives 'at' lookups their history")
     p.set_defaults(func=cmd_national_load)
 
 

@@ -45,6 +45,8 @@ class Settings:
     reload_interval_s: float = 2.0
     load_bundled: bool = True
     load_places: bool = True
+    #: What the first start publishes: "structure" (the Polri structure file) or "admin" (one unit per area).
+    bundled_set: str = "structure"
     sample_stations: bool = True
     auto_migrate: bool = True
     officer_link_ttl_s: int = 12 * 3600
@@ -207,6 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         reload_interval_s=_get_number(env, "RELOAD_INTERVAL_S", 2.0),
         load_bundled=_get_bool(env, "LOAD_BUNDLED", True),
         load_places=_get_bool(env, "LOAD_PLACES", True),
+        bundled_set=env.get(PREFIX + "BUNDLED_SET") or "structure",
         sample_stations=_get_bool(env, "SAMPLE_STATIONS", True),
         auto_migrate=_get_bool(env, "AUTO_MIGRATE", True),
         officer_link_ttl_s=_get_number(env, "OFFICER_LINK_TTL_S", 12 * 3600, int),
@@ -222,6 +225,8 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
     if settings.session_ttl_s < 60:
         raise ConfigError(f"{PREFIX}SESSION_HOURS is too short: use at least 0.02 (about a minute)")
     _check_response_targets(settings.response_targets, settings.response_target_bands)
+    if settings.bundled_set not in ("structure", "admin"):
+        raise ConfigError(f"{PREFIX}BUNDLED_SET must be 'structure' or 'admin'")
     if not 0 < settings.border_share <= 1:
         raise ConfigError(f"{PREFIX}BORDER_SHARE must be in (0, 1]")
     unknown = set(overrides) - set(Settings.__dataclass_fields__)

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeW
 def clean_env(data_dir: Path) -> dict[str, str]:
     """The environment with every GEO_SERVICE_* setting removed except the data dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEO_SERVICE_")}
-    env.update(GEO_SERVICE_DATA_DIR=str(data_dir), GEO_SERVICE_LOG_LEVEL="WARNING")
+    # The uploaded kecamatan files carry regency parents: run on the administrative bundled set they match.
+    env.update(GEO_SERVICE_DATA_DIR=str(data_dir), GEO_SERVICE_LOG_LEVEL="WARNING", GEO_SERVICE_BUNDLED_SET="admin")
     return env
 
 
@@ -90,6 +91,7 @@ def geo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     for key in [k for k in os.environ if k.startswith("GEO_SERVICE_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("GEO_SERVICE_DATA_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("GEO_SERVICE_BUNDLED_SET", "admin")  # the files below carry regency parents
     capsys.readouterr()
 
     def run(*argv: str) -> tuple[int, str, str]:

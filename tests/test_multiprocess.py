@@ -90,7 +90,9 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     url = create_pg_database()
     env = {**os.environ, "GEO_SERVICE_DATABASE_URL": url, "GEO_SERVICE_SECRET_KEY": SECRET,
            "GEO_SERVICE_REDIS_URL": REDIS_URL, "GEO_SERVICE_DATA_DIR": str(tmp_path),
-           "GEO_SERVICE_SECURE_COOKIES": "false", "GEO_SERVICE_LOG_LEVEL": "WARNING"}
+           "GEO_SERVICE_SECURE_COOKIES": "false", "GEO_SERVICE_LOG_LEVEL": "WARNING",
+           # the renamed kecamatan upload carries regency parents: the administrative bundled set matches it
+           "GEO_SERVICE_BUNDLED_SET": "admin"}
     procs: list[subprocess.Popen[str]] = []
     try:
         _cli(env, "db", "upgrade")

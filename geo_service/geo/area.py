@@ -15,6 +15,9 @@ from shapely.geometry.base import BaseGeometry
 Level = Literal["polda", "polres", "polsek"]
 LEVELS: tuple[Level, ...] = ("polda", "polres", "polsek")
 
+#: Name prefixes of special-area units (airport, port, sea sectors): overlays over ordinary sectors.
+SPECIAL_AREA_PREFIXES = ("Polsek Kawasan ", "Polres Kawasan ")
+
 #: Default coastal band: 12 nautical miles (territorial sea), in metres.
 COASTAL_BAND_M = 12 * 1852.0
 
@@ -63,3 +66,12 @@ class ServiceArea(Protocol):
         """Points that apps fall back to: unit centroids and station positions,
         as ``(lon, lat, label)``."""
         ...
+
+
+def is_special_area(name: str) -> bool:
+    """True for a special-area unit (its name says ``Kawasan``): an overlay with priority.
+
+    >>> is_special_area("Polsek Kawasan Laut Benoa"), is_special_area("Polsek Kuta")
+    (True, False)
+    """
+    return name.startswith(SPECIAL_AREA_PREFIXES)

@@ -16,6 +16,9 @@ Thresholds (all documented here, nowhere else):
 * :data:`NOISE_AREA_M2` = 1 m²: overlaps, gaps and "outside parent" areas below it are
   floating-point noise along shared borders and are not reported.
 * :data:`TINY_OVERLAP_M2` = 1,000 m²: overlaps below it are called *tiny* in the message.
+* Special areas (``Polsek/Polres Kawasan ...``, :func:`geo.area.is_special_area`) are overlays:
+  their overlap with an ordinary unit of the same level is the intended design (the special unit
+  answers there), reported as info ``SPECIAL_AREA_OVERLAY``, not as an ``OVERLAP`` warning.
 * :data:`LARGE_OVERLAP_M2` = 1 km²: overlaps above it are called *large*. Every overlap is a
   warning (the nationwide files have 934 overlapping pairs and must stay publishable); overlap
   items are listed largest first so the large ones are seen.
@@ -57,7 +60,7 @@ from shapely import STRtree
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo_service.geo.area import LEVELS, Unit
+from geo_service.geo.area import LEVELS, Unit, is_special_area
 from geo_service.geo.distance import distance_to_geometry_m
 
 Severity = Literal["error", "warning", "info"]
@@ -681,6 +684,16 @@ def _check_overlaps(level: str, units: list[Unit], report: Report) -> None:
     areas = areas_m2(inter)
     found = [(float(a), int(i), int(j), g) for a, i, j, g in zip(areas, left, right, inter, strict=True)
              if a >= NOISE_AREA_M2]
+    overlays = [f for f in found if is_special_area(units[f[1]].name) or is_special_area(units[f[2]].name)]
+    for a, i, j, g in overlays:
+        special, under = (units[i], units[j]) if is_special_area(units[i].name) else (units[j], units[i])
+        report.add(
+            "SPECIAL_AREA_OVERLAY", "info",
+            f"Special area {special.code} ({special.name}) lies over {under.code} for {_km2(a)}: intended "
+            "overlay, the special unit answers there.",
+            units=[special.code, under.code], area_m2=a, location=location_of(g),
+        )
+    found = [f for f in found if not (is_special_area(units[f[1]].name) or is_special_area(units[f[2]].name))]
     found.sort(key=lambda t: (-t[0], units[t[1]].code, units[t[2]].code))
     total = sum(a for a, *_ in found)
     large = sum(1 for a, *_ in found if a >= LARGE_OVERLAP_M2)

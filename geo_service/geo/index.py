@@ -6,9 +6,12 @@ Rules (the same everywhere, and tested):
   Polres without Polsek polygons is a leaf and answers at its own level. The chain
   (Polsek -> Polres -> Polda) is found by walking ``parent_code`` upwards.
 * "Inside" means the leaf polygon *covers* the point (its border counts). When several
-  leaves cover a point (a shared border, or overlapping data), the **lowest unit code in
-  string order wins**; the others are listed as candidates and the result is flagged
-  ``ON_BORDER`` (the point lies on a border) or ``OVERLAP`` (it is inside two polygons).
+  leaves cover a point (a shared border, or overlapping data), a **special-area leaf**
+  (``Polsek/Polres Kawasan ...``: airport, port, sea sector, see ``geo.area.is_special_area``)
+  wins over an ordinary sector beneath it; otherwise the **lowest unit code in string order
+  wins**; the others are listed as candidates and the result is flagged ``ON_BORDER`` (the
+  point lies on a border) or ``OVERLAP`` (it is inside two polygons). Leaves are ordered by
+  (special first, code), so "lowest position wins" applies both rules in every path.
 * With an uncertainty radius, every leaf the geodesic circle overlaps is a candidate,
   ranked by the share of the circle's area inside it. The responsible unit is still the
   one covering the centre (the best estimate of the position); the match is ``"border"``
@@ -48,7 +51,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
-from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit
+from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import GEOD, circle, distance_m, distances_m, lon_scale
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
@@ -362,7 +365,7 @@ class JurisdictionIndex:
         leaves: list[Unit] = []
         leaf_geoms: list[BaseGeometry] = []
         repaired: list[str] = []
-        for code in sorted(by_code):
+        for code in sorted(by_code, key=lambda c: (not is_special_area(by_code[c].name), c)):
             if code in children:
                 continue
             u = by_code[code]
@@ -496,7 +499,7 @@ class JurisdictionIndex:
 
     @property
     def leaves(self) -> tuple[Unit, ...]:
-        """The indexed leaf units, sorted by code (positions match :meth:`locate_many`)."""
+        """The indexed leaf units, special areas first, then by code (positions match :meth:`locate_many`)."""
         return self._leaves
 
     @property
@@ -762,7 +765,7 @@ class JurisdictionIndex:
         in_idx, tree_idx = self._tree.query(shapely.points(x, y))
         hit = shapely.intersects_xy(self._leaf_geoms[tree_idx], x[in_idx], y[in_idx])
         in_hit, tree_hit = in_idx[hit], tree_idx[hit]
-        # Leaves are sorted by code, so the lowest position is the lowest code.
+        # Leaves are ordered (special first, code), so the lowest position is the rule's winner.
         np.minimum.at(low, in_hit, tree_hit)
         low[low == len(self._leaves)] = -1
         return low, np.bincount(in_hit, minlength=n)

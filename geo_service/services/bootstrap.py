@@ -11,6 +11,7 @@ from geo_service.config import Settings
 from geo_service.geo.area import Unit
 from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
 from geo_service.services.registry import read_sample_stations
+from geo_service.services.structure import load_bali_structure_units
 from geo_service.storage import repo
 from geo_service.storage.db import Storage
 from geo_service.storage.models import BoundarySet, StationSet
@@ -32,18 +33,29 @@ def ensure_bundled(storage: Storage, settings: Settings) -> bool:
         repo.get_state(session, for_update=True)  # serialises concurrent first starts on PostGIS
         has_sets = session.execute(select(func.count()).select_from(BoundarySet)).scalar_one()
         if not has_sets and settings.load_bundled:
-            units = load_bali_units()
+            # The reviewed Polri structure, dissolved through the admins' mapping path (services.structure).
+            if settings.bundled_set == "admin":
+                units = load_bali_units()
+                name, file_name = "Bali — batas administrasi (bawaan)", "boundaries/bali_kecamatan.geojson"
+                stored_report = {"errors": [], "warnings": [], "info": [
+                    {"code": "DERIVED_FROM_ADMIN_AREAS", "severity": "info", "units": [],
+                     "message": "Units derived from administrative boundaries (kabupaten/kecamatan), "
+                                "not official police jurisdictions."}]}
+            else:
+                units, report, _mapping = load_bali_structure_units()
+                report.add("STRUCTURE_FILE", "info",
+                           "Units from boundaries/police_structure.csv (sources per row in boundaries/SOURCES.md); "
+                           "rows marked derived follow administrative areas; special-area polygons are approximate.")
+                name, file_name = "Bali — struktur Polri (bawaan)", "boundaries/police_structure.csv"
+                stored_report = report.to_dict()
             bset = repo.create_boundary_set(
                 session,
-                name="Bali — batas administrasi (bawaan)",
+                name=name,
                 units=units,
                 source="bundled",
                 created_by="system",
-                file_name="boundaries/bali_kecamatan.geojson",
-                report={"errors": [], "warnings": [], "info": [
-                    {"code": "DERIVED_FROM_ADMIN_AREAS", "severity": "info", "units": [],
-                     "message": "Units derived from administrative boundaries (kabupaten/kecamatan), "
-                                "not official police jurisdictions."}]},
+                file_name=file_name,
+                report=stored_report,
                 area_m2=unit_areas_m2(units),
             )
             repo.publish_boundary_set(session, bset.id, actor="system")

@@ -7,19 +7,24 @@ share one reading of them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from geo_service.errors import BadRequest, UnknownCRS
+from geo_service.geo.area import is_special_area
 from geo_service.geo.coords import LinkExpander
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
+from geo_service.services.structure import MABES, unit_type
 
 if TYPE_CHECKING:
     from geo_service.services.places import PlaceService
 
-LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit")
+LOCATION_FIELDS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit", "at")
+#: Gives the index of the boundary set in force at a moment (``IndexHolder.index_at``).
+IndexAt = Callable[[datetime | None], JurisdictionIndex]
 MAX_TEXT_CHARS = 100_000  # longer texts are refused by the parser as COORDINATE_INVALID anyway
 
 
@@ -67,18 +72,48 @@ def parse_location_body(body: Any, *, pointer: str = "") -> dict[str, Any]:
     }
 
 
+def parse_at(body: Any, *, pointer: str = "") -> datetime | None:
+    """The body's ``"at"`` (ISO 8601 with an offset, e.g. ``2024-06-01T10:00:00+08:00``) in UTC, or None."""
+    at = body.get("at") if isinstance(body, Mapping) else None
+    if at is None:
+        return None
+    detail = "must be an ISO 8601 date-time with an offset, such as '2024-06-01T10:00:00+08:00'"
+    if not isinstance(at, str) or len(at) > 40:
+        raise BadRequest("the location body is malformed", errors=[{"pointer": f"{pointer}/at", "detail": detail}])
+    try:
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest("the location body is malformed",
+                         errors=[{"pointer": f"{pointer}/at", "detail": detail}]) from None
+    if moment.tzinfo is None:
+        raise BadRequest("the location body is malformed",
+                         errors=[{"pointer": f"{pointer}/at", "detail": detail + " (the offset is missing)"}])
+    return moment.astimezone(UTC)
+
+
+def _index_for(body: Any, index: JurisdictionIndex | None, index_at: IndexAt | None
+               ) -> tuple[JurisdictionIndex | None, datetime | None]:
+    at = parse_at(body)
+    if at is not None and index_at is not None:
+        return index_at(at), at
+    return index, at
+
+
 #: Refusals that recognised the text as something other than a place (never looked up as a name).
 NOT_A_PLACE = frozenset({"SHORT_LINK_UNRESOLVED", "WHAT3WORDS_UNSUPPORTED"})
 
 
 def validate_location(body: Any, index: JurisdictionIndex | None, places: PlaceService | None = None,
-                      expand_link: LinkExpander | None = None) -> ValidationResult:
-    """Validate and correct the coordinate in a location body (``expand_link`` opens short map links).
+                      expand_link: LinkExpander | None = None, *,
+                      index_at: IndexAt | None = None) -> ValidationResult:
+    """Validate and correct the coordinate in a location body, against the set in force at its ``"at"``.
 
-    Text that no coordinate format reads is tried as a place name when ``places`` is given
-    (format ``place``, status ``approximate`` or ``suspect``); the coordinate parser always goes first,
-    and text it recognised as something else (a short link, a what3words address) is not a place.
+    ``expand_link`` opens short map links. Text that no coordinate format reads is tried as a place
+    name when ``places`` is given (format ``place``, status ``approximate`` or ``suspect``); the
+    coordinate parser always goes first, and text it recognised as something else (a short link, a
+    what3words address) is not a place.
     """
+    index, _at = _index_for(body, index, index_at)
     kwargs = parse_location_body(body)
     try:
         result = validate_coordinate(**kwargs, area=index, expand_link=expand_link)
@@ -101,7 +136,7 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
         out["coordinate_candidates"] = coordinate_candidates
     if result.point is None:
         out.update({"match": "none", "jurisdiction": None, "distance_m": None, "candidates": [],
-                    "stations": [], "boundary_set": index.set_id})
+                    "stations": [], "boundary_set": index.set_id, **structure_fields(None)})
         return out
     lon, lat = result.point
     located = index.locate(lon, lat, radius_m=float(result.uncertainty_m or 0.0), k_stations=k_stations)
@@ -117,14 +152,39 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
                                                 "params": params})
             known.add(code)
     out.update(answer)
+    out.update(structure_fields(out.get("jurisdiction")))
     return out
 
 
+def structure_fields(jurisdiction: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the answer says about the structure: the root, each level's unit type, a special area.
+
+    ``mabes`` is the national root above every Polda (``services.structure.MABES``);
+    ``unit_types`` maps each level to the type its unit's name carries (``polresta``,
+    ``polres_metro``, ``polsek_kawasan``, ...); ``special_area`` is the answering unit when it is
+    an airport/port/sea sector (an overlay over the ordinary sector), else None.
+    """
+    juris = {lvl: u for lvl, u in (jurisdiction or {}).items() if u}
+    leaf = juris.get("polsek") or juris.get("polres")
+    special = leaf if leaf is not None and is_special_area(leaf["name"]) else None
+    return {"mabes": {"code": MABES["code"], "name": MABES["name"]} if juris else None,
+            "unit_types": {lvl: unit_type(u["name"]) for lvl, u in juris.items()},
+            "special_area": {"code": special["code"], "name": special["name"]} if special else None}
+
+
 def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
-                    places: PlaceService | None = None, expand_link: LinkExpander | None = None) -> dict[str, Any]:
-    """Validate then locate a location body (a place name too, when ``places`` is given)."""
+                    places: PlaceService | None = None, expand_link: LinkExpander | None = None,
+                    index_at: IndexAt | None = None) -> dict[str, Any]:
+    """Validate then locate a location body (a place name too, when ``places`` is given), with the
+    structure in force at its ``"at"`` (default now).
+
+    The answer's ``boundary_set`` names the set that answered; ``at`` echoes the moment (UTC).
+    """
+    index, at = _index_for(body, index, index_at)  # type: ignore[assignment]
     result = validate_location(body, index, places, expand_link)
     out = locate_validated(result, index, lang=lang)
     if places is not None and result.place is not None:
         places.refine_answer(out, result.place, index, lang=lang)
+    if at is not None:
+        out["at"] = at.isoformat()
     return out

@@ -61,6 +61,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,7 +74,8 @@ from sqlalchemy.orm import Session
 from geo_service.errors import InvalidInput
 from geo_service.geo import boundary_files, checks
 from geo_service.geo.area import LEVELS, Level, Unit
-from geo_service.geo.bundled import load_bali_units, polres_name
+from geo_service.geo.bundled import polres_name
+from geo_service.services import structure
 from geo_service.services.bootstrap import unit_areas_m2
 from geo_service.services.boundaries import published_units
 from geo_service.storage import repo
@@ -143,6 +145,15 @@ class NationalSet:
 # ------------------------------------------------------------------ reading
 
 
+def national_file(data_dir: Path, file_name: str) -> Path:
+    """The path of one national file (``NATIONAL_FILE_MISSING`` when absent)."""
+    path = Path(data_dir) / file_name
+    if not path.is_file():
+        raise InvalidInput(f"{path} does not exist; point --data-dir at the folder with {file_name}",
+                           code="NATIONAL_FILE_MISSING")
+    return path
+
+
 def read_national_units(
     data_dir: Path,
     *,
@@ -158,11 +169,7 @@ def read_national_units(
     units: list[Unit] = []
     for step, (level, file_name) in zip(STEPS[:3], NATIONAL_FILES.items(), strict=True):
         progress(step)
-        path = Path(data_dir) / file_name
-        if not path.is_file():
-            raise InvalidInput(f"{path} does not exist; point --data-dir at the folder with {file_name}",
-                               code="NATIONAL_FILE_MISSING")
-        data = path.read_bytes()
+        data = national_file(data_dir, file_name).read_bytes()
         digest.update(data)
         raw = boundary_files.read_boundary_file(data, file_name, limits=limits or boundary_files.FileLimits())
         # The parent column is read only to compare it with the code prefix.
@@ -177,6 +184,29 @@ def read_national_units(
                        "prefix; the prefix was used.", units=disagree[:12])
         units.extend(replace(u, name=police_name(level, u.name), parent_code=parent_from_code(u.code))
                      for u in level_units)
+    return units, report, digest.hexdigest()
+
+
+def read_structure_units(
+    data_dir: Path, *, on: date, progress: Progress = _noop,
+) -> tuple[list[Unit], checks.Report, str]:
+    """The Polri structure in force on ``on`` over the three national files (``services.structure``).
+
+    Polda, Polres and Polsek come from ``boundaries/police_structure.csv`` through the mapping
+    path: Polda Metro Jaya spans DKI and the buffer cities, Polda Papua Tengah and Papua Barat
+    Daya exist from 11 November 2024, and so on; areas the file does not list are derived
+    one-to-one. Returns ``(units, report, sha256 of the three files and the structure file)``.
+    """
+    digest = hashlib.sha256()
+    paths = {}
+    for step, (level, file_name) in zip(STEPS[:3], NATIONAL_FILES.items(), strict=True):
+        progress(step)
+        path = national_file(data_dir, file_name)
+        digest.update(path.read_bytes())
+        paths[level] = path
+    digest.update(structure.STRUCTURE_FILE.read_bytes())
+    admin = structure.read_admin_areas(paths["polsek"], paths["polres"], paths["polda"])
+    units, report, _mapping = structure.build_structure_units(admin, on=on)
     return units, report, digest.hexdigest()
 
 
@@ -364,11 +394,20 @@ def build_national_set(
     kecamatan_checks: bool = True,
     run_checks: bool = True,
     progress: Progress = _noop,
+    on: date | None = None,
+    admin_only: bool = False,
 ) -> NationalSet:
-    """Read, merge and check the national set (no database). ``run_checks=False`` is for benchmarks."""
+    """Read, merge and check the national set (no database). ``run_checks=False`` is for benchmarks.
+
+    The units follow the Polri structure in force on ``on`` (default today); ``admin_only``
+    keeps the old one-unit-per-administrative-area reading (:func:`read_national_units`).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    national, report, sha = read_national_units(data_dir, progress=progress)
+    if admin_only:
+        national, report, sha = read_national_units(data_dir, progress=progress)
+    else:
+        national, report, sha = read_structure_units(data_dir, on=on or date.today(), progress=progress)
     timings["read_s"] = time.perf_counter() - started
     progress(STEPS[3])
     keep = tuple(dict.fromkeys(keep_provinces))
@@ -398,6 +437,7 @@ def load_national(
     name: str | None = None,
     request_id: str | None = None,
     progress: Progress = _noop,
+    on: date | None = None,
 ) -> tuple[BoundarySet, NationalSet, int | None]:
     """Build, check and store the national set as a draft; publish it when asked (caller commits).
 
@@ -405,15 +445,16 @@ def load_national(
     stored as a draft and not published (generation None), as the publish API would refuse it.
     """
     keep = tuple(dict.fromkeys(keep_provinces))
+    on = on or date.today()
     published_id, published = published_units(session)
     if fine_from == "bundled":
-        fine = load_bali_units() if keep else []
+        fine = structure.load_bali_structure_units(on)[0] if keep else []
     elif fine_from == "published":
         fine = published
     else:
         raise InvalidInput("fine_from must be 'bundled' or 'published'", code="INVALID_FINE_SOURCE")
     built = build_national_set(data_dir, fine_units=fine, keep_provinces=keep, fine_source=fine_from,
-                               kecamatan_checks=kecamatan_checks, progress=progress)
+                               kecamatan_checks=kecamatan_checks, progress=progress, on=on)
     progress(STEPS[5])
     stored, summary = summarise_report(built.report, built.units)
     stored["national"] = {
@@ -423,6 +464,7 @@ def load_national(
         "files": list(NATIONAL_FILES.values()),
     }
     fine_label = f" + {'/'.join(keep)} dari/from {fine_from}" if keep else ""
+    fine_label += f", struktur {structure.effective_day(on).isoformat()}"
     bset = repo.create_boundary_set(
         session,
         name=(name or f"Indonesia nasional (batas administrasi){fine_label}")[:200],
@@ -437,6 +479,8 @@ def load_national(
         base_set_id=published_id,
         area_m2=unit_areas_m2(built.units),
     )
+    # Dated: the set answers "at" lookups from the first day of the structure version it holds.
+    bset.effective_from = structure.day_start(structure.effective_day(on))
     repo.audit(session, actor=actor, action="boundary_set.import_national", target_type="boundary_set",
                target_id=bset.id,
                detail={"file_sha256": built.file_sha256, "units": len(built.units), "kept_provinces": list(keep),

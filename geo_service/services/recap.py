@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,8 +90,18 @@ def weekly_recap(
     week: str | None,
     now: datetime,
     overdue_minutes: int,
+    index_at: Callable[[datetime], JurisdictionIndex] | None = None,
 ) -> dict[str, Any]:
-    """The recap of ``unit_code`` (and every unit below it) for an ISO week (see the module docstring)."""
+    """The recap of ``unit_code`` (and every unit below it) for an ISO week (see the module docstring).
+
+    With ``index_at`` (``IndexHolder.index_at``) the units are those of the boundary set in force
+    at the start of that week, so a past week is counted with that week's structure.
+    """
+    if index_at is not None:
+        try:
+            index = index_at(local_week_bounds(*resolve_week(week, unit_code, now), zone_for_unit(unit_code))[0])
+        except KeyError:
+            pass  # unknown province: reported below with the published set
     if unit_code not in index.units:
         raise NotFound(f"unit {unit_code!r} is not in the published boundary set", code="UNIT_NOT_FOUND")
     try:

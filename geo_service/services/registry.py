@@ -5,6 +5,11 @@ Every worker (and every host) polls ``app_state.generation`` at most once per
 is built *beside* the old one, then swapped in with one reference assignment, so requests in
 flight keep answering from the old index. When the database cannot be reached the holder
 keeps the index it has and reports itself degraded.
+
+Dated sets: every published (or scheduled) set has an ``effective_from``. The set in force at a
+moment ``t`` is decided by :func:`set_in_force`; :meth:`IndexHolder.index_at` answers with its
+index, built lazily on first use and kept in a small LRU (:data:`MAX_DATED_INDEXES`), so an
+``"at"`` lookup of last year costs one build, then ~10 µs like any other lookup.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +36,33 @@ from geo_service.storage.db import Storage
 LOGGER = logging.getLogger(__name__)
 #: Seconds between probes of the database while it is away.
 DEGRADED_RETRY_S = 5.0
+#: Indexes of sets other than the current one kept in memory (least recently used dropped).
+MAX_DATED_INDEXES = 4
+
+
+def set_in_force(dated: Sequence[tuple[int, datetime, datetime]], current_id: int | None,
+                 at: datetime) -> int | None:
+    """The boundary set answering for moment ``at``.
+
+    ``dated`` holds ``(set id, effective_from, published_at)`` of every published or
+    scheduled set. From the current (published) set's ``effective_from`` on, the current set
+    answers, unless a set scheduled *after* it was published takes effect by ``at`` (the latest
+    such one). Before it, the set with the latest ``effective_from`` not after ``at`` answers
+    (ties: the later publication). Before every dated set, the current set answers.
+
+    >>> d = datetime(2024, 11, 11, tzinfo=UTC); e = datetime(2016, 5, 3, tzinfo=UTC)
+    >>> rows = [(1, e, d), (2, d, d)]
+    >>> set_in_force(rows, 2, datetime(2024, 6, 1, tzinfo=UTC)), set_in_force(rows, 2, d)
+    (1, 2)
+    """
+    by_id = {i: (eff, pub) for i, eff, pub in dated}
+    current = by_id.get(current_id) if current_id is not None else None
+    if current is not None and at >= current[0]:
+        scheduled = [(eff, pub, i) for i, (eff, pub) in by_id.items()
+                     if current[0] < eff <= at and pub >= current[1] and i != current_id]
+        return max(scheduled)[2] if scheduled else current_id
+    earlier = [(eff, pub, i) for i, (eff, pub) in by_id.items() if eff <= at]
+    return max(earlier)[2] if earlier else current_id
 
 
 def build_index(
@@ -56,6 +90,10 @@ class IndexHolder:
         self._lock = threading.Lock()
         self.degraded = False
         self.last_error: str | None = None
+        self._current_id: int | None = None
+        self._dated: list[tuple[int, datetime, datetime]] = []
+        self._stations: list[dict[str, Any]] = []
+        self._others: OrderedDict[int, JurisdictionIndex] = OrderedDict()
 
     @property
     def generation(self) -> int:
@@ -63,14 +101,40 @@ class IndexHolder:
         return self._generation
 
     def current(self) -> JurisdictionIndex:
-        """The index to answer from (loads it on first use)."""
+        """The index to answer from now (loads it on first use; a scheduled set once it is due)."""
         if self._index is None:
             self.refresh(force=True)
         if self._index is None:
             from geo_service.errors import ServiceUnavailable
 
             raise ServiceUnavailable("no boundary set is published yet", code="NO_BOUNDARY_SET")
+        if len(self._dated) > 1:
+            return self.index_at(None)
         return self._index
+
+    def index_at(self, at: datetime | None) -> JurisdictionIndex:
+        """The index of the set in force at ``at`` (now when None), built on first use."""
+        if self._index is None:
+            return self.current()
+        moment = at if at is not None else datetime.now(UTC)
+        set_id = set_in_force(self._dated, self._current_id, moment)
+        if set_id is None or set_id == self._current_id:
+            return self._index
+        with self._lock:
+            index = self._others.get(set_id)
+            if index is not None:
+                self._others.move_to_end(set_id)
+                return index
+            started = time.perf_counter()
+            with self.storage.session() as session:
+                units = repo.load_units(session, set_id)
+            index = build_index(units, self._stations, set_id=set_id, settings=self.settings)
+            self._others[set_id] = index
+            while len(self._others) > MAX_DATED_INDEXES:
+                self._others.popitem(last=False)
+            LOGGER.info("dated index loaded: set %s, %d units, %.0f ms", set_id, len(units),
+                        (time.perf_counter() - started) * 1000)
+            return index
 
     def maybe_refresh(self) -> None:
         """Check the published generation if the poll interval has passed (cheap)."""
@@ -94,6 +158,7 @@ class IndexHolder:
                         return False
                     units = repo.load_units(session, set_id) if set_id is not None else []
                     stations = repo.load_stations(session, station_set_id)
+                    dated = repo.dated_sets(session)
             except SQLAlchemyError as exc:
                 self.degraded = True
                 self.last_error = str(exc).splitlines()[0]
@@ -106,6 +171,8 @@ class IndexHolder:
             started = time.perf_counter()
             index = build_index(units, stations, set_id=set_id, settings=self.settings)
             self._index = index  # one reference assignment: requests in flight keep the old one
+            self._current_id, self._dated, self._stations = set_id, dated, stations
+            self._others = OrderedDict()
             self._generation = generation
             LOGGER.info(
                 "jurisdiction index loaded: set %s, %d units, %d stations, generation %d, %.0f ms",

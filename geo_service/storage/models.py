@@ -29,7 +29,7 @@ class BoundarySet(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | published | archived
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | scheduled | published | archived
     source: Mapped[str] = mapped_column(String(40), default="upload")  # bundled | upload | national | mapping
     file_name: Mapped[str | None] = mapped_column(String(300))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -41,6 +41,8 @@ class BoundarySet(Base):
     created_by: Mapped[str] = mapped_column(String(120), default="system")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by: Mapped[str | None] = mapped_column(String(120))
+    #: The moment the set takes effect (set at publication when not given; later = scheduled).
+    effective_from: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     units: Mapped[list[JurisdictionUnit]] = relationship(back_populates="boundary_set", lazy="raise")
 

@@ -221,9 +221,51 @@ def _publish(session: Session, model: type[BoundarySet] | type[StationSet], set_
     return state.generation
 
 
-def publish_boundary_set(session: Session, set_id: int, *, actor: str, request_id: str | None = None) -> int:
-    """Publish boundary set ``set_id`` (see :func:`_publish`); returns the new generation."""
-    return _publish(session, BoundarySet, set_id, kind="boundary_set", actor=actor, request_id=request_id)
+def publish_boundary_set(session: Session, set_id: int, *, actor: str, request_id: str | None = None,
+                         effective_from: datetime | None = None) -> int:
+    """Publish boundary set ``set_id`` (see :func:`_publish`); returns the new generation.
+
+    ``effective_from`` (or the one stored with the set) dates it: none means "from now"; a past
+    day makes it answer ``at`` lookups from that day; a future moment **schedules** it (status
+    ``scheduled``): the current set keeps answering until then, without another publish.
+    """
+    row = session.get(BoundarySet, set_id)
+    if row is not None and effective_from is not None:
+        row.effective_from = effective_from
+    if row is not None and row.effective_from is not None and row.effective_from > utcnow():
+        return _schedule_boundary_set(session, row, actor=actor, request_id=request_id)
+    generation = _publish(session, BoundarySet, set_id, kind="boundary_set", actor=actor, request_id=request_id)
+    if row is not None and row.effective_from is None:
+        row.effective_from = row.published_at
+    session.flush()
+    return generation
+
+
+def _schedule_boundary_set(session: Session, row: BoundarySet, *, actor: str, request_id: str | None) -> int:
+    if row.has_errors:
+        raise Conflict(f"boundary set {row.id} has errors in its check report and cannot be published",
+                       code="SET_HAS_ERRORS")
+    state = get_state(session, for_update=True)
+    row.status = "scheduled"
+    row.published_at = utcnow()
+    row.published_by = actor
+    state.generation += 1  # every holder reloads its schedule
+    state.updated_at = utcnow()
+    audit(session, actor=actor, action="boundary_set.schedule", target_type="boundary_set", target_id=row.id,
+          detail={"effective_from": row.effective_from.isoformat() if row.effective_from else None,
+                  "generation": state.generation}, request_id=request_id)
+    session.flush()
+    return state.generation
+
+
+def dated_sets(session: Session) -> list[tuple[int, datetime, datetime]]:
+    """``(set id, effective_from, published_at)`` of every set ever published or scheduled."""
+    rows = session.execute(
+        select(BoundarySet.id, BoundarySet.effective_from, BoundarySet.published_at)
+        .where(BoundarySet.published_at.is_not(None), BoundarySet.effective_from.is_not(None))
+        .order_by(BoundarySet.effective_from, BoundarySet.id)
+    ).all()
+    return [(int(r[0]), r[1], r[2]) for r in rows]
 
 
 # ---------------------------------------------------------------- station sets

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from geo_service.errors import BadRequest, NotFound, UnsupportedMediaType
 from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
-from geo_service.services.locate import locate_location, validate_location
+from geo_service.services.locate import locate_location, parse_at, validate_location
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.context import db_session, index, places, service
@@ -88,7 +88,8 @@ def openapi() -> Response:
 @doc("Parse, validate and correct one coordinate", body=SCHEMAS["LocationBody"],
      responses={200: {"$ref": "#/components/schemas/Validation"}}, tags=("coordinates",))
 def validate() -> Response:
-    result = validate_location(json_body(), index(), places(), service().link_expander)
+    result = validate_location(json_body(), index(), places(), service().link_expander,
+                               index_at=service().holder.index_at)
     return jsonify(result.to_dict(lang=request_lang()))
 
 
@@ -117,7 +118,7 @@ def validate_batch() -> Response:
      body=SCHEMAS["LocationBody"], tags=("locate",))
 def locate() -> Response:
     return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places(),
-                                   expand_link=service().link_expander))
+                                   expand_link=service().link_expander, index_at=service().holder.index_at))
 
 
 @bp.post("/api/v1/locate/batch")
@@ -141,7 +142,10 @@ def locate_batch() -> Response:
      "drafts only for admins)",
      params=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["polda", "polres", "polsek"]}},
              {"name": "simplify", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 0.1}},
-             {"name": "set", "in": "query", "schema": {"type": "integer"}}], tags=("units",))
+             {"name": "set", "in": "query", "schema": {"type": "integer"}},
+             {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
+              "description": "the units of the set in force at this moment (ISO 8601 with offset)"}],
+     tags=("units",))
 def units() -> Response:
     level = request.args.get("level")
     simplify = _float_arg("simplify", 0.0, 0.0, 0.1)
@@ -155,6 +159,9 @@ def units() -> Response:
             # A draft was never checked by anyone but an admin: other roles see only sets that served.
             raise NotFound(f"boundary set {set_id} does not exist")
         fc = units_service.units_geojson(repo.load_units(db_session(), set_id, level=level), simplify=simplify)
+    elif request.args.get("at"):
+        idx = service().holder.index_at(parse_at({"at": request.args["at"]}))
+        fc = units_service.index_units_geojson(idx, level=level, simplify=simplify)
     else:
         fc = units_service.index_units_geojson(index(), level=level, simplify=simplify)
     resp = jsonify(fc)

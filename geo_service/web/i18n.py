@@ -113,6 +113,7 @@ TEXT: dict[str, str] = {
     "place_suggestions": N_("Place-name suggestions"),
     "calls_110": N_("Call Center 110"),
     "calls_report": N_("110 call report"),
+    "special_area": N_("Special area (airport, port or sea sector)"),
 }
 
 

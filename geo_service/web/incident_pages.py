@@ -147,7 +147,7 @@ def recap_page() -> Any:
         unit_code = roots[0] if roots else None
     if unit_code is None:
         raise BadRequest("give ?unit=<code>", code="UNIT_REQUIRED")
-    recap = recap_service.weekly_recap(db_session(), idx, unit_code=unit_code, week=request.args.get("week") or None,
+    recap = recap_service.weekly_recap(db_session(), idx, index_at=service().holder.index_at, unit_code=unit_code, week=request.args.get("week") or None,
                                        now=now, overdue_minutes=overdue)
     start = datetime.fromisoformat(recap["from"])
     end = datetime.fromisoformat(recap["to"])

@@ -255,7 +255,7 @@ def weekly() -> Response:
         unit_code = roots[0]
     fmt = _format()
     overdue_minutes, now = _settings_now()
-    recap = recap_service.weekly_recap(db_session(), index(), unit_code=unit_code,
+    recap = recap_service.weekly_recap(db_session(), index(), index_at=service().holder.index_at, unit_code=unit_code,
                                        week=request.args.get("week") or None, now=now,
                                        overdue_minutes=overdue_minutes)
     if fmt == "csv":

@@ -34,6 +34,8 @@ LOCATION_BODY: dict[str, Any] = {
         "crs": {"type": "string", "example": "EPSG:32750"},
         "uncertainty_m": {"type": "number", "minimum": 0, "maximum": 1000000},
         "hint_unit": {"type": "string", "maxLength": 40, "example": "51.01"},
+        "at": {"type": "string", "format": "date-time", "example": "2024-06-01T10:00:00+08:00",
+               "description": "answer with the police structure in force at this moment (ISO 8601 with offset)"},
     },
     "additionalProperties": True,
 }

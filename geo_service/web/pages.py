@@ -229,6 +229,9 @@ def _summary(answer: dict[str, Any], t: dict[str, str]) -> str:
         nearest = (answer.get("candidates") or [{}])[0]
         name = (nearest.get("polsek") or nearest.get("polres") or {}).get("name", "")
         return f"{t['outside']}: {name}"
+    special = answer.get("special_area")
+    if special:  # an airport/port/sea sector answers here, not the ordinary sector beneath it
+        names += f" — {t['special_area']}: {special['name']}"
     if match == "border":
         return f"{t['border']} — {names}"
     return f"{t['in_unit']} {names}"

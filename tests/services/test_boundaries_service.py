@@ -26,10 +26,21 @@ DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries
 KECAMATAN = (DATA / "bali_kecamatan.geojson").read_bytes()
 
 
+@pytest.fixture(scope="module")
+def admin_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An app whose bundled set is the administrative one the uploaded kecamatan files match
+    (GEO_SERVICE_BUNDLED_SET=admin); the Polri structure default is tested in test_structure.py."""
+    from tests.conftest import dispose_app, make_app
+
+    application = make_app(backend, tmp_path_factory.mktemp(f"boundaries-service-{backend}"), bundled_set="admin")
+    yield application
+    dispose_app(application)
+
+
 @pytest.fixture()
-def session(app: Any) -> Iterator[Session]:
-    """A session on the shared app whose transaction is always rolled back."""
-    s = app.extensions["geo_service"].storage.session()
+def session(admin_app: Any) -> Iterator[Session]:
+    """A session on the module's app whose transaction is always rolled back."""
+    s = admin_app.extensions["geo_service"].storage.session()
     s.begin()
     try:
         yield s

@@ -249,7 +249,7 @@ def test_load_national_stores_checks_and_publishes(national_app: Any, subset_dir
     assert body["jurisdiction"]["polda"]["name"] == "Polda Jawa Timur"
     kuta = client.post("/api/v1/locate", json={"lat": -8.7180, "lon": 115.1700}, headers=headers).get_json()
     assert kuta["jurisdiction"]["polda"] == {"code": "51", "name": "Polda Bali"}
-    assert kuta["jurisdiction"]["polres"]["code"] == "51.03"
+    assert kuta["jurisdiction"]["polres"]["code"] == "51.71"  # Polri structure: Kuta is under Polresta Denpasar
     assert national_app.extensions["geo_service"].holder.current().set_id == set_id
 
 

@@ -94,7 +94,7 @@ def test_polda_recap_every_figure(week: dict[str, Any]) -> None:
     children = r["children"]
     assert [c["code"] for c in children[:2]] == ["51.71", "51.02"]
     assert [c["code"] for c in children[2:]] == sorted(c["code"] for c in children[2:])
-    assert all(c["total"] == 0 for c in children[2:]) and len(children) == 9
+    assert all(c["total"] == 0 for c in children[2:]) and len(children) == 10  # 9 regency Polres + airport Polres
     den, tab = children[0], children[1]
     assert (den["total"], den["counts"]) == (4, {"belum_ditangani": 2, "dalam_proses": 1, "selesai": 1,
                                                  "dibatalkan": 0})

@@ -38,25 +38,28 @@ def test_models_match_migrations(app: Any) -> None:
     assert relevant == []
 
 
-def test_bundled_set_published_with_67_units(app: Any) -> None:
+def test_bundled_set_published_with_71_units(app: Any) -> None:
+    # The Polri structure (boundaries/police_structure.csv): 9 regency Polres + Polres Kawasan Bandara,
+    # 57 kecamatan Polsek + 3 special-area Polsek; Kuta and Kuta Selatan under Polresta Denpasar.
     with storage_of(app).session() as session:
         generation, set_id, _stations = repo.get_generation(session)
         assert set_id is not None and generation >= 1
         units = repo.load_units(session, set_id)
     levels = [u.level for u in units]
-    assert (levels.count("polda"), levels.count("polres"), levels.count("polsek")) == (1, 9, 57)
+    assert (levels.count("polda"), levels.count("polres"), levels.count("polsek")) == (1, 10, 60)
     by_code = {u.code: u for u in units}
     assert by_code["51"].name == "Polda Bali"
     assert by_code["51.01"].name == "Polres Jembrana"
     assert by_code["51.71"].name == "Polresta Denpasar"
+    assert by_code["51.03.01"].parent_code == "51.71"
     assert by_code["51.01.01"].name == "Polsek Negara" and by_code["51.01.01"].parent_code == "51.01"
     assert by_code["51.01.01"].geometry.geom_type == "MultiPolygon" and by_code["51.01.01"].geometry.is_valid
 
 
 def test_geometry_round_trip_is_exact(app: Any) -> None:
-    from geo_service.geo.bundled import load_bali_units
+    from geo_service.services.structure import load_bali_structure_units
 
-    source = {u.code: u.geometry for u in load_bali_units()}
+    source = {u.code: u.geometry for u in load_bali_structure_units()[0]}
     with storage_of(app).session() as session:
         _g, set_id, _s = repo.get_generation(session)
         stored = {u.code: u.geometry for u in repo.load_units(session, set_id)}

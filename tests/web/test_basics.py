@@ -11,7 +11,7 @@ def test_health_reports_backend_and_units(client: Any, backend: str) -> None:
     body = r.get_json()
     assert body["status"] == "ok"
     assert body["database"] == ("postgresql" if backend == "postgis" else "sqlite")
-    assert body["units"] == 1 + 9 + 57
+    assert body["units"] == 1 + 10 + 60  # the Polri structure: + airport Polres, + 3 port/sea Polsek
     assert isinstance(body["boundary_set"], int)
 
 

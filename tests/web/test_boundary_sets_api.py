@@ -139,6 +139,23 @@ def bali_files(kec: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory) 
     }
 
 
+# These upload tests send administrative kecamatan files whose parents are the regency codes: they run
+# against the administrative bundled set (GEO_SERVICE_BUNDLED_SET=admin), the one the files match.
+# The default Polri structure (Kuta under Polresta Denpasar) is tested in tests/services/test_structure.py.
+@pytest.fixture()
+def fresh_app(backend: str, tmp_path: Path) -> Iterator[Any]:
+    application = make_app(backend, tmp_path, bundled_set="admin")
+    yield application
+    dispose_app(application)
+
+
+@pytest.fixture()
+def sqlite_app(tmp_path: Path) -> Iterator[Any]:
+    application = make_app("sqlite", tmp_path, bundled_set="admin")
+    yield application
+    dispose_app(application)
+
+
 @pytest.fixture()
 def api(fresh_app: Any) -> Api:
     return Api(fresh_app)
@@ -372,7 +389,7 @@ def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[b
 @pytest.fixture(scope="module")
 def hostile_app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """One app per backend for the hostile files: none of them may publish anything."""
-    application = make_app(backend, tmp_path_factory.mktemp(f"hostile-{backend}"))
+    application = make_app(backend, tmp_path_factory.mktemp(f"hostile-{backend}"), bundled_set="admin")
     yield Api(application)
     dispose_app(application)
 

@@ -54,8 +54,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         need(False, "playwright (python) is not installed")
     data = tmp_path_factory.mktemp("browser")
     port = _free_port()
+    # GEO_SERVICE_BUNDLED_SET=admin: the hostile upload below is an administrative kecamatan file with regency
+    # parents, which matches the administrative bundled set (the Polri structure is tested in test_structure.py).
     env = {**os.environ, "GEO_SERVICE_DATA_DIR": str(data), "GEO_SERVICE_TILE_URL": TILE_URL,
-           "GEO_SERVICE_LOG_LEVEL": "WARNING"}
+           "GEO_SERVICE_LOG_LEVEL": "WARNING", "GEO_SERVICE_BUNDLED_SET": "admin"}
     _cli(["db", "upgrade"], env)
     for user, role in (("dispatcher1", "dispatcher"), ("admin1", "admin")):
         _cli(["user", "create", "--username", user, "--role", role, "--password-stdin"], env, "correct-horse-battery\n")

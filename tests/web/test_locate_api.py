@@ -257,7 +257,8 @@ def test_units_polres_geojson_and_simplify(client: Any, auth: Any) -> None:
     r = client.get("/api/v1/units?level=polres", headers=auth("officer"))
     assert r.status_code == 200 and r.mimetype == "application/geo+json"
     fc = r.get_json()
-    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 9
+    # 9 regency Polres + Polres Kawasan Bandara I Gusti Ngurah Rai (Polri structure, boundaries/police_structure.csv)
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 10
     assert {f["properties"]["level"] for f in fc["features"]} == {"polres"}
     assert "51.71" in {f["properties"]["code"] for f in fc["features"]}
 
@@ -268,7 +269,7 @@ def test_units_polres_geojson_and_simplify(client: Any, auth: Any) -> None:
         return sum(int(shapely.get_num_coordinates(shape(f["geometry"]))) for f in collection["features"])
 
     simple = client.get("/api/v1/units?level=polres&simplify=0.005", headers=auth()).get_json()
-    assert len(simple["features"]) == 9
+    assert len(simple["features"]) == 10
     assert vertices(simple) < vertices(fc) / 2
     r = client.get("/api/v1/units?level=polres&simplify=5", headers=auth())
     assert r.status_code == 400 and r.get_json()["errors"][0]["pointer"] == "?simplify"

@@ -1,0 +1,325 @@
+"""The reviewed Polri structure: the file's rules, full coverage at every date, and the facts through
+``POST /api/v1/locate`` on the bundled Bali default and on the national set (both backends)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo_service.geo.bundled import BOUNDARIES_DIR
+from geo_service.services import national, structure
+from tests.conftest import dispose_app, make_app, make_token, need
+
+# Bali points (lon, lat)
+KUTA = (115.1700, -8.7180)  # kecamatan Kuta, Kab. Badung
+KUTA_SELATAN = (115.1700, -8.8000)  # kecamatan Kuta Selatan, Kab. Badung
+KUTA_UTARA = (115.1500, -8.6400)  # kecamatan Kuta Utara, Kab. Badung
+AIRPORT_INSIDE = (115.1670, -8.7480)  # Ngurah Rai apron/runway, inside the approximate airport area
+AIRPORT_OUTSIDE = (115.1670, -8.7385)  # ~110 m north of its edge: ordinary Polsek Kuta
+BENOA_PORT = (115.2115, -8.7455)
+# National points
+NABIRE = (135.50, -3.37)  # Kab. Nabire, Papua Tengah
+SORONG = (131.25, -0.88)  # Kota Sorong, Papua Barat Daya (just off the coarse coast: match "nearest")
+WAMENA = (138.94, -4.09)  # Kab. Jayawijaya, Papua Pegunungan
+MERAUKE = (140.40, -8.50)  # Kab. Merauke, Papua Selatan
+DEPOK = (106.82, -6.40)
+BEKASI_KOTA = (107.00, -6.24)
+BALARAJA = (106.45, -6.20)  # Kab. Tangerang, kecamatan Balaraja: Polda Banten
+CURUG = (106.55, -6.26)  # Kab. Tangerang, kecamatan Curug: Polda Metro Jaya (Polres Tangerang Selatan)
+BOGOR = (106.80, -6.55)  # Kab. Bogor: Polda Jawa Barat
+BEFORE_SPLIT = "2024-06-01T10:00:00+09:00"
+AFTER_SPLIT = "2025-06-01T10:00:00+09:00"
+
+
+# ------------------------------------------------------------------ the file itself
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[structure.StructureRow]:
+    return structure.read_structure()
+
+
+def test_every_row_not_one_to_one_has_a_source(rows: list[structure.StructureRow]) -> None:
+    assert {r.status for r in rows} <= {"sourced", "approximate", "derived"}
+    for r in rows:
+        if r.status != "derived":
+            assert r.source_url.startswith("http"), r.code
+        if r.status == "approximate" or "APPROXIMATE" in r.note:
+            assert "approximate" in r.note.lower() or r.status == "approximate", r.code
+
+
+def test_names_follow_the_type_rules(rows: list[structure.StructureRow]) -> None:
+    for r in rows:
+        assert structure.unit_type(r.name) == r.unit_type, (r.code, r.name, r.unit_type)
+        assert structure.TYPE_LEVEL[r.unit_type] == r.level, r.code
+        if "Kawasan" in r.name:
+            assert any(a.startswith("@special:") for a in r.areas), r.code
+
+
+def test_mabes_is_the_root_of_every_polda(rows: list[structure.StructureRow]) -> None:
+    mabes = [r for r in rows if r.level == "mabes"]
+    assert [(r.code, r.name) for r in mabes] == [("MABES", "Mabes Polri")]
+    assert structure.MABES == {"code": "MABES", "level": "mabes", "name": "Mabes Polri"}
+    assert all(r.parent_code == "MABES" for r in rows if r.level == "polda")
+
+
+def test_polda_count_is_34_before_and_36_after_the_papua_split(rows: list[structure.StructureRow]) -> None:
+    def poldas(on: date) -> set[str]:
+        return {r.code for r in structure.rows_in_force(rows, on) if r.level == "polda"}
+
+    assert len(poldas(date(2023, 8, 17))) == 34
+    assert len(poldas(date(2024, 11, 10))) == 34
+    after = poldas(date(2024, 11, 11))
+    assert len(after) == 36 and {"94", "96"} <= after
+    assert "93" not in after and "95" not in after  # Papua Selatan and Papua Pegunungan stay with Polda Papua
+    assert structure.change_dates(rows)[-1] == date(2024, 11, 11)
+
+
+@pytest.fixture(scope="module")
+def national_codes() -> structure.AdminAreas:
+    """The national kecamatan/regency/province codes and names (no geometry: coverage only)."""
+    def table(name: str) -> dict[str, tuple[str, Any]]:
+        doc = json.loads((BOUNDARIES_DIR / name).read_text(encoding="utf-8"))
+        return {f["properties"]["kode"]: (f["properties"]["nama"], None) for f in doc["features"]}
+    need((BOUNDARIES_DIR / "indonesia_kecamatan.geojson").is_file(), "national files missing")
+    return structure.AdminAreas(table("indonesia_kecamatan.geojson"), table("indonesia_kabupaten_kota.geojson"),
+                                table("indonesia_provinsi.geojson"))
+
+
+@pytest.mark.parametrize("on", [date(2016, 5, 3), date(2023, 8, 17), date(2024, 11, 10), date(2024, 11, 11),
+                                date.today()])
+def test_every_kecamatan_has_exactly_one_polda_and_one_polres(
+    rows: list[structure.StructureRow], national_codes: structure.AdminAreas, on: date
+) -> None:
+    plan = structure.plan_units(structure.rows_in_force(rows, on), national_codes)
+    assert plan.report.errors == []
+    owners: dict[str, Counter[str]] = {lvl: Counter() for lvl in ("polda", "polres", "polsek")}
+    for u in plan.units.values():
+        for k in u["kec"]:
+            owners[u["level"]][k] += 1
+    for level in ("polda", "polres", "polsek"):
+        assert set(owners[level]) == set(national_codes.kecamatan), level
+        assert set(owners[level].values()) == {1}, level
+    # Every regency whose kecamatan all share one Polda/Polres is in exactly one of each.
+    for unit in plan.units.values():
+        if unit["level"] != "polda":
+            assert unit["parent"] in plan.units, unit
+        assert structure.unit_type(unit["name"]) != "unknown", unit["name"]
+
+
+# ------------------------------------------------------------------ the bundled Bali default through the API
+
+
+def _locate(client: Any, headers: dict[str, str], lonlat: tuple[float, float], at: str | None = None) -> Any:
+    body: dict[str, Any] = {"lat": lonlat[1], "lon": lonlat[0]}
+    if at is not None:
+        body["at"] = at
+    r = client.post("/api/v1/locate", json=body, headers=headers)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def _names(answer: Any) -> dict[str, str | None]:
+    return {lvl: (u or {}).get("name") for lvl, u in (answer["jurisdiction"] or {}).items()}
+
+
+def test_bali_default_answers_the_real_structure(
+    app: Any, client: Any, auth: Callable[[str], dict[str, str]]
+) -> None:
+    headers = auth("dispatcher")
+    kuta = _locate(client, headers, KUTA)
+    assert kuta["jurisdiction"]["polres"] == {"code": "51.71", "name": "Polresta Denpasar"}
+    assert kuta["jurisdiction"]["polsek"] == {"code": "51.03.01", "name": "Polsek Kuta"}
+    assert kuta["jurisdiction"]["polda"] == {"code": "51", "name": "Polda Bali"}
+    assert _names(_locate(client, headers, KUTA_SELATAN))["polres"] == "Polresta Denpasar"
+    utara = _locate(client, headers, KUTA_UTARA)
+    assert utara["jurisdiction"]["polres"] == {"code": "51.03", "name": "Polres Badung"}
+    assert utara["jurisdiction"]["polsek"]["name"] == "Polsek Kuta Utara"
+    assert isinstance(kuta["boundary_set"], int)
+
+
+def test_bali_special_areas_win_just_inside_and_not_just_outside(
+    app: Any, client: Any, auth: Callable[[str], dict[str, str]]
+) -> None:
+    headers = auth("dispatcher")
+    inside = _locate(client, headers, AIRPORT_INSIDE)
+    assert inside["match"] == "inside"
+    assert inside["jurisdiction"]["polres"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai"}
+    assert inside["jurisdiction"]["polsek"] is None
+    outside = _locate(client, headers, AIRPORT_OUTSIDE)
+    assert _names(outside) == {"polda": "Polda Bali", "polres": "Polresta Denpasar", "polsek": "Polsek Kuta"}
+    assert inside["special_area"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai"}
+    assert inside["unit_types"] == {"polda": "polda", "polres": "polres_kawasan"}
+    assert outside["special_area"] is None
+    assert outside["unit_types"] == {"polda": "polda", "polres": "polresta", "polsek": "polsek"}
+    assert outside["mabes"] == {"code": "MABES", "name": "Mabes Polri"}
+    benoa = _locate(client, headers, BENOA_PORT)
+    assert benoa["special_area"]["code"] == "51.71.K01"
+    assert benoa["jurisdiction"]["polsek"] == {"code": "51.71.K01", "name": "Polsek Kawasan Laut Benoa"}
+    assert benoa["jurisdiction"]["polres"]["name"] == "Polresta Denpasar"
+
+
+def test_at_needs_an_offset(app: Any, client: Any, auth: Callable[[str], dict[str, str]]) -> None:
+    r = client.post("/api/v1/locate", json={"lat": KUTA[1], "lon": KUTA[0], "at": "2024-06-01T10:00:00"},
+                    headers=auth("dispatcher"))
+    assert r.status_code == 400
+    assert r.get_json()["errors"][0]["pointer"] == "/at"
+
+
+# ------------------------------------------------------------------ the national set, dated, through the API
+
+SUBSET = ("31", "32.01", "32.16", "32.75", "32.76", "36", "51", "91", "92", "93", "94", "95", "96")
+
+
+@pytest.fixture(scope="module")
+def subset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The national files cut to Jakarta and its buffer, Banten, Bali and the six Papua provinces."""
+    need((BOUNDARIES_DIR / "indonesia_kecamatan.geojson").is_file(), "national files missing")
+    out = tmp_path_factory.mktemp("structure-subset")
+    for file_name in national.NATIONAL_FILES.values():
+        doc = json.loads((BOUNDARIES_DIR / file_name).read_text(encoding="utf-8"))
+        doc["features"] = [f for f in doc["features"]
+                           if any(f["properties"]["kode"] == s or f["properties"]["kode"].startswith(s + ".")
+                                  or (len(f["properties"]["kode"]) == 2 and s.startswith(f["properties"]["kode"]))
+                                  for s in SUBSET)]
+        (out / file_name).write_text(json.dumps(doc), encoding="utf-8")
+    return out
+
+
+@pytest.fixture()
+def dated_app(backend: str, tmp_path: Path, subset_dir: Path) -> Iterator[Any]:
+    """The national subset stored twice: the structure of June 2024, then today's; both published."""
+    application = make_app(backend, tmp_path)
+    storage = application.extensions["geo_service"].storage
+    for on in (date(2024, 6, 1), date.today()):
+        with storage.transaction() as session:
+            bset, _built, generation = national.load_national(session, data_dir=subset_dir, actor="test",
+                                                              publish=True, kecamatan_checks=False, on=on)
+            assert generation is not None, bset.report["errors"][:3]
+    yield application
+    dispose_app(application)
+
+
+def test_national_set_answers_across_the_papua_split(dated_app: Any) -> None:
+    client = dated_app.test_client()
+    headers = {"Authorization": f"Bearer {make_token(dated_app, 'dispatcher')}"}
+    before = _locate(client, headers, NABIRE, at=BEFORE_SPLIT)
+    after = _locate(client, headers, NABIRE, at=AFTER_SPLIT)
+    now = _locate(client, headers, NABIRE)
+    assert before["jurisdiction"]["polda"] == {"code": "91", "name": "Polda Papua"}
+    assert after["jurisdiction"]["polda"] == {"code": "94", "name": "Polda Papua Tengah"}
+    assert now["jurisdiction"]["polda"]["code"] == "94"
+    assert before["jurisdiction"]["polres"] == after["jurisdiction"]["polres"] == {"code": "94.01",
+                                                                                  "name": "Polres Nabire"}
+    assert before["boundary_set"] != after["boundary_set"] == now["boundary_set"]
+    assert after["at"] == datetime(2025, 6, 1, 1, 0, tzinfo=UTC).isoformat()
+    assert _locate(client, headers, SORONG, at=BEFORE_SPLIT)["jurisdiction"]["polda"]["name"] == "Polda Papua Barat"
+    assert _locate(client, headers, SORONG, at=AFTER_SPLIT)["jurisdiction"]["polda"]["name"] == \
+        "Polda Papua Barat Daya"
+    for point in (WAMENA, MERAUKE):  # Papua Pegunungan and Papua Selatan have no Polda of their own
+        for at in (BEFORE_SPLIT, AFTER_SPLIT):
+            assert _locate(client, headers, point, at=at)["jurisdiction"]["polda"]["code"] == "91"
+    units_then = client.get(f"/api/v1/units?level=polda&at={BEFORE_SPLIT.replace('+', '%2B')}", headers=headers)
+    units_now = client.get(f"/api/v1/units?level=polda&at={AFTER_SPLIT.replace('+', '%2B')}", headers=headers)
+    assert units_then.status_code == units_now.status_code == 200
+    assert "94" not in {f["properties"]["code"] for f in units_then.get_json()["features"]}
+    assert {"94", "96"} <= {f["properties"]["code"] for f in units_now.get_json()["features"]}
+    # A day just before and just after the telegram of 11 November 2024 (WIB).
+    assert _locate(client, headers, NABIRE, at="2024-11-10T23:59:00+07:00")["jurisdiction"]["polda"]["code"] == "91"
+    assert _locate(client, headers, NABIRE, at="2024-11-11T00:01:00+07:00")["jurisdiction"]["polda"]["code"] == "94"
+
+
+def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
+    client = dated_app.test_client()
+    headers = {"Authorization": f"Bearer {make_token(dated_app, 'dispatcher')}"}
+    expect = {
+        DEPOK: ("Polda Metro Jaya", "Polresta Depok"),
+        BEKASI_KOTA: ("Polda Metro Jaya", "Polres Metro Bekasi Kota"),
+        CURUG: ("Polda Metro Jaya", "Polres Tangerang Selatan"),
+        BALARAJA: ("Polda Banten", "Polresta Tangerang"),
+        BOGOR: ("Polda Jawa Barat", "Polres Bogor"),
+    }
+    for point, (polda, polres) in expect.items():
+        names = _names(_locate(client, headers, point))
+        assert (names["polda"], names["polres"]) == (polda, polres), point
+    assert _names(_locate(client, headers, BALARAJA))["polsek"] == "Polsek Balaraja"
+    # Bali keeps its fine structure inside the national set.
+    kuta = _locate(client, headers, KUTA)
+    assert kuta["jurisdiction"]["polres"] == {"code": "51.71", "name": "Polresta Denpasar"}
+    assert _locate(client, headers, AIRPORT_INSIDE)["jurisdiction"]["polres"]["code"] == "51.K01"
+
+
+def test_a_scheduled_set_takes_effect_later(fresh_app: Any) -> None:
+    from geo_service.storage import repo
+
+    storage = fresh_app.extensions["geo_service"].storage
+    holder = fresh_app.extensions["geo_service"].holder
+    current = holder.current().set_id
+    units, _report, _csv = structure.load_bali_structure_units()
+    later = datetime(2099, 1, 1, tzinfo=UTC)
+    with storage.transaction() as session:
+        bset = repo.create_boundary_set(session, name="Bali later", units=units, source="bundled",
+                                        created_by="test")
+        repo.publish_boundary_set(session, bset.id, actor="test", effective_from=later)
+        scheduled = bset.id
+    holder.refresh()
+    assert holder.current().set_id == current  # not yet
+    assert holder.index_at(datetime(2098, 12, 31, tzinfo=UTC)).set_id == current
+    assert holder.index_at(later).set_id == scheduled
+    with storage.session() as session:
+        assert repo.get_boundary_set(session, scheduled).status == "scheduled"
+
+
+# ------------------------------------------------------------------ overlays in the checks and the index
+
+
+def test_an_uploaded_special_area_is_an_intended_overlay_and_wins() -> None:
+    from shapely.geometry import box
+
+    from geo_service.geo import checks
+    from geo_service.geo.area import Unit
+    from geo_service.geo.index import JurisdictionIndex
+
+    units = [
+        Unit("51", "Polda Bali", "polda", None, box(115.0, -9.0, 115.4, -8.5)),
+        Unit("51.71", "Polresta Denpasar", "polres", "51", box(115.0, -9.0, 115.4, -8.5)),
+        Unit("51.71.01", "Polsek Denpasar Selatan", "polsek", "51.71", box(115.0, -9.0, 115.4, -8.5)),
+        Unit("51.71.K01", "Polsek Kawasan Laut Benoa", "polsek", "51.71", box(115.20, -8.76, 115.22, -8.74)),
+    ]
+    report = checks.check_units(units)
+    assert "OVERLAP" not in report.codes("warning")
+    assert "SPECIAL_AREA_OVERLAY" in report.codes("info")
+    idx = JurisdictionIndex.build(units)
+    assert idx.locate(115.21, -8.75).leaf.code == "51.71.K01"  # type: ignore[union-attr]
+    assert idx.locate(115.23, -8.75).leaf.code == "51.71.01"  # type: ignore[union-attr]
+    assert list(idx.codes_for(idx.locate_many([115.21, 115.23], [-8.75, -8.75]))) == ["51.71.K01", "51.71.01"]
+
+
+def test_a_past_week_is_recapped_with_the_units_of_that_week(app: Any) -> None:
+    from geo_service.geo.bundled import load_bali_units
+    from geo_service.geo.index import JurisdictionIndex
+    from geo_service.services import recap
+
+    holder = app.extensions["geo_service"].holder
+    then = JurisdictionIndex.build(load_bali_units(), set_id=-1)  # a structure where Kuta was under Badung
+    asked: list[datetime] = []
+
+    def index_at(moment: datetime) -> JurisdictionIndex:
+        asked.append(moment)
+        return then
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    with app.extensions["geo_service"].storage.session() as session:
+        past = recap.weekly_recap(session, holder.current(), unit_code="51.03", week="2024-W10", now=now,
+                                  overdue_minutes=60, index_at=index_at)
+        today = recap.weekly_recap(session, holder.current(), unit_code="51.03", week="2024-W10", now=now,
+                                   overdue_minutes=60)
+    assert asked and asked[0].isoformat().startswith("2024-03-04T00:00:00+08:00")  # Monday 00:00 WITA
+    assert "51.03.01" in {c["code"] for c in past["children"]}
+    assert "51.03.01" not in {c["code"] for c in today["children"]}
