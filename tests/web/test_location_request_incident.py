@@ -165,6 +165,7 @@ def test_a_typed_place_is_placed_by_the_gazetteer_like_locate(lapp: Any, disp: d
     # The console's map of the answer shows it (point and circle).
     m = c.get(f"/location-requests/{lr['id']}/map", headers=disp)
     assert m.status_code == 200 and "L.circle" in m.get_data(as_text=True)
+    assert "berlaku sejak" in m.get_data(as_text=True) and "Jenis satuan" in m.get_data(as_text=True)  # issue 14
 
 
 def test_a_typed_place_fills_an_incident_without_a_point_only(lapp: Any, disp: dict[str, str]) -> None:
