@@ -103,6 +103,8 @@ LABELS: dict[str, str] = {
     "id": "ID",
     "legend": N_("Legend"),
     "cluster_note": N_("Cluster colour = most urgent status inside"),
+    "unit_type": N_("Unit type"),
+    "set_in_force": N_("Set {id} (in force since {date})"),
 }
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import folium
+from babel.dates import format_date
 from folium import plugins
 from pyproj import Geod
 
@@ -43,6 +45,8 @@ from geo_service.translations import label, labels as enum_labels
 from geo_service.translations.times import format_local_time
 
 _GEOD = Geod(ellps="WGS84")
+#: How the first day of a boundary set is written (CLDR; the month in the reader's language).
+SET_DATE_PATTERN = "d MMM y"
 
 #: A corrected-away original farther than this is not pulled into the view.
 ORIGINAL_VIEW_MAX_M = 20_000.0
@@ -260,6 +264,23 @@ def _add_incident_point(
     return box
 
 
+def unit_type_words(result: dict[str, Any], lang: str) -> str:
+    """The answer's unit types, leaf first ("Polsek Kawasan (special area) · Polresta (city)")."""
+    types = result.get("unit_types") or {}
+    return " · ".join(label(lang, "unit_type", types[lvl]) for lvl in ("polsek", "polres", "polda") if types.get(lvl))
+
+
+def set_in_force_words(result: dict[str, Any], lang: str) -> str | None:
+    """``Set <id> (in force since <date>)`` from the answer's ``set_in_force`` ({id, since: an ISO
+    date}), the date as people read it (``3 Mei 2016`` / ``3 May 2016``); None without one."""
+    in_force = result.get("set_in_force")
+    if not isinstance(in_force, dict) or in_force.get("id") is None:
+        return None
+    since = in_force.get("since")
+    day = format_date(date.fromisoformat(since), SET_DATE_PATTERN, locale=lang) if since else "?"
+    return labels(lang)["set_in_force"].format(id=in_force["id"], date=day)
+
+
 def _jurisdiction_box(result: dict[str, Any], lang: str) -> list[Any]:
     text = labels(lang)
     jurisdiction = result.get("jurisdiction") or {}
@@ -268,10 +289,14 @@ def _jurisdiction_box(result: dict[str, Any], lang: str) -> list[Any]:
         lines.append(["Polres", name_of(jurisdiction.get("polres"))])
     if jurisdiction.get("polda"):
         lines.append(["Polda", name_of(jurisdiction.get("polda"))])
+    if unit_type_words(result, lang):
+        lines.append([text["unit_type"], unit_type_words(result, lang)])
     if result.get("match") is not None:
         lines.append([text["match"], label(lang, "match", result.get("match"))])
     if result.get("status") is not None:
         lines.append([text["status"], label(lang, "location_status", result.get("status"))])
+    if set_in_force_words(result, lang):
+        lines.append(set_in_force_words(result, lang))
     return lines
 
 
@@ -388,7 +413,9 @@ def render_officer_map(
     box = _add_incident_point(fmap, result, lang, with_original=False)
     polsek = (result.get("jurisdiction") or {}).get("polsek")
     if polsek:
-        fmap.add_child(InfoBox([name_of(polsek), text["responsible"]], "bottomleft"))
+        fmap.add_child(InfoBox([name_of(polsek), text["responsible"],
+                                *filter(None, [unit_type_words(result, lang), set_in_force_words(result, lang)])],
+                               "bottomleft"))
     fit(fmap, box or unit_box or BALI_BOUNDS, max_zoom=17)
     return finish(fmap, tile_url=tile_url, assets_url=assets_url, lang=lang)
 

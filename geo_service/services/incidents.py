@@ -650,6 +650,106 @@ def update_incident(
     return incident
 
 
+#: Event kinds that set an incident's location or unit: a caller's answer to a location request
+#: does not overwrite one a dispatcher made after the request (it becomes a note instead).
+LOCATION_SETTING_KINDS = ("location", "reassign")
+CALLER_ACTOR = "caller"
+CALLER_LOCATION_TRIES = 3
+
+
+def _caller_fix_words(source: str, accuracy_m: float | None) -> str:
+    accuracy = "" if accuracy_m is None else f", accuracy {round(accuracy_m)} m"
+    return f"location received from the caller's phone (source {source}{accuracy})"
+
+
+def _why_not_moved(session: Session, incident: Incident, *, requested_at: datetime, source: str) -> str | None:
+    """Why the caller's point must not replace the incident's location (None when it may)."""
+    if incident.status in FINAL_STATUSES:
+        return f"the incident is {incident.status}"
+    later = session.execute(
+        select(IncidentEvent.at).where(IncidentEvent.incident_id == incident.id,
+                                       IncidentEvent.kind.in_(LOCATION_SETTING_KINDS),
+                                       IncidentEvent.actor != CALLER_ACTOR, IncidentEvent.at > requested_at)
+        .order_by(IncidentEvent.at.desc()).limit(1)
+    ).scalar_one_or_none()
+    if later is not None:
+        return f"a dispatcher set the location or unit at {_utc_iso(later)}, after the request"
+    if source == "text" and incident.lon is not None:
+        return "a typed place is rougher than the point the incident has"
+    return None
+
+
+def apply_caller_location(
+    session: Session,
+    incident_id: int,
+    location: Mapping[str, Any],
+    index: JurisdictionIndex,
+    *,
+    raw_location: Mapping[str, Any],
+    requested_at: datetime,
+    source: str,
+    accuracy_m: float | None = None,
+    request_public_id: str | None = None,
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> Incident | None:
+    """Write a caller's answer to a location request into its incident (flushes; None when gone).
+
+    The located point becomes the incident's location and its jurisdiction the incident's unit,
+    with one ``location`` event ("location received from the caller's phone", source and
+    accuracy) and one audit record, under the same conditional ``UPDATE ... WHERE version`` as
+    :func:`update_incident` (retried on a fresh read: the caller cannot resend). ``raw_location``
+    is what the caller's phone sent, as a location body. The location is
+    not moved, and a ``note`` event says why, when the incident is final, when a dispatcher set
+    its location or unit after ``requested_at`` (never overwritten silently), or when the caller
+    only typed a place and the incident already has a point.
+    """
+    now = now or utcnow()
+    point = location.get("point")
+    if not isinstance(point, Mapping):
+        return None
+    lon, lat = float(point["lon"]), float(point["lat"])
+    words = _caller_fix_words(source, accuracy_m)
+    for _try in range(CALLER_LOCATION_TRIES):
+        incident = session.get(Incident, incident_id, populate_existing=True)
+        if incident is None:
+            return None
+        expected = incident.version
+        why = _why_not_moved(session, incident, requested_at=requested_at, source=source)
+        values: dict[str, Any] = {}
+        if why is None:
+            codes = _jurisdiction_codes(location)
+            unit_code = codes["polsek"] or codes["polres"] or codes["polda"]
+            values = {"location": dict(location), "raw_location": dict(raw_location), "lon": lon, "lat": lat,
+                      "geom": shapely.Point(lon, lat),
+                      "boundary_set_id": location.get("boundary_set", index.set_id),
+                      "polda_code": codes["polda"], "polres_code": codes["polres"], "polsek_code": codes["polsek"],
+                      "unit_code": unit_code}
+            event = {"kind": "location", "from_unit": incident.unit_code, "to_unit": unit_code, "note": words}
+        else:
+            event = {"kind": "note", "note": f"{words} at lat {lat:.6f}, lon {lon:.6f}; not applied: {why}"}
+        new_version = expected + 1
+        result = session.execute(
+            update(Incident).where(Incident.id == incident_id, Incident.version == expected)
+            .values(**values, version=new_version, updated_at=now).execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # a dispatcher changed it meanwhile: read again and decide again
+        session.add(IncidentEvent(incident_id=incident_id, at=now, actor=CALLER_ACTOR, kind=event["kind"],
+                                  from_status=None, to_status=None, from_unit=event.get("from_unit"),
+                                  to_unit=event.get("to_unit"), note=event["note"], version=new_version))
+        audit(session, actor=CALLER_ACTOR, action="incident.caller_location", target_type="incident",
+              target_id=incident_id, request_id=request_id,
+              detail={"version": new_version, "applied": why is None, "why_not": why, "source": source,
+                      "accuracy_m": accuracy_m, "location_request": request_public_id,
+                      "from_unit": incident.unit_code, "to_unit": values.get("unit_code", incident.unit_code)})
+        session.flush()
+        session.refresh(incident)
+        return incident
+    current = session.execute(select(Incident.version).where(Incident.id == incident_id)).scalar_one_or_none()
+    raise _stale(incident_id, expected, current or expected)
+
+
 def replay_events(events: Sequence[IncidentEvent]) -> dict[str, Any]:
     """Rebuild status, unit, first_action_at, done_at and version from an incident's event log."""
     state: dict[str, Any] = {"status": OPEN, "unit_code": None, "first_action_at": None, "done_at": None,
@@ -663,7 +763,7 @@ def replay_events(events: Sequence[IncidentEvent]) -> dict[str, Any]:
             state["first_action_at"] = state["first_action_at"] or ev.at
             if ev.to_status == DONE:
                 state["done_at"] = ev.at
-        elif ev.kind == "reassign":
+        elif ev.kind in LOCATION_SETTING_KINDS:
             state["unit_code"] = ev.to_unit
     return state
 
@@ -760,7 +860,7 @@ def clear_demo_incidents(session: Session, *, actor: str = DEMO_ACTOR) -> int:
 
 
 __all__ = [
-    "CATEGORIES", "CHANNELS", "STATUSES", "TRANSITIONS", "IncidentQuery", "check_transition", "check_update_scope", "clear_demo_incidents",
+    "CATEGORIES", "CHANNELS", "STATUSES", "TRANSITIONS", "IncidentQuery", "apply_caller_location", "check_transition", "check_update_scope", "clear_demo_incidents",
     "code_in_scope", "create_incident", "effective_unit", "get_incident", "incident_in_scope", "incident_to_dict",
     "incidents_csv", "is_overdue", "iter_incidents", "list_events", "list_incidents", "parse_aware_datetime",
     "replay_events", "seed_demo_incidents", "unit_filter", "update_incident",

@@ -17,6 +17,12 @@ may still follow); ``expired`` is computed: not received before ``expires_at``.
 Fix checks, in one place: a fix older than ``STALE_FIX_S`` when it reaches us is flagged
 ``LOCATION_FIX_STALE``; one with an accuracy radius above ``INACCURATE_FIX_M`` is flagged
 ``LOCATION_FIX_INACCURATE``. Coordinates are (lon, lat) inside, as everywhere.
+
+A typed place (``source: "text"``) goes through the gazetteer, as ``POST /api/v1/locate`` with a
+place name (format ``place``, status ``approximate``, point and radius). When the request names an
+incident, a located answer is written into it by :func:`services.incidents.apply_caller_location`
+(event, audit, version check; a location a dispatcher set after the request is kept, and the
+answer becomes a note).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +49,9 @@ from geo_service.storage import location_requests as queries
 from geo_service.storage import repo
 from geo_service.storage.models import LocationRequest
 from geo_service.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from geo_service.services.places import PlaceService
 
 SALT = b"geo_service.location-request.v1:"
 LINK_ID_CHARS = 12
@@ -266,13 +275,15 @@ def fix_flags(accuracy_m: float | None, age_s: float | None) -> list[dict[str, A
     return flags
 
 
-def _locate_answer(answer: dict[str, Any], index: JurisdictionIndex, now: datetime) -> dict[str, Any] | None:
-    """The locate answer of what the caller sent (None for a typed place the parser cannot read)."""
+def _locate_answer(answer: dict[str, Any], index: JurisdictionIndex, now: datetime,
+                   places: PlaceService | None = None) -> dict[str, Any] | None:
+    """The locate answer of what the caller sent (None for a typed place nothing can read); a typed
+    place is looked up in the gazetteer when ``places`` is given, as ``POST /api/v1/locate`` does."""
     if answer["source"] == "text":
         try:
-            return locate_location({"text": answer["text"]}, index)
+            return locate_location({"text": answer["text"]}, index, places=places)
         except GeoServiceError:
-            return None  # a village name: the dispatcher reads it (the gazetteer may place it later)
+            return None  # neither coordinates nor a known place: the dispatcher reads the text
     body: dict[str, Any] = {"lat": answer["lat"], "lon": answer["lon"]}
     if answer["accuracy_m"] is not None:
         body["uncertainty_m"] = answer["accuracy_m"]
@@ -297,9 +308,32 @@ def _caller_reply(row: LocationRequest) -> dict[str, Any]:
     return {"status": row.status, "accuracy_m": None if accuracy is None else round(accuracy)}
 
 
+def _raw_location(answer: dict[str, Any]) -> dict[str, Any]:
+    """What the caller sent, as a location body (an incident's ``raw_location``)."""
+    if answer["source"] == "text":
+        return {"text": answer["text"]}
+    raw = {"lat": answer["lat"], "lon": answer["lon"]}
+    if answer.get("accuracy_m") is not None:
+        raw["uncertainty_m"] = answer["accuracy_m"]
+    return raw
+
+
+def _write_into_incident(session: Session, row: LocationRequest, answer: dict[str, Any],
+                         location: dict[str, Any] | None, index: JurisdictionIndex, now: datetime,
+                         request_id: str | None) -> None:
+    """A located answer to a request for an incident moves that incident (or becomes its note)."""
+    if row.incident_id is None or not location or not isinstance(location.get("point"), Mapping):
+        return
+    incident_service.apply_caller_location(
+        session, row.incident_id, location, index, raw_location=_raw_location(answer), requested_at=row.created_at,
+        source=answer["source"], accuracy_m=answer.get("accuracy_m"), request_public_id=row.public_id,
+        request_id=request_id, now=now)
+
+
 def accept_answer(session: Session, token: str, body: Any, *, secret: str, index: JurisdictionIndex,
-                  request_id: str | None = None) -> dict[str, Any]:
-    """Record the caller's answer: the first accepted one closes the request (audited).
+                  places: PlaceService | None = None, request_id: str | None = None) -> dict[str, Any]:
+    """Record the caller's answer: the first accepted one closes the request (audited) and, with
+    a located point, moves the request's incident (:func:`_write_into_incident`).
 
     The same answer again gets the same reply (a phone retrying on a bad network); a different
     answer to a closed request is 409 ``LOCATION_REQUEST_USED``; an expired one 410.
@@ -319,7 +353,7 @@ def accept_answer(session: Session, token: str, body: Any, *, secret: str, index
             repo.audit(session, actor="caller", action="location_request.denied", target_type="location_request",
                        target_id=row.public_id, request_id=request_id)
         return {"status": row.status, "accuracy_m": None}
-    location = _locate_answer(answer, index, now)
+    location = _locate_answer(answer, index, now, places)
     if not queries.close_with_answer(session, row, at=now, answer=answer, answer_sha256=_fingerprint(answer),
                                      location=location):
         if row.answer_sha256 == _fingerprint(answer):
@@ -330,6 +364,7 @@ def accept_answer(session: Session, token: str, body: Any, *, secret: str, index
                target_id=row.public_id, request_id=request_id,
                detail={"source": answer["source"], "accuracy_m": answer.get("accuracy_m"),
                        "flags": [f["code"] for f in (location or {}).get("flags", [])]})
+    _write_into_incident(session, row, answer, location, index, now, request_id)
     return _caller_reply(row)
 
 

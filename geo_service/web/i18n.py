@@ -47,6 +47,7 @@ TEXT: dict[str, str] = {
     "upload": N_("Upload"), "level": N_("Level"), "file": N_("File"), "publish": N_("Publish"),
     "republish": N_("Publish again (rollback)"), "report": N_("Check report"), "errors": N_("Errors"),
     "warnings": N_("Warnings"), "diff": N_("Changes"), "units": N_("Units"), "set": N_("Set"),
+    "unit_type": N_("Unit type"),
     "code_field": N_("Code field"), "name_field": N_("Name field"), "parent_field": N_("Parent code field"),
     "crs": N_("Source CRS (when there is no .prj)"), "mapping": N_("Mapping table CSV (optional)"),
     "no_problems": N_("No problems."), "created": N_("Created"), "by": N_("by"), "week": N_("Week"),

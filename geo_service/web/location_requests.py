@@ -27,10 +27,10 @@ from geo_service.maps import render_locate_map
 from geo_service.services import location_requests as svc
 from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import allow, public, require_principal
-from geo_service.web.context import actor, db_session, index, service, write_transaction
+from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import page_lang, texts
 from geo_service.web.openapi import doc
-from geo_service.web.pages import _tile_kwargs, _unit_features, map_frame
+from geo_service.web.pages import _tile_kwargs, _unit_features, map_frame, with_set_in_force
 from geo_service.web.security import tile_origin
 
 bp = Blueprint("location_requests", __name__, template_folder="templates")
@@ -180,6 +180,7 @@ def answer_map(public_id: str) -> Response:
     location = svc.request_to_dict(row, lang=g.lang)["location"]
     if not location or not location.get("point"):
         raise NotFound("this location request has no located answer yet", code="LOCATION_NOT_RECEIVED")
+    location = with_set_in_force(location)
     unit_fc, neighbours = _unit_features(location)
     html = render_locate_map(location, unit_geojson=unit_fc, neighbour_geojson=neighbours, **_tile_kwargs())
     resp = make_response(map_frame(html))
@@ -262,5 +263,5 @@ def caller_answer(token: str) -> Response:
     with write_transaction() as session:
         svc.find_by_token(session, token, secret=settings.secret_key)  # a bad token is 404 before the body
         reply = svc.accept_answer(session, token, json_body(), secret=settings.secret_key, index=index(),
-                                  request_id=g.get("request_id"))
+                                  places=places(), request_id=g.get("request_id"))
     return _caller_headers(jsonify(reply))

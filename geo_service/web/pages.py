@@ -36,9 +36,11 @@ from geo_service.maps import (
     render_overview_map,
     render_problems_map,
 )
+from geo_service.maps.render import set_in_force_words, unit_type_words
 from geo_service.services import accounts, milestones, officer_links, ratelimit
 from geo_service.services import boundaries as boundary_service
-from geo_service.services.locate import locate_location
+from geo_service.services.locate import locate_location, structure_fields
+from geo_service.services.structure import WIB
 from geo_service.services.units import units_geojson
 from geo_service.storage import repo
 from geo_service.web import auth, security
@@ -237,6 +239,27 @@ def _summary(answer: dict[str, Any], t: dict[str, str]) -> str:
     return f"{t['in_unit']} {names}"
 
 
+def with_set_in_force(answer: dict[str, Any], set_id: int | None = None) -> dict[str, Any]:
+    """The answer with ``set_in_force`` ``{id, since}``: its boundary set (``set_id``, else the one
+    it names) and the first day that set answers (``effective_from`` as a WIB calendar day, as the
+    structure file counts days). Unchanged when the set cannot be read (the database is away)."""
+    set_id = set_id if set_id is not None else answer.get("boundary_set")
+    if set_id is None:
+        return answer
+    try:
+        bset = repo.get_boundary_set(db_session(), int(set_id))
+    except Exception:  # noqa: BLE001 - a page still opens without the date (officer links while degraded)
+        return answer
+    moment = bset.effective_from or bset.published_at
+    since = moment.astimezone(WIB).date().isoformat() if moment is not None else None
+    return {**answer, "set_in_force": {"id": int(set_id), "since": since}}
+
+
+def structure_words(answer: dict[str, Any]) -> dict[str, str | None]:
+    """The unit types and the set in force of an answer, worded for the page (as on its map)."""
+    return {"types": unit_type_words(answer, g.lang) or None, "set": set_in_force_words(answer, g.lang)}
+
+
 @bp.route("/", methods=["GET", "POST"])
 @allow("dispatcher")
 def console() -> Any:
@@ -263,6 +286,8 @@ def console() -> Any:
             leaf = juris.get("polsek") or juris.get("polres") or juris.get("polda") or {}
             link = {"url": url_for("pages.officer_page", token=token, _external=False),
                     "expires_at": expires.isoformat(timespec="minutes"), "unit_code": leaf.get("code")}
+    if answer is not None and answer.get("jurisdiction"):
+        answer = with_set_in_force(answer)
     if answer is not None and answer.get("point"):
         unit_fc, neighbours = _unit_features(answer)
         place_fc = places().place_geojson(answer["place"]["code"]) if answer.get("place") else None
@@ -278,7 +303,7 @@ def console() -> Any:
     return render_template(
         "console.html", query=query, hint=hint, answer=answer, summary=_summary(answer, t) if answer else None,
         formats=_formats(answer.get("point") if answer else None), map_html=map_frame(map_html), units=units,
-        link=link,
+        link=link, structure=structure_words(answer) if answer else None,
     )
 
 
@@ -317,6 +342,7 @@ def _officer_answer(payload: dict[str, Any]) -> dict[str, Any]:
         "uncertainty_m": payload.get("u"),
         "flags": [_link_flag(f) for f in payload.get("f") or []],
         "jurisdiction": juris or None,
+        "unit_types": structure_fields(juris)["unit_types"],
     }
 
 
@@ -340,7 +366,7 @@ def officer_page(token: str) -> Any:
             raise Gone("this officer link was revoked", code="LINK_REVOKED")
     except GeoServiceError as exc:
         return make_response(render_template("officer_error.html", status=exc.status, detail=exc.detail), exc.status)
-    answer = _officer_answer(payload)
+    answer = with_set_in_force(_officer_answer(payload), index().set_id)
     unit_fc, _ = _unit_features(answer)
     map_html = render_officer_map(answer, unit_geojson=unit_fc, **_tile_kwargs())
     lat, lon = payload["lat"], payload["lon"]
@@ -348,7 +374,8 @@ def officer_page(token: str) -> Any:
            "gmaps": f"https://www.google.com/maps/search/?api=1&query={lat:.6f},{lon:.6f}"}
     progress = milestones.link_progress(session_db, payload["jti"], lang=g.lang)  # 110 buttons (issue 16)
     resp = make_response(render_template("officer.html", answer=answer, nav=nav, formats=_formats(answer["point"]),
-                                         map_html=map_frame(map_html), progress=progress))
+                                         map_html=map_frame(map_html), progress=progress,
+                                         structure=structure_words(answer)))
     resp.headers["Cache-Control"] = "no-store"
     if progress is not None:  # the buttons send the phone's position (the browser asks for consent)
         resp.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
