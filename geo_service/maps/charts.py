@@ -62,13 +62,23 @@ def render_bar_chart(
     """
     left, right, top = 48, 12, 34
     legend_h = 22 if len(series) > 1 else 0
-    bottom = 58 + legend_h
     plot_w = max(1, width - left - right)
+    slot = plot_w / max(1, len(categories))
+    # Long names (units) are tilted when they would not fit under their bar (~6 px a character).
+    names = [label if len(label) <= 22 else label[:21] + "…" for _, label in categories]
+    tilt = any(len(name) * 6 > slot for name in names)
+    longest = min(22, max((len(n) for n in names), default=0)) * 6
+    label_h = int(longest * 0.57) + 8 if tilt else 0  # sin 35°: how far a tilted name reaches down
+    if tilt:  # ... and cos 35° to the left of the first bar: widen the left margin so it is not cut
+        left += int(max(0.0, longest * 0.82 - slot / 2 - left + 20))
+        plot_w = max(1, width - left - right)
+        slot = plot_w / max(1, len(categories))
+    height += label_h
+    bottom = 58 + legend_h + label_h
     plot_h = max(1, height - top - bottom)
     totals = [sum(int(values.get(key, {}).get(s.key, 0)) for s in series) for key, _ in categories]
     top_value = max(totals, default=0)
     scale = plot_h / top_value if top_value else 0.0
-    slot = plot_w / max(1, len(categories))
     bar_w = max(2.0, min(48.0, slot * 0.6))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id={quoteattr(chart_id)} role="img" '
@@ -101,11 +111,12 @@ def render_bar_chart(
         if total:
             out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
                        f'fill="{TEXT_COLOUR}">{total}</text>')
-        short = label if len(label) <= 16 else label[:15] + "…"
-        out.append(f'<text x="{x + bar_w / 2:.1f}" y="{base_y + 14}" text-anchor="middle" '
-                   f'fill="{TEXT_COLOUR}" class="category-label">{escape(short)}</text>')
+        cx = x + bar_w / 2
+        turn = f' transform="rotate(-35 {cx:.1f} {base_y + 14})"' if tilt else ""
+        out.append(f'<text x="{cx:.1f}" y="{base_y + 14}" text-anchor="{"end" if tilt else "middle"}"{turn} '
+                   f'fill="{TEXT_COLOUR}" class="category-label">{escape(names[i])}</text>')
         out.append("</g>")
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{base_y + 32}" text-anchor="middle" '
+    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{base_y + 32 + label_h}" text-anchor="middle" '
                f'fill="{TEXT_COLOUR}" class="x-label">{escape(x_label)}</text>')
     out.append(f'<text x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" fill="{TEXT_COLOUR}" '
                f'transform="rotate(-90 12 {top + plot_h / 2:.1f})" class="y-label">{escape(y_label)}</text>')
