@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import chromium_path, need
 from tests.live import LiveServer, cli, start_server
-from tests.web.test_browser_pages import CHROMIUM_ARGS, TILE_URL, Watch
+from tests.web.test_browser_pages import CHROMIUM_ARGS, HOSTILE, TILE_URL, Watch
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-battery"
@@ -138,6 +138,15 @@ def test_console_desk_by_keyboard_only(server: LiveServer, browser: Any, artifac
     assert "send-officer" in seen
     stored = page.evaluate("() => Object.keys(localStorage)")
     assert stored == ["geo_service.desk.lookups.user:dispatcher1"]  # kept per user, in the browser only
+
+    # A hostile text stays text in the list (textContent, never HTML).
+    page.keyboard.press("Alt+KeyI")
+    page.keyboard.insert_text(HOSTILE)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#last-lookups button.lookup")
+    assert _lookups(page)[0].startswith(HOSTILE)
+    assert not page.query_selector_all("#last-lookups img")
 
     # Ten at most.
     for i in range(11):
