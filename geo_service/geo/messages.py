@@ -38,7 +38,7 @@ MESSAGES: dict[str, str] = {
     "LOCATION_FIX_STALE": N_("The caller's phone position was old ({age_s} s when received); the caller may have moved."),
     "LOCATION_FIX_INACCURATE": N_("The caller's phone position is imprecise (about {accuracy_m} m); confirm with the caller."),
     "PLACE_NAME": N_("Location from a place name: {kind} {name} ({code}); the point stands for its area, radius {radius_m} m."),
-    "PLACE_NAME_FUZZY": N_("The name '{typed}' was read as '{name}' ({score} % similar); please confirm."),
+    "PLACE_NAME_FUZZY": N_("The name '{typed}' was read as '{name}' (similarity {score} %); please confirm."),
     "AMBIGUOUS_PLACE": N_("{count} places have this name; choose a candidate or add the kecamatan/kabupaten."),
     "PLACE_SPLIT": N_("The area of {name} is split between {count} units; check the candidates and their shares."),
     "TEXT_IGNORED": N_("The coordinate was taken from inside the text; {chars} other characters were ignored: “{excerpt}”."),

@@ -181,4 +181,87 @@ def recap_csv(recap: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["RECAP_CSV_COLUMNS", "recap_csv", "resolve_week", "summarize", "weekly_recap"]
+#: Upper bounds (minutes, exclusive) of the time-to-first-action buckets; the last bucket is open-ended and
+#: "open" holds the incidents still waiting for a first action.
+FIRST_ACTION_BUCKETS: tuple[tuple[str, float | None], ...] = (
+    ("lt15", 15), ("15_30", 30), ("30_60", 60), ("60_120", 120), ("120_240", 240), ("gt240", None),
+)
+TREND_WEEKS = 8
+
+
+def first_action_histogram(incidents: Sequence[Incident]) -> dict[str, int]:
+    """Incidents per time-to-first-action bucket (``FIRST_ACTION_BUCKETS`` keys, plus ``open``).
+
+    A bucket holds ``lower <= minutes < upper``; an incident still ``belum_ditangani`` without a
+    first action counts as ``open``; a cancelled one that never had a first action is left out.
+    """
+    out = dict.fromkeys([key for key, _ in FIRST_ACTION_BUCKETS] + ["open"], 0)
+    for inc in incidents:
+        if inc.first_action_at is None:
+            if inc.status == OPEN:
+                out["open"] += 1
+            continue
+        minutes = _minutes(inc.first_action_at - inc.reported_at)
+        key = next(k for k, upper in FIRST_ACTION_BUCKETS if upper is None or minutes < upper)
+        out[key] += 1
+    return out
+
+
+def status_by_unit(incidents: Sequence[Incident], index: JurisdictionIndex,
+                   unit_code: str) -> list[dict[str, Any]]:
+    """Counts by status for each unit directly below ``unit_code`` (code order)."""
+    rows = []
+    for child in sorted(index.children(unit_code), key=lambda u: u.code):
+        counts = dict.fromkeys(STATUSES, 0)
+        for inc in incidents:
+            if incident_in_scope(inc, child.code):
+                counts[inc.status] = counts.get(inc.status, 0) + 1
+        rows.append({"code": child.code, "name": child.name, "counts": counts})
+    return rows
+
+
+def trend_weeks(unit_code: str, now: datetime, week: str | None = None,
+                weeks: int = TREND_WEEKS) -> list[tuple[str, datetime, datetime]]:
+    """The ``weeks`` local ISO weeks ending with ``week`` (default: the current one): ``(label, start, end)``."""
+    zone = zone_for_unit(unit_code)
+    year, wk = resolve_week(week, unit_code, now)
+    last_start, _ = local_week_bounds(year, wk, zone)
+    out = []
+    for back in range(weeks - 1, -1, -1):
+        iso = (last_start - timedelta(days=7 * back) + timedelta(hours=12)).isocalendar()
+        start, end = local_week_bounds(iso[0], iso[1], zone)
+        out.append((format_iso_week(iso[0], iso[1]), start, end))
+    return out
+
+
+def weekly_trend(incidents: Sequence[Incident],
+                 weeks: Sequence[tuple[str, datetime, datetime]]) -> list[dict[str, Any]]:
+    """Counts by status per week (``weeks`` from ``trend_weeks``), by ``reported_at``."""
+    rows = []
+    for label_, start, end in weeks:
+        counts = dict.fromkeys(STATUSES, 0)
+        for inc in incidents:
+            if start <= inc.reported_at < end:
+                counts[inc.status] = counts.get(inc.status, 0) + 1
+        rows.append({"week": label_, "counts": counts})
+    return rows
+
+
+def recap_chart_data(session: Session, index: JurisdictionIndex, recap: dict[str, Any],
+                     now: datetime) -> dict[str, Any]:
+    """The three pictures of a recap: status by child unit and first-action times of its week, 8-week trend."""
+    unit_code = recap["unit"]["code"]
+    weeks = trend_weeks(unit_code, now, recap["week"])
+    incidents = list(session.execute(
+        select(Incident)
+        .where(unit_filter(unit_code), Incident.reported_at >= weeks[0][1], Incident.reported_at < weeks[-1][2])
+        .order_by(Incident.reported_at, Incident.id)
+    ).scalars())
+    start, end = weeks[-1][1], weeks[-1][2]
+    this_week = [inc for inc in incidents if start <= inc.reported_at < end]
+    return {"by_unit": status_by_unit(this_week, index, unit_code), "trend": weekly_trend(incidents, weeks),
+            "first_action": first_action_histogram(this_week)}
+
+
+__all__ = ["FIRST_ACTION_BUCKETS", "RECAP_CSV_COLUMNS", "first_action_histogram", "recap_chart_data", "recap_csv",
+           "resolve_week", "status_by_unit", "summarize", "trend_weeks", "weekly_recap", "weekly_trend"]

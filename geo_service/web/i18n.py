@@ -115,6 +115,22 @@ TEXT: dict[str, str] = {
     "calls_110": N_("Call Center 110"),
     "calls_report": N_("110 call report"),
     "special_area": N_("Special area (airport, port or sea sector)"),
+    # issue 17: charts of the recap and incidents pages, the console's desk tools
+    "charts": N_("At a glance"), "chart_by_unit": N_("Status by unit"),
+    "chart_trend": N_("Incidents per week (last 8 weeks)"), "chart_first_action": N_("Time to first action"),
+    "time_to_first_action": N_("Time from the call to the first action"),
+    "bucket_lt15": N_("< 15 min"), "bucket_15_30": N_("15–30 min"), "bucket_30_60": N_("30–60 min"),
+    "bucket_60_120": N_("1–2 h"), "bucket_120_240": N_("2–4 h"), "bucket_gt240": N_("> 4 h"),
+    "bucket_open": N_("still open"),
+    "radio_line": N_("Line for the radio"), "copy_radio": N_("Copy radio line"),
+    "last_lookups": N_("Last lookups"), "no_lookups": N_("No lookups yet on this computer."),
+    "shortcuts": N_("Keyboard shortcuts"), "shortcut_enter": N_("locate what is typed"),
+    "shortcut_copy": N_("copy the radio line"), "shortcut_last": N_("go to the last lookups"),
+    "shortcut_input": N_("back to the location input"), "shortcut_tab": N_("move between buttons"),
+    "reason_PRESUMED_NEGATED_LATITUDE": N_("latitude sign"),
+    "reason_PRESUMED_NEGATED_LONGITUDE": N_("longitude sign"),
+    "reason_PRESUMED_SWAPPED_COORDINATE": N_("latitude and longitude swapped"),
+    "reason_PROJECTED_AXES_SWAPPED": N_("easting and northing swapped"),
 }
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from geo_service.errors import BadRequest, GeoServiceError
 from geo_service.maps import render_incidents_map
+from geo_service.maps.charts import BAR_COLOUR, Series, render_bar_chart, status_series
 from geo_service.services import calls as calls_service
 from geo_service.services import incidents as svc
 from geo_service.services import milestones
@@ -21,7 +22,7 @@ from geo_service.storage.types import utcnow
 from geo_service.translations import labels
 from geo_service.web.auth import allow, require_principal
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
-from geo_service.web.i18n import page_error
+from geo_service.web.i18n import page_error, texts
 from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
 
 bp = Blueprint("incident_pages", __name__, template_folder="templates")
@@ -56,6 +57,59 @@ def create_from_console() -> Any:
                                        places=places())
         incident_id = incident.id
     return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
+
+
+#: Time-to-first-action bucket (``services.recap.FIRST_ACTION_BUCKETS`` + open) -> its ``t.`` key.
+_BUCKET_TEXTS = {"lt15": "bucket_lt15", "15_30": "bucket_15_30", "30_60": "bucket_30_60", "60_120": "bucket_60_120",
+                 "120_240": "bucket_120_240", "gt240": "bucket_gt240", "open": "bucket_open"}
+
+
+def _charts(data: dict[str, Any]) -> dict[str, str]:
+    """The three SVG pictures of ``recap_service`` chart data, worded in the page's language."""
+    t = texts(g.lang)
+    statuses = status_series(labels(g.lang, "incident_status"))
+    by_unit = render_bar_chart(
+        chart_id="chart-by-unit", title=t["chart_by_unit"], series=statuses,
+        categories=[(row["code"], row["name"]) for row in data["by_unit"]],
+        values={row["code"]: row["counts"] for row in data["by_unit"]}, x_label=t["unit"], y_label=t["incidents"])
+    trend = render_bar_chart(
+        chart_id="chart-trend", title=t["chart_trend"], series=statuses,
+        categories=[(row["week"], row["week"][5:]) for row in data["trend"]],
+        values={row["week"]: row["counts"] for row in data["trend"]}, x_label=t["week"], y_label=t["incidents"])
+    first = render_bar_chart(
+        chart_id="chart-first-action", title=t["chart_first_action"],
+        series=[Series("count", t["incidents"], BAR_COLOUR)],
+        categories=[(key, t[_BUCKET_TEXTS[key]]) for key in data["first_action"]],
+        values={key: {"count": n} for key, n in data["first_action"].items()},
+        x_label=t["time_to_first_action"], y_label=t["incidents"])
+    return {"by_unit": by_unit, "trend": trend, "first_action": first}
+
+
+def _chart_unit(unit: str | None) -> str | None:
+    """The unit whose children the incidents page pictures: the filter's, else the viewer's, else the top one."""
+    if unit:
+        return unit
+    roots = sorted(c for c, u in index().units.items() if u.parent_code is None)
+    return roots[0] if roots else None
+
+
+def _incident_charts(query: svc.IncidentQuery, now: datetime, overdue: int) -> dict[str, str] | None:
+    """Charts of the incidents page: status by unit and first-action times of the listed period, 8-week trend."""
+    unit_code = _chart_unit(query.unit)
+    if unit_code is None or unit_code not in index().units:
+        return None
+    try:
+        weeks = recap_service.trend_weeks(unit_code, now)
+    except KeyError:  # a province without a known time zone: no weekly pictures
+        return None
+    session = db_session()
+    listed = list(svc.iter_incidents(session, query, now=now, overdue_minutes=overdue))
+    trend_query = svc.IncidentQuery(unit=query.unit, status=query.status, category=query.category,
+                                    date_from=weeks[0][1], date_to=weeks[-1][2])
+    recent = list(svc.iter_incidents(session, trend_query, now=now, overdue_minutes=overdue))
+    return _charts({"by_unit": recap_service.status_by_unit(listed, index(), unit_code),
+                    "trend": recap_service.weekly_trend(recent, weeks),
+                    "first_action": recap_service.first_action_histogram(listed)})
 
 
 def _parse_day(name: str) -> datetime | None:
@@ -94,7 +148,7 @@ def incidents_page() -> Any:
                            status_labels=labels(g.lang, "incident_status"), categories=svc.CATEGORIES,
                            map_html=map_frame(map_html),
                            date_from=date_from.date().isoformat(), date_to=date_to.date().isoformat() if date_to else "",
-                           heat=request.args.get("heat") == "1")
+                           heat=request.args.get("heat") == "1", charts=_incident_charts(query, now, overdue))
 
 
 def _render_incident(incident_id: int, error: str | None = None) -> Any:
@@ -161,6 +215,7 @@ def recap_page() -> Any:
                     if u.level != "polsek" and svc.code_in_scope(u.code, _scope())), key=lambda x: x[0])
     rc = calls_service.report_for(db_session(), idx, service().settings, unit=unit_code, scope=_scope(),
                                   args={"week": recap["week"]}, now=now)  # the 110 figures (issue 16)
+    charts = _charts(recap_service.recap_chart_data(db_session(), idx, recap, now))
     return render_template("recap.html", r=recap, units=units, map_html=map_frame(map_html), heat=heat,
                            status_labels=labels(g.lang, "incident_status"), statuses=svc.STATUSES,
-                           categories=svc.CATEGORIES, rc=rc)
+                           categories=svc.CATEGORIES, rc=rc, charts=charts)
