@@ -8,7 +8,6 @@ tests: the fast paths (cell grid, STRtree, batch) must agree with brute-force
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +83,10 @@ def random_points_in(geom, n: int, rng: np.random.Generator) -> np.ndarray:
 
 # ------------------------------------------------------------------ structure
 
-def test_build_is_fast_and_structured(bali_units: list[Unit], idx: JurisdictionIndex) -> None:
-    t = time.perf_counter()
-    JurisdictionIndex.build(bali_units, stations=load_stations_geojson())
-    assert time.perf_counter() - t < 0.5
+def test_build_is_structured(bali_units: list[Unit], idx: JurisdictionIndex) -> None:
+    # Build time is measured in bench/bench_locate.py (the house rule: no timing asserts in tests).
+    rebuilt = JurisdictionIndex.build(bali_units, stations=load_stations_geojson())
+    assert rebuilt.leaf_codes == idx.leaf_codes
     assert len(idx.leaves) == 57 and all(u.level == "polsek" for u in idx.leaves)
     assert list(idx.leaf_codes) == sorted(idx.leaf_codes)
     assert idx.set_id == 3 and idx.unit("51").name == "Polda Bali"

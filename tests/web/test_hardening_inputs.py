@@ -22,7 +22,7 @@ from geo_service.storage.models import Incident, OfficerLink
 from tests.conftest import dispose_app, make_app, make_token
 
 JSON = {"Content-Type": "application/json"}
-BADUNG_POINT = {"lat": -8.80, "lon": 115.16}  # Kuta Selatan, Polres Badung (51.03)
+BADUNG_POINT = {"lat": -8.549129, "lon": 115.185428}  # Mengwi, Polres Badung (51.03); Kuta Selatan is Polresta Denpasar's
 
 
 @pytest.fixture(scope="module")
