@@ -78,6 +78,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 pass
             assert time.monotonic() < deadline, "geo-service serve did not come up"
             time.sleep(0.2)
+        # /health answers as soon as one worker runs; the tests need both (a busy machine forks slowly).
+        while len(_worker_pids(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         yield {"base": base, "admin": admin_name, "browser_admin": browser_admin, "token": token, "pid": proc.pid}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the process group this fixture started
