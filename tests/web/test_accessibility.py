@@ -99,3 +99,16 @@ def test_axe_is_never_sent_to_browsers(server: dict[str, Any]) -> None:  # noqa:
                  f"/maps/geo_service/../{folder}/axe.min.js", f"/maps/geo_service/%2E%2E/{folder}/axe.min.js",
                  f"/maps/{folder}%2Faxe.min.js", f"/maps/{folder}/"):
         assert _status(server["base"] + path) == 404, path  # ... but not the test-only axe-core
+
+
+def test_keyboard_focus_is_visible(server: dict[str, Any], browser: Any) -> None:  # noqa: F811
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.goto(server["base"] + "/login")
+    seen = []
+    for _ in range(6):  # the header links and the form fields, as a keyboard user meets them
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }"""))
+    page.close()
+    assert any(tag == "INPUT" for tag, _s, _w in seen), seen
+    assert all(style == "solid" and width >= 2 for tag, style, width in seen if tag != "BODY"), seen
