@@ -34,6 +34,7 @@ PACKAGES=(
   leaflet-measure@2.1.7
   leaflet-mouse-position@1.2.0           # danwild's npm fork of ardhi/Leaflet.MousePosition (same API)
   leaflet.heat@0.2.0                     # only for its LICENSE: folium's patched copy is the one used
+  axe-core@4.14.1                        # tests only (tests/web/test_accessibility.py); never served
 )
 
 unpack() {  # unpack <spec> -> prints the directory holding package/
@@ -158,5 +159,11 @@ copy "$d/folium/templates/leaflet.awesome.rotate.css" "$t/leaflet.awesome.rotate
 copy "$d/folium/templates/leaflet_heat.min.js" "$t/leaflet_heat.min.js"
 copy "$d/LICENSE.txt" "$t/LICENSE.txt"
 copy "${P[leaflet.heat@0.2.0]}/LICENSE" "$t/LICENSE.leaflet-heat"
+
+# axe-core 4.14.1 (MPL-2.0): the accessibility tests inject it; /maps/axe-core-* answers 404.
+d="${P[axe-core@4.14.1]}"; t=axe-core-4.14.1
+for f in axe.min.js LICENSE LICENSE-3RD-PARTY.txt; do
+  copy "$d/$f" "$t/$f"
+done
 
 du -sh "$DEST"

@@ -51,8 +51,36 @@
     return block;
   }
 
+  /*
+   * Leaflet makes a clickable marker a keyboard button (role=button, tabindex=0) without a name;
+   * screen readers then say only "button". Its name is the first line of its text, set again
+   * whenever Leaflet builds the icon element anew (on add, and on setIcon, which folium calls
+   * after our text is bound; clusters add and remove markers). Leaflet has no event for that.
+   */
+  function nameMarker(layer, lines) {
+    var first = (lines || [])[0];
+    var name = Array.isArray(first) ? asText(first[0]) + ': ' + asText(first[1])
+      : asText(first !== null && typeof first === 'object' ? first.text : first);
+    if (!name || !(layer instanceof L.Marker)) {
+      return;
+    }
+    var initIcon = layer._initIcon;
+    var apply = function () {
+      var icon = layer.getElement();
+      if (icon) {
+        icon.setAttribute('aria-label', name);
+      }
+    };
+    layer._initIcon = function () {
+      initIcon.apply(layer, arguments);
+      apply();
+    };
+    apply();
+  }
+
   function bindText(layer, lines, kind, options) {
     var content = function () { return textBlock(lines); };
+    nameMarker(layer, lines);
     if (kind === 'tooltip') {
       layer.bindTooltip(content, options || {});
     } else {

@@ -1,22 +1,27 @@
 """One language per screen (issue 17), in a real headless Chromium against a real `geo-service serve`.
 
 The browser's own locale chooses the language (id-ID -> Bahasa Indonesia, en-US -> English,
-through Accept-Language). Every page is walked: login, the console with a located point (and
-its map popup), incidents, one incident, the weekly recap, the admin boundary and station
-pages, the officer page and its error page. A page fails when it shows a word of the other
+through Accept-Language). Every page is walked: login, the console with its place suggestions open and
+with a located point (and its map popup), incidents, one incident, the weekly recap, the Anev 110
+dashboard, the admin boundary and station pages, the officer page and its error page, the caller's
+location page /l/<token> and the error page of an unknown address. A page fails when it shows a word of the other
 language, an enum code as it is stored (``corrected``, ``at_sea``, ``belum_ditangani`` ...) or a
 doubled "X / Y" label. Screenshots of every page in both languages go to test-artifacts/.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web.test_browser_pages import CHROMIUM_ARGS, _login, _map_frame, browser, server  # noqa: F401
+from tests.web.test_browser_pages import CHROMIUM_ARGS, _cli, _login, _map_frame, browser, server  # noqa: F401
+from tests.web.test_browser_places import _with_places  # noqa: F401 - gazetteer loaded: place suggestions
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +46,31 @@ NOT_ON_ENGLISH = [
     "Titik", "Kirim", "Buka di", "LS", "BT",
 ]
 DOUBLED = re.compile(r"[^\W\d_]{2,} / [^\W\d_]{2,}")
+#: "X / Y" written in one language on purpose (the labels of two figures shown as "a / b"), not a doubled label.
+ONE_LANGUAGE_PAIRS = {"id": {"Iseng / diam"}, "en": {"Prank / silent"}}
 LOCALES = {"id": "id-ID", "en": "en-US"}
+#: Called on every page of the walk, after it has loaded and before its text is read: (page, name).
+PageCheck = Callable[[Any, str], None]
+
+
+def caller_link(server: dict[str, Any], lang: str) -> str:  # noqa: F811
+    """A caller's location page /l/<token> in ``lang``, asked for by a dispatcher through the API."""
+    if "dispatcher_token" not in server:
+        server["dispatcher_token"] = _cli(["token", "create", "--role", "dispatcher", "--name", "browser-dispatcher"],
+                                          server["env"]).strip().splitlines()[-1]
+    req = urllib.request.Request(server["base"] + "/api/v1/location-requests", method="POST",
+                                 data=json.dumps({"lang": lang}).encode(),
+                                 headers={"Authorization": f"Bearer {server['dispatcher_token']}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=20) as resp:
+        return str(json.loads(resp.read())["url"])
 
 
 def offending(text: str, lang: str) -> list[str]:
     """The forbidden words (whole words, case-sensitive) and doubled labels in a screen's text."""
     words = NOT_ON_INDONESIAN if lang == "id" else NOT_ON_ENGLISH
     found = [w for w in words if re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", text)]
-    return found + DOUBLED.findall(text)
+    return found + [pair for pair in DOUBLED.findall(text) if pair not in ONE_LANGUAGE_PAIRS[lang]]
 
 
 def test_the_checker_catches_mixed_screens() -> None:
@@ -58,6 +80,7 @@ def test_the_checker_catches_mixed_screens() -> None:
     assert offending("Dari / From", "en") == ["Dari", "Dari / From"]
     assert offending("Status: dikoreksi · Kecocokan: di dalam wilayah · 3 jam lalu", "id") == []
     assert offending("Status: corrected · Match: inside the area · 3 hours ago", "en") == []
+    assert offending("Iseng / diam: 2 % / 5 %", "id") == [] and offending("Prank / silent", "id") == ["Prank / silent"]
 
 
 def screen_text(page: Any, frames: list[str]) -> str:
@@ -71,7 +94,10 @@ def screen_text(page: Any, frames: list[str]) -> str:
     return "\n".join(parts)
 
 
-def _walk(context: Any, base: str, lang: str, artifacts: Path) -> dict[str, str]:
+def walk(context: Any, server: dict[str, Any], lang: str, artifacts: Path,  # noqa: F811
+         check: PageCheck | None = None) -> dict[str, str]:
+    """Visit every page in ``lang``; returns the text of each, calling ``check`` on each first."""
+    base = server["base"]
     texts: dict[str, str] = {}
     page = context.new_page()
 
@@ -81,10 +107,17 @@ def _walk(context: Any, base: str, lang: str, artifacts: Path) -> dict[str, str]
             assert resp is not None and resp.status == status, (name, resp.status if resp else None)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(artifacts / f"lang-{lang}-{name}.png"), full_page=True)
+        if check is not None:
+            check(page, name)
         texts[name] = screen_text(page, frames)
 
     visit("login", "/login", [])
     _login(page, base, "admin1")
+    page.goto(base + "/")
+    page.focus("#q")
+    page.keyboard.type("baler bale agu", delay=20)  # a place name not finished: the suggestion list opens
+    page.wait_for_selector("#place-suggestions li", timeout=30000)
+    visit("console-places", None, [])
     page.goto(base + "/")
     page.fill("#q", "8.358, 114.62")  # a corrected point: status, match, reasons, candidates, stations
     page.press("#q", "Enter")
@@ -103,12 +136,15 @@ def _walk(context: Any, base: str, lang: str, artifacts: Path) -> dict[str, str]
     visit("incidents", "/incidents?heat=1", ["#incidents-map"])
     visit("incident", "/incidents/1", [])
     visit("recap", "/reports/weekly", ["#recap-map"])
+    visit("calls", "/reports/calls", [])
     visit("admin-boundaries", "/admin/boundaries", [])
     visit("admin-boundary-set", "/admin/boundaries/1", ["iframe.map"])
     visit("admin-stations", "/admin/stations", [])
     visit("officer", officer_url, ["#map"])
     visit("officer-invalid", officer_url[:-4] + ("AAAA" if not officer_url.endswith("AAAA") else "BBBB"), [],
           status=403)
+    visit("caller", caller_link(server, lang), [])
+    visit("not-found", "/no-such-page", [], status=404)
     page.close()
     return texts
 
@@ -117,7 +153,7 @@ def _walk(context: Any, base: str, lang: str, artifacts: Path) -> dict[str, str]
 def test_every_screen_speaks_one_language(server: dict[str, Any], browser: Any,  # noqa: F811
                                           artifacts_dir: Path, lang: str) -> None:
     context = browser.new_context(locale=LOCALES[lang], viewport={"width": 1400, "height": 1000})
-    texts = _walk(context, server["base"], lang, artifacts_dir)
+    texts = walk(context, server, lang, artifacts_dir)
     context.close()
     problems = {name: offending(text, lang) for name, text in texts.items()}
     assert not {k: v for k, v in problems.items() if v}, problems
