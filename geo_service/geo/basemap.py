@@ -19,7 +19,8 @@ Rules (zoom = Leaflet zoom):
   to the tile plus a margin, so no line is drawn along a tile edge;
 * labels: the names of the finest level drawn at that zoom (villages only from
   :data:`DESA_LABEL_FROM_Z`), at a point inside the polygon; a label near an edge is in both
-  tiles, so it is drawn whole;
+  tiles, so it is drawn whole; a tile (even x and y) with no such label names the finest area
+  covering its centre there, so a close-up still says where it is;
 * simplification: :data:`TOLERANCE_PX` pixels at the tile's zoom, topology kept.
 
 Web Mercator (EPSG:3857) tile arithmetic as in the OSM slippy-map convention.
@@ -44,6 +45,8 @@ POLRES_FROM_Z = 8
 POLSEK_FROM_Z = 10
 DESA_FROM_Z = 13
 DESA_LABEL_FROM_Z = 14
+#: Label levels from the finest to the coarsest.
+LABEL_ORDER = ("desa", "polsek", "polres", "polda")
 #: Simplification tolerance, in pixels of the tile's zoom.
 TOLERANCE_PX = 0.75
 #: Outlines and labels are taken from this many pixels around the tile.
@@ -94,6 +97,12 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     x = int((lon + 180.0) / 360.0 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def _tile_centre_lat(z: int, y: int) -> float:
+    """Latitude of the pixel centre of tile row ``y`` (Web Mercator: not the mean of its bounds)."""
+    n = 2.0 ** z
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / n))))
 
 
 def valid_tile(z: int, x: int, y: int) -> bool:
@@ -160,6 +169,8 @@ class ReferenceMap:
         tolerance = TOLERANCE_PX * deg_per_px
         levels = self._levels(z)
         label_level = self._label_level(levels, z)
+        centre = ((min_lon + max_lon) / 2, _tile_centre_lat(z, y))
+        around: dict[str, str] = {}  # level -> the unit covering the tile's centre (even tiles only)
         lines: dict[str, list[list[float]]] = {}
         for i in self._tree.query(shapely.box(*box)):
             outline = self._outlines[int(i)]
@@ -178,7 +189,17 @@ class ReferenceMap:
                 if box[0] <= point.x <= box[2] and box[1] <= point.y <= box[3]:
                     px, py = _to_pixels(np.array([[point.x, point.y]]), z, x, y)[0]
                     out["labels"].append([float(px), float(py), outline.name, outline.level])
+            if (x % 2 == 0 and y % 2 == 0 and outline.level in levels and outline.name
+                    and outline.level not in around and shapely.intersects_xy(outline.geometry, *centre)):
+                around[outline.level] = outline.name
         out["lines"] = lines
+        if around and not any(label[3] == label_level for label in out["labels"]):
+            # Zoomed in far from every label point: name the finest area this tile shows at its
+            # centre (every other tile), so a close-up map (the officer's) still says where it is.
+            for level in LABEL_ORDER[LABEL_ORDER.index(label_level):]:
+                if level in around:
+                    out["labels"].append([TILE_PX / 2, TILE_PX / 2, around[level], level])
+                    break
         out["labels"].sort(key=lambda item: (item[1], item[0], item[2]))
         return out
 

@@ -75,3 +75,15 @@ def test_tiles_far_away_or_invalid_are_empty() -> None:
     assert ref.tile(30, 0, 0) == {"land": [], "lines": {}, "labels": []}
     assert ref.tile(3, 9, 0) == {"land": [], "lines": {}, "labels": []}
     assert ReferenceMap([]).tile(5, 1, 1) == {"land": [], "lines": {}, "labels": []}
+
+
+def test_a_close_up_still_names_the_area_it_shows() -> None:
+    ref = ReferenceMap(OUTLINES)
+    z = 17
+    x, y = tile_of(115.13, -8.63, z)  # inside Polsek Barat, far from its label point
+    x, y = x - x % 2, y - y % 2
+    min_lon, min_lat, max_lon, max_lat = tile_bounds(z, x, y)
+    assert WEST.contains(box(min_lon, min_lat, max_lon, max_lat))
+    # No village covers it and no label point is near: the Polsek is named at the tile's centre.
+    assert [label[2:] for label in ref.tile(z, x, y)["labels"]] == [["Polsek Barat", "polsek"]]
+    assert ref.tile(z, x + 1, y)["labels"] == []  # every other tile only

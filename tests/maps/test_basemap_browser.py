@@ -37,6 +37,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     srv = start_server(data, extra_env={"GEO_SERVICE_TILE_URL": tiles, "GEO_SERVICE_SECURE_COOKIES": "false"})
     cli(srv.env, "user", "create", "--username", "dispatcher1", "--role", "dispatcher", "--password-stdin",
         stdin=PASSWORD + "\n")
+    cli(srv.env, "user", "create", "--username", "admin1", "--role", "admin", "--password-stdin",
+        stdin=PASSWORD + "\n")
+    cli(srv.env, "demo", "seed", "--count", "20")
     srv.tokens["mode"] = request.param
     yield srv
     srv.stop()
@@ -81,9 +84,9 @@ class Traffic:
                 and urlsplit(u).netloc not in (self.base_host, "127.0.0.1:9")]
 
 
-def _login(page: Any, base: str) -> None:
+def _login(page: Any, base: str, user: str = "dispatcher1") -> None:
     page.goto(base + "/login")
-    page.fill("input[name=username]", "dispatcher1")
+    page.fill("input[name=username]", user)
     page.fill("input[name=password]", PASSWORD)
     page.press("input[name=password]", "Enter")
     page.wait_for_load_state("networkidle")
@@ -101,8 +104,8 @@ def _drawn_pixels(frame: Any) -> int:
     }"""))
 
 
-def _wait_reference(page: Any) -> Any:
-    frame = page.wait_for_selector("#map").content_frame()
+def _wait_reference(page: Any, selector: str = "#map") -> Any:
+    frame = page.wait_for_selector(selector).content_frame()
     assert frame is not None
     frame.wait_for_selector("[data-basemap=reference]", timeout=20000)
     frame.wait_for_selector(".gs-reference-map canvas.leaflet-tile-loaded", timeout=20000)
@@ -132,5 +135,30 @@ def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, brow
     (artifacts_dir / f"basemap-weight-{mode}.json").write_text(json.dumps(
         {"console_first_load_bytes": first_load, "with_one_lookup_bytes": traffic.transfer}))
     assert first_load < BALI_CONSOLE_BUDGET, first_load
+    assert not traffic.foreign(), traffic.foreign()
+    page.close()
+
+
+@pytest.mark.parametrize(("name", "path", "frame"), [
+    ("incidents", "/incidents", "#incidents-map"),
+    ("recap", "/reports/weekly", "#recap-map"),
+    ("calls", "/reports/calls", "#calls-map"),
+    ("officer", None, "#map"),
+])
+def test_every_map_draws_the_reference_map(server: LiveServer, browser: Any, artifacts_dir: Path,
+                                           name: str, path: str | None, frame: str) -> None:
+    if path is None:  # the officer's page opens from a signed link, without a login
+        status, link = server.json("POST", "/api/v1/officer-links", {"text": "-8.6705, 115.2126"}, role="dispatcher")
+        assert status == 201, link
+        path = link["url"]
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="id-ID")
+    traffic = Traffic(page, server.base)
+    if name != "officer":
+        _login(page, server.base, "admin1")
+    page.goto(server.base + path)
+    map_frame = _wait_reference(page, frame)
+    assert _drawn_pixels(map_frame) > 1000
+    assert traffic.labels, "no unit names were drawn"
+    page.screenshot(path=str(artifacts_dir / f"basemap-{name}-{server.tokens['mode']}.png"))
     assert not traffic.foreign(), traffic.foreign()
     page.close()
