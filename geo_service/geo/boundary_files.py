@@ -59,12 +59,11 @@ from geo_service.geo.area import LEVELS, Level, Unit
 from geo_service.geo.checks import (
     Report,
     ReportItem,
-    area_m2,
-    areas_m2,
     location_of,
     looks_like_degrees,
     looks_swapped,
 )
+from geo_service.geo.geometry import area_m2, areas_m2, polygonal_part
 from geo_service.geo.stations import Station
 from geo_service.geo.upload_safety import (
     harden_gdal,
@@ -714,13 +713,6 @@ def _as_text(value: Any) -> str | None:
     return text or None
 
 
-def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polys) if polys else None
-
-
 def units_from_layer(
     raw: RawLayer,
     *,
@@ -814,8 +806,8 @@ def units_from_layer(
         if geom is None or geom.is_empty:
             empty.append(code)
             continue
-        poly = _polygonal(geom)
-        if poly is None:
+        poly = polygonal_part(geom, dissolve=True)
+        if poly.is_empty:
             not_poly.append(f"{code} ({geom.geom_type})")
             continue
         if poly is not geom:
@@ -823,8 +815,8 @@ def units_from_layer(
                        f"Feature {code}: the non-polygon parts of a {geom.geom_type} were dropped.", units=[code])
         if not poly.is_valid:
             reason = shapely.is_valid_reason(poly)
-            fixed = _polygonal(shapely.make_valid(poly, method="structure", keep_collapsed=False))
-            if fixed is None or fixed.is_empty:
+            fixed = polygonal_part(shapely.make_valid(poly, method="structure", keep_collapsed=False), dissolve=True)
+            if fixed.is_empty:
                 empty.append(code)
                 continue
             before = area_m2(shapely.make_valid(poly))

@@ -1,6 +1,7 @@
 """Geodesic helpers: point-to-point and point-to-geometry distances, and uncertainty circles.
 
-Every distance is a geodesic distance in metres on the WGS 84 ellipsoid (``pyproj.Geod``).
+Every distance is a geodesic distance in metres on the WGS 84 ellipsoid
+(:data:`geo_service.geo.geometry.GEOD`).
 Coordinates are ``(lon, lat)`` in EPSG:4326.
 
 Point-to-geometry distance is computed in two steps: find the nearest point of the
@@ -19,12 +20,10 @@ import math
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Geod
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-#: The one geodesic calculator of the package (WGS 84).
-GEOD = Geod(ellps="WGS84")
+from geo_service.geo.geometry import GEOD
 
 #: Number of vertices of the ring returned by :func:`circle`.
 CIRCLE_VERTICES = 64

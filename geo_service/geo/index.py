@@ -47,12 +47,13 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely import STRtree
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
-from geo_service.geo.distance import GEOD, circle, distance_m, distances_m, lon_scale
+from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale
+from geo_service.geo.geometry import GEOD, repair_polygonal
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -136,16 +137,10 @@ def _polygonal(geom: BaseGeometry, code: str) -> tuple[BaseGeometry, bool]:
         return geom, False
     if shapely.get_type_id(geom) not in (3, 6, 7):  # Polygon, MultiPolygon, GeometryCollection
         raise BoundaryFileError(f"unit {code} has a {geom.geom_type}, not a polygon")
-    if shapely.is_valid(geom) and shapely.get_type_id(geom) != 7:
-        return geom, False
-    fixed = shapely.make_valid(geom)
-    polys = [p for p in shapely.get_parts(fixed) if isinstance(p, Polygon)]
-    for p in shapely.get_parts(fixed):
-        if isinstance(p, MultiPolygon):
-            polys.extend(p.geoms)
-    if not polys:
+    fixed, repaired = repair_polygonal(geom)
+    if fixed.is_empty:
         raise BoundaryFileError(f"unit {code} has no area left after repair")
-    return (polys[0] if len(polys) == 1 else shapely.union_all(polys)), True
+    return fixed, repaired
 
 
 #: Marker in the cell grid for a cell that a leaf border crosses (or where leaves overlap).

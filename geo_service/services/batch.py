@@ -28,7 +28,7 @@ import shapely
 
 from geo_service.errors import BadRequest, GeoServiceError, UnsupportedMediaType
 from geo_service.geo import validate as validate_mod
-from geo_service.geo.coords import M_PER_DEG
+from geo_service.geo.geometry import M_PER_DEG
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.services.locate import locate_validated, validate_location
 

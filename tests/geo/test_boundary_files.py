@@ -31,7 +31,8 @@ from geo_service.geo.boundary_files import (
     units_from_mapping,
 )
 from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
-from geo_service.geo.checks import area_m2, check_units
+from geo_service.geo.checks import check_units
+from geo_service.geo.geometry import area_m2
 from geo_service.geo.stations import Station
 
 DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
