@@ -60,3 +60,16 @@ def test_cli_imports_flask_only_lazily() -> None:
     module_level = {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
     module_level |= {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module}
     assert not {m for m in module_level if top(m) in {"flask", "click"}}
+
+
+def test_geo_reads_files_with_gdal_only_in_the_upload_readers() -> None:
+    allowed = {("boundary_files",), ("upload_safety.py",)}
+    offenders = []
+    for path in (PKG / "geo").rglob("*.py"):
+        rel = path.relative_to(PKG / "geo")
+        if rel.parts[:1] in allowed:
+            continue
+        bad = {m for m in imported_modules(path) if top(m) in {"geopandas", "pyogrio", "fiona"}}
+        if bad:
+            offenders.append(f"geo/{rel}: {sorted(bad)}")
+    assert not offenders, offenders

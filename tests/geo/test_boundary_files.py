@@ -468,3 +468,12 @@ def test_station_geojson() -> None:
     assert [(s.code, s.lon, s.lat, s.phone, s.sample) for s in stations] == [("S1", 115.17, -8.72, "110", False)]
     assert report.codes("error") == ["NOT_POINT"]
     expect("UNSUPPORTED_FORMAT", read_station_file, b"SQLite format 3\x00", "s.gpkg")
+
+
+@pytest.mark.parametrize("module", ["archive", "reading", "fields", "units", "mapping", "stations"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"geo_service.geo.boundary_files.{module}"))
+    assert result.failed == 0
