@@ -228,6 +228,24 @@ class _CellGrid:
         out[ok] = self.cells[k]
         return out
 
+    def interior_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """True where the point's cell and its 8 neighbours lie in one same leaf (and only in it).
+
+        No border crosses an unmixed cell, so such a point is at least one cell
+        (:attr:`cell_deg`) away from every leaf border, and exactly one leaf covers it.
+        """
+        fi = (x - self.x0) * self.inv
+        fj = (y - self.y0) * self.inv
+        ok = (fi >= 1.0) & (fi < self.nx - 1) & (fj >= 1.0) & (fj < self.ny - 1)
+        k = fj[ok].astype(np.int64) * self.nx + fi[ok].astype(np.int64)
+        centre = self.cells[k]
+        same = centre >= 0
+        for dk in (-self.nx - 1, -self.nx, -self.nx + 1, -1, 1, self.nx - 1, self.nx, self.nx + 1):
+            same &= self.cells[k + dk] == centre
+        out = np.zeros(len(x), dtype=bool)
+        out[ok] = same
+        return out
+
     @property
     def cell_deg(self) -> float:
         """Cell size in degrees."""
@@ -764,6 +782,40 @@ class JurisdictionIndex:
         np.minimum.at(low, in_hit, tree_hit)
         low[low == len(self._leaves)] = -1
         return low, np.bincount(in_hit, minlength=n)
+
+    def clear_of_borders_many(self, lons: ArrayLike, lats: ArrayLike, radius_deg: ArrayLike) -> NDArray[np.bool_]:
+        """True where exactly one leaf covers the point and no leaf border lies within ``radius_deg``.
+
+        ``radius_deg`` is measured in degrees (of longitude, the shorter ones, for a circle).
+        Most points are answered by the cell grid (:meth:`_CellGrid.interior_many`, for radii
+        under a cell); the rest by a cover count and the border segments near them.
+
+        Examples
+        --------
+        >>> from geo_service.geo.bundled import load_bali_units
+        >>> idx = JurisdictionIndex.build(load_bali_units())
+        >>> idx.clear_of_borders_many([115.21234, 115.21234, 116.5], [-8.61234, -8.61234, -10.5], [1e-5, 1.0, 1e-5]).tolist()
+        [True, False, False]
+        """
+        x = np.asarray(lons, dtype=float).ravel()
+        y = np.asarray(lats, dtype=float).ravel()
+        r = np.broadcast_to(np.asarray(radius_deg, dtype=float), x.shape)
+        out = np.zeros(len(x), dtype=bool)
+        if len(x) == 0 or len(self._leaves) == 0:
+            return out
+        if self._grid is not None:
+            out = self._grid.interior_many(x, y) & (r < self._grid.cell_deg)
+        rest = np.flatnonzero(~out)
+        if len(rest):
+            ok = self._two_step(x[rest], y[rest])[1] == 1
+            # The segment tree's frame scales longitudes by k0: a border within r degrees is
+            # within r * max(k0, 1) there.
+            k0 = self._seg_k0
+            near, _ = self._seg_tree.query(shapely.points(x[rest] * k0, y[rest]), predicate="dwithin",
+                                           distance=r[rest] * max(k0, 1.0))
+            ok[near] = False
+            out[rest] = ok
+        return out
 
     def codes_for(self, positions: ArrayLike) -> NDArray[np.object_]:
         """Leaf codes for positions from :meth:`locate_many` (None for -1)."""
