@@ -3,8 +3,8 @@
 They call the same services as the admin API (``services/boundaries.py``): an import always
 creates a checked draft set and never deletes anything; ``publish`` flips the published set
 in one transaction and every running worker picks it up within ``reload_interval_s``.
-Loaded by ``cli.py``; other modules add their own commands to the same groups through
-:func:`command_group`.
+Loaded by :mod:`geo_service.cli`; other modules add their own commands to the same groups through
+:func:`geo_service.cli.common.command_group`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from geo_service.cli.common import command_group, settings_and_storage
+
 _STEPS = 4  # progress messages import_boundaries sends: read, build, check, store
-
-
-def command_group(subparsers: Any, name: str, help_text: str) -> Any:
-    """The sub-command action of the group ``name`` (created on first use, reused afterwards)."""
-    parser = subparsers.choices.get(name)
-    if parser is None:
-        parser = subparsers.add_parser(name, help=help_text)
-        group = parser.add_subparsers(dest=f"{name}_command", required=True)
-        parser.set_defaults(_group_action=group)
-        return group
-    return parser.get_default("_group_action")
 
 
 def _progress(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
@@ -55,10 +46,9 @@ def _storage() -> tuple[Any, Any]:
     Loading the bundled set first keeps the CLI and the server in step: an import merges
     with the published levels, exactly as an upload through the API does.
     """
-    from geo_service.cli import _settings_and_storage
     from geo_service.services.bootstrap import ensure_bundled
 
-    settings, storage = _settings_and_storage()
+    settings, storage = settings_and_storage()
     ensure_bundled(storage, settings)
     return settings, storage
 
