@@ -86,3 +86,30 @@ def test_no_import_circle_between_cli_and_web() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'flask' or m.startswith('geo_service.web')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+#: What services/ and web/ may take from SQLAlchemy: the session type and the exceptions. Queries live in storage/.
+SQLALCHEMY_ALLOWED = {"sqlalchemy.orm": {"Session"}, "sqlalchemy.exc": None}
+SESSION_QUERY_METHODS = {"execute", "query", "scalar", "scalars"}
+
+
+def test_sql_only_in_storage() -> None:
+    """services/, web/ and cli/ build no query (select/insert/update/delete/text/func...) and run none themselves."""
+    offenders = []
+    for sub in ("services", "web", "cli", "maps"):
+        for path in (PKG / sub).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                bad = None
+                if isinstance(node, ast.Import):
+                    bad = [a.name for a in node.names if top(a.name) == "sqlalchemy"]
+                elif isinstance(node, ast.ImportFrom) and node.module and top(node.module) == "sqlalchemy":
+                    allowed = SQLALCHEMY_ALLOWED.get(node.module, set())
+                    bad = [f"{node.module}.{a.name}" for a in node.names if allowed is not None and a.name not in allowed]
+                elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                      and node.func.attr in SESSION_QUERY_METHODS and isinstance(node.func.value, ast.Name)
+                      and "session" in node.func.value.id):
+                    bad = [f"{node.func.value.id}.{node.func.attr}() at line {node.lineno}"]
+                if bad:
+                    offenders.append(f"{path.relative_to(PKG)}: {bad}")
+    assert not offenders, offenders
