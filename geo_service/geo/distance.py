@@ -46,6 +46,19 @@ def lon_scale(lat: float) -> float:
     return math.cos(math.radians(lat)) * (1.0 - _E2 * s * s) / (1.0 - _E2)
 
 
+def lon_scales(lats: ArrayLike) -> NDArray[np.float64]:
+    """Vectorised :func:`lon_scale`.
+
+    Examples
+    --------
+    >>> lon_scales([0.0, -8.5]).round(5).tolist()
+    [1.00674, 0.99554]
+    """
+    rad = np.radians(np.asarray(lats, dtype=float))
+    s2 = np.sin(rad) ** 2
+    return np.asarray(np.cos(rad) * (1.0 - _E2 * s2) / (1.0 - _E2), dtype=float)
+
+
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Geodesic distance in metres between two points on WGS 84.
 

@@ -52,8 +52,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
-from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale
-from geo_service.geo.geometry import GEOD, repair_polygonal
+from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale, lon_scales
+from geo_service.geo.geometry import repair_polygonal
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -70,8 +70,6 @@ CIRCLE_CROSSES_BORDER = "CIRCLE_CROSSES_BORDER"
 AT_SEA = "AT_SEA"
 #: Outside every leaf and beyond the coastal band.
 OUTSIDE_SERVICE_AREA = "OUTSIDE_SERVICE_AREA"
-
-_E2 = GEOD.es
 
 #: Default share of the uncertainty circle below which the match is "border".
 BORDER_SHARE = 0.9
@@ -845,8 +843,7 @@ class JurisdictionIndex:
             return pos, dist
         in_idx, seg = self._seg_tree.query_nearest(shapely.points(x * self._seg_k0, y), all_matches=False)
         px, py = x[in_idx], y[in_idx]
-        s2 = np.sin(np.radians(py)) ** 2
-        k = np.cos(np.radians(py)) * (1.0 - _E2 * s2) / (1.0 - _E2)
+        k = lon_scales(py)
         xy = self._seg_xy[seg]
         x1, y1 = (xy[:, 0] - px) * k, xy[:, 1] - py
         dx, dy = (xy[:, 2] - px) * k - x1, xy[:, 3] - py - y1
