@@ -495,8 +495,8 @@ def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[dict[str, 
     yield '{"type":"FeatureCollection","features":['
     parts: list[str] = []
     for i, rec in enumerate(records):
-        feat = features[i]
-        props = dict(feat.get("properties") or {})
+        feat = features[i] if isinstance(features[i], dict) else {}  # a null feature is answered, not a 500
+        props = dict(feat["properties"]) if isinstance(feat.get("properties"), dict) else {}
         props["geo_service"] = rec
         point = rec.get("point")
         geom = {"type": "Point", "coordinates": [point["lon"], point["lat"]]} if point else feat.get("geometry")
