@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, g, jsonify, request
 
 from geo_service.services import boundaries as boundary_service
@@ -17,13 +15,14 @@ from geo_service.services.boundary_types import (
     StationSets,
     StationUpload,
 )
-from geo_service.storage import repo
+from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
 from geo_service.web.auth import allow
 from geo_service.web.context import actor, db_session, service, write_transaction
 from geo_service.web.openapi import answers, body, doc, problems
 from geo_service.web.uploads import read_upload
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
+
 
 def _form(name: str) -> str | None:
     value = request.form.get(name, "").strip()
@@ -46,17 +45,15 @@ def create_boundary_set() -> tuple[Response, int]:
             source_crs=_form("crs"), mapping_csv=mapping[0] if mapping else None, name=_form("name"),
             request_id=g.request_id,
         )
-        body = _set_detail(bset.id)
-    return jsonify(body), 201
+        out = BOUNDARY_SETS.detail(session, bset.id)
+    return jsonify(out), 201
 
 
-def _set_detail(set_id: int) -> dict[str, Any]:
-    session = db_session()
-    bset = repo.get_boundary_set(session, set_id)
-    published = repo.get_generation(session)[1]
-    body = boundary_service.set_summary(bset, repo.count_units(session, set_id), published)
-    body["report"] = bset.report or {"errors": [], "warnings": [], "info": []}
-    return body
+def _publish(kind: SetKind, set_id: int) -> Response:
+    with write_transaction() as session:
+        generation = kind.publish(session, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+    return jsonify({"published": set_id, "generation": generation})
 
 
 @bp.get("/boundary-sets")
@@ -64,10 +61,7 @@ def _set_detail(set_id: int) -> dict[str, Any]:
 @doc("Every boundary set, newest first", tags=("admin",))
 @answers(200, BoundarySets)
 def list_boundary_sets() -> Response:
-    session = db_session()
-    published = repo.get_generation(session)[1]
-    return jsonify({"published": published, "sets": [boundary_service.set_summary(s, n, published)
-                                                     for s, n in repo.list_boundary_sets(session)]})
+    return jsonify(BOUNDARY_SETS.listing(db_session()))
 
 
 @bp.get("/boundary-sets/<int:set_id>")
@@ -76,7 +70,7 @@ def list_boundary_sets() -> Response:
 @answers(200, BoundarySet)
 @problems(404)
 def get_boundary_set(set_id: int) -> Response:
-    return jsonify(_set_detail(set_id))
+    return jsonify(BOUNDARY_SETS.detail(db_session(), set_id))
 
 
 @bp.get("/boundary-sets/<int:set_id>/diff")
@@ -97,10 +91,7 @@ def diff_boundary_set(set_id: int) -> Response:
 @answers(200, Generation)
 @problems(404, 409)
 def publish_boundary_set(set_id: int) -> Response:
-    with write_transaction() as session:
-        generation = boundary_service.publish(session, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-    return jsonify({"published": set_id, "generation": generation})
+    return _publish(BOUNDARY_SETS, set_id)
 
 
 @bp.post("/station-sets")
@@ -115,18 +106,7 @@ def create_station_set() -> tuple[Response, int]:
         sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
                                                 name=_form("name"), request_id=g.request_id)
         set_id = sset.id
-    return jsonify(_station_detail(set_id)), 201
-
-
-def _station_detail(set_id: int) -> dict[str, Any]:
-    session = db_session()
-    sset = repo.get_station_set(session, set_id)
-    published = repo.get_generation(session)[2]
-    stations = repo.load_stations(session, set_id)
-    body = boundary_service.station_set_summary(sset, len(stations), published)
-    body["report"] = sset.report or {"errors": [], "warnings": [], "info": []}
-    body["items"] = stations
-    return body
+    return jsonify(STATION_SETS.detail(db_session(), set_id)), 201
 
 
 @bp.get("/station-sets")
@@ -134,10 +114,7 @@ def _station_detail(set_id: int) -> dict[str, Any]:
 @doc("Every station set, newest first", tags=("admin",))
 @answers(200, StationSets)
 def list_station_sets() -> Response:
-    session = db_session()
-    published = repo.get_generation(session)[2]
-    return jsonify({"published": published, "sets": [boundary_service.station_set_summary(s, n, published)
-                                                     for s, n in repo.list_station_sets(session)]})
+    return jsonify(STATION_SETS.listing(db_session()))
 
 
 @bp.get("/station-sets/<int:set_id>")
@@ -146,7 +123,7 @@ def list_station_sets() -> Response:
 @answers(200, StationSet)
 @problems(404)
 def get_station_set(set_id: int) -> Response:
-    return jsonify(_station_detail(set_id))
+    return jsonify(STATION_SETS.detail(db_session(), set_id))
 
 
 @bp.post("/station-sets/<int:set_id>/publish")
@@ -156,7 +133,4 @@ def get_station_set(set_id: int) -> Response:
 @answers(200, Generation)
 @problems(404, 409)
 def publish_station_set(set_id: int) -> Response:
-    with write_transaction() as session:
-        generation = repo.publish_station_set(session, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-    return jsonify({"published": set_id, "generation": generation})
+    return _publish(STATION_SETS, set_id)
