@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from types import GenericAlias
 from typing import Any, TypeVar
 
 import msgspec
@@ -123,19 +124,31 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def answer_type(name: str, fallback: Any) -> Any:
-    """The type ``name`` of ``services.answers`` when that module exists, else ``fallback``.
+class AnswerType:
+    """The type ``name`` of ``services.answers``, looked up when the document is built; ``fallback`` (a
+    hand-written schema) while that module or name does not exist.
 
     LEAD, at the merge of h2 (issue 13, typed answer): ``services.answers`` defines the locate/validate
     query and answer types; the names asked for in ``web/api.py`` (``ValidateQuery``, ``LocateQuery``,
-    ``ValidationAnswer``, ``LocateAnswer``, ``CompactLocate``) must match them. Until then the
-    hand-written :data:`SCHEMAS` answer for those two endpoints.
+    ``ValidationAnswer``, ``LocateAnswer``, ``CompactLocate``) must match them, and
+    ``api_types.LocationRef``/``LocateAnswerRef`` name the components the query and answer become.
     """
-    try:
-        from geo_service.services import answers  # type: ignore[attr-defined]
-    except ImportError:
-        return fallback
-    return getattr(answers, name, fallback)
+
+    def __init__(self, name: str, fallback: dict[str, Any]) -> None:
+        self.name, self.fallback = name, fallback
+
+    def resolve(self) -> Any:
+        """The type, or the fallback schema."""
+        try:
+            from geo_service.services import answers  # type: ignore[attr-defined]
+        except ImportError:
+            return self.fallback
+        return getattr(answers, self.name, self.fallback)
+
+
+def answer_type(name: str, fallback: dict[str, Any]) -> AnswerType:
+    """See :class:`AnswerType`."""
+    return AnswerType(name, fallback)
 
 
 def _spec(fn: Any) -> dict[str, Any]:
@@ -228,8 +241,15 @@ class _Schemas:
         self.slots: list[tuple[dict[str, Any], str, int]] = []
 
     def put(self, target: dict[str, Any], key: str, declared: Any) -> None:
+        """Set ``target[key]`` to the schema of ``declared``: a type (filled in by :meth:`resolve`), an
+        :class:`AnswerType`, or a JSON Schema dict whose values may be any of these (``{"items": T}``)."""
+        if isinstance(declared, AnswerType):
+            declared = declared.resolve()
         if isinstance(declared, dict):
-            target[key] = declared
+            target[key] = schema = dict(declared)
+            for name, value in declared.items():
+                if isinstance(value, dict | AnswerType) or isinstance(value, type | GenericAlias):
+                    self.put(schema, name, value)
         else:
             self.slots.append((target, key, len(self.types)))
             self.types.append(declared)

@@ -147,3 +147,36 @@ def test_every_json_route_is_documented(driven: Driven) -> None:
             if json_post and method != "POST":
                 continue
             assert method.lower() in ops, f"{method} {rule.rule} is not documented"
+
+
+def test_locate_takes_the_typed_answer_once_it_exists(sqlite_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook for issue 13's typed answer: services.answers' types replace the hand-written schemas."""
+    import sys
+    import types
+
+    import msgspec
+
+    from geo_service.web.openapi import build_openapi
+
+    class LocateQuery(msgspec.Struct, kw_only=True):
+        text: str | None = None
+
+    class LocateAnswer(msgspec.Struct, kw_only=True):
+        status: str
+
+    fake = types.ModuleType("geo_service.services.answers")
+    fake.LocateQuery, fake.LocateAnswer = LocateQuery, LocateAnswer  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "geo_service.services.answers", fake)
+    sqlite_app.extensions.pop("openapi_document", None)
+    document = build_openapi(sqlite_app)
+    sqlite_app.extensions.pop("openapi_document", None)
+    op = document["paths"]["/api/v1/locate"]["post"]
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LocateQuery"}
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LocateAnswer"}
+    batch = document["paths"]["/api/v1/locate/batch"]["post"]["requestBody"]["content"]["application/json"]
+    assert batch["schema"]["items"] == {"$ref": "#/components/schemas/LocateQuery"}
+    assert document["components"]["schemas"]["LocateAnswer"]["required"] == ["status"]
+    validate = document["paths"]["/api/v1/coordinates/validate"]["post"]  # not provided: stays hand-written
+    assert validate["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LocationBody"}
