@@ -248,7 +248,7 @@ class _Schemas:
         if isinstance(declared, dict):
             target[key] = schema = dict(declared)
             for name, value in declared.items():
-                if isinstance(value, dict | AnswerType) or isinstance(value, type | GenericAlias):
+                if isinstance(value, dict | AnswerType | type | GenericAlias):
                     self.put(schema, name, value)
         else:
             self.slots.append((target, key, len(self.types)))
@@ -266,7 +266,7 @@ def _operation(rule: Any, method: str, view: Any, spec: dict[str, Any], schemas:
     responses: dict[str, Any] = {}
     for status, by_type in sorted(spec["responses"].items()):
         entry: dict[str, Any] = {"description": HTTPStatus(status).phrase}
-        content = {ct: {} for ct, schema in by_type.items() if schema is not None}
+        content: dict[str, dict[str, Any]] = {ct: {} for ct, schema in by_type.items() if schema is not None}
         for ct, media in content.items():
             schemas.put(media, "schema", by_type[ct])
         if content:
