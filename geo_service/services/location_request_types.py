@@ -1,7 +1,8 @@
-"""Typed bodies of location requests: the console's request and state, the caller's answer and its reply.
+"""Typed bodies of location requests: the console's request and state, the caller's reply.
 
 Documentation types (see :mod:`geo_service.services.api_types`): :mod:`geo_service.services.location_requests`
-builds the answers.
+builds the answers; the caller's answer (:class:`~geo_service.services.location_requests.CallerAnswer`) lives
+with its use case, which decodes it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from geo_service.services.api_types import (
     describe,
     one_of,
 )
-from geo_service.services.location_requests import LANGS, MAX_ACCURACY_M, MAX_TEXT_CHARS, SOURCES
+from geo_service.services.location_requests import LANGS, SOURCES
 
 
 class LocationRequestCreate(Body, forbid_unknown_fields=True):
@@ -67,18 +68,6 @@ class LocationRequestState(Answer):
     incident_id: int | None
     source: Annotated[str, one_of(SOURCES)] | None
     text: Annotated[str | None, describe("the place the caller typed (source text)")]
-
-
-class CallerAnswer(Body):
-    """The caller's answer: a position (gps or pin), a typed place, or ``{"source": "denied"}``."""
-
-    source: Annotated[str, one_of([*SOURCES, "denied"])]
-    lat: Annotated[float, Meta(ge=-90, le=90)] | UnsetType = UNSET
-    lon: Annotated[float, Meta(ge=-180, le=180)] | UnsetType = UNSET
-    accuracy_m: Annotated[float, Meta(ge=0, le=MAX_ACCURACY_M)] | UnsetType = UNSET
-    timestamp: Annotated[float | str, describe("time of the fix: epoch milliseconds or ISO 8601 with an offset")] \
-        | UnsetType = UNSET
-    text: Annotated[str, Meta(max_length=MAX_TEXT_CHARS)] | UnsetType = UNSET
 
 
 class CallerReply(Answer):

@@ -26,7 +26,6 @@ from geo_service.errors import BadRequest, GeoServiceError, NotFound, RateLimite
 from geo_service.maps import render_locate_map
 from geo_service.services import location_requests as svc
 from geo_service.services.location_request_types import (
-    CallerAnswer,
     CallerReply,
     LocationRequestCreate,
     LocationRequestCreated,
@@ -216,7 +215,7 @@ def caller_page(token: str) -> Response:
 @doc("The caller's answer to a location request (public: the link token is the key; single use, "
      "a retried identical answer is idempotent): a position, a typed place, or {'source': 'denied'}",
      tags=("location-requests",))
-@body(CallerAnswer)
+@body(svc.CallerAnswer)
 @answers(200, CallerReply)
 @problems(404, 409, 410, 422, 429)
 def caller_answer(token: str) -> Response:

@@ -61,3 +61,19 @@ def test_milestone_body_typed_then_checked() -> None:
         with pytest.raises(BadRequest) as caught:
             parse_milestone_body(body, ("on_scene",))
         assert caught.value.errors[0]["pointer"] == pointer, body
+
+
+def test_caller_answer_typed_then_checked() -> None:
+    from geo_service.services.location_requests import parse_answer_body
+
+    assert parse_answer_body({"source": "gps", "lat": -8, "lon": 114.6, "accuracy_m": None, "timestamp": 0}) == {
+        "source": "gps", "lat": -8.0, "lon": 114.6, "accuracy_m": None, "timestamp": "1970-01-01T00:00:00+00:00"}
+    assert parse_answer_body({"source": "text", "text": "  Desa  Baler "}) == {"source": "text", "text": "Desa Baler"}
+    for body, pointer in (({"source": "gps", "lat": True, "lon": 114.6}, "/lat"),
+                          ({"source": "pin", "lat": -8.3}, "/"),
+                          ({"source": "gps", "lat": -8.3, "lon": 114.6, "timestamp": [1]}, "/timestamp"),
+                          ({"source": "text", "text": "   "}, "/text"),
+                          ({"lat": -8.3, "lon": 114.6}, "/source")):
+        with pytest.raises(BadRequest) as caught:
+            parse_answer_body(body)
+        assert caught.value.errors[0]["pointer"] == pointer, body
