@@ -1,31 +1,18 @@
-"""Typed bodies of the accounts API (tokens, page users) and of officer links.
+"""Typed answers of the accounts API (tokens, page users) and of officer links.
 
 Documentation types (see :mod:`geo_service.services.api_types`): :mod:`geo_service.services.accounts`
-and :mod:`geo_service.services.officer_links` build the answers.
+and :mod:`geo_service.services.officer_links` build the answers; the request bodies (``TokenCreate``,
+``UserCreate``, ``UserPatch``) live in :mod:`geo_service.services.accounts`, which decodes them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Meta
-
-from geo_service.services.accounts import MAX_TOKEN_DAYS, MIN_PASSWORD_CHARS
-from geo_service.services.api_types import UNSET, Answer, Body, IsoTime, UnsetType, describe, one_of
+from geo_service.services.api_types import Answer, IsoTime, describe, one_of
 from geo_service.storage.repo import ROLES
 
 Role = Annotated[str, one_of(ROLES)]
-UnitCode = Annotated[str, Meta(max_length=40, examples=["51.01"],
-                               description="limit to this unit and the units below it")]
-
-
-class TokenCreate(Body):
-    """A bearer token to make."""
-
-    name: Annotated[str, Meta(min_length=1, max_length=120)]
-    role: Role
-    unit_code: UnitCode | UnsetType = UNSET
-    expires_in_days: Annotated[int, Meta(ge=1, le=MAX_TOKEN_DAYS)] | UnsetType = UNSET
 
 
 class Token(Answer):
@@ -47,23 +34,6 @@ class NewToken(Token):
     """A new token, with the clear bearer token: shown only this once."""
 
     token: Annotated[str, describe("the bearer token; the database keeps only its SHA-256")]
-
-
-class UserCreate(Body):
-    """A page user to make."""
-
-    username: Annotated[str, Meta(min_length=1, max_length=80)]
-    password: Annotated[str, Meta(min_length=MIN_PASSWORD_CHARS, max_length=200)]
-    role: Role
-    unit_code: UnitCode | UnsetType = UNSET
-
-
-class UserPatch(Body, forbid_unknown_fields=True):
-    """Changes to a page user (any change ends the user's login sessions)."""
-
-    role: Role | UnsetType = UNSET
-    unit_code: Annotated[str, Meta(max_length=40)] | None | UnsetType = UNSET
-    disabled: bool | UnsetType = UNSET
 
 
 class User(Answer):

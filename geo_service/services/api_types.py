@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from geo_service.errors import BadRequest
+from geo_service.errors import BadRequest, GeoServiceError
 
 T = TypeVar("T")
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -59,13 +59,15 @@ def error_pointer(message: str) -> tuple[str, str]:
     return pointer or "/", detail
 
 
-def decode(body_type: type[T], raw: Any, *, title: str = "the body does not match its type") -> T:
-    """``raw`` (parsed JSON) as ``body_type``, once; a mismatch is a 400 problem with the field's pointer."""
+def decode(body_type: type[T], raw: Any, *, title: str = "the body does not match its type",
+           error: type[GeoServiceError] = BadRequest, code: str = "BODY_INVALID") -> T:
+    """``raw`` (parsed JSON) as ``body_type``, once; a mismatch is a problem (400 ``BODY_INVALID`` unless
+    ``error``/``code`` say otherwise, as where a use case answers 422) with the field's pointer."""
     try:
         return msgspec.convert(raw, body_type)
     except msgspec.ValidationError as exc:
         pointer, detail = error_pointer(str(exc))
-        raise BadRequest(title, code="BODY_INVALID", errors=[{"pointer": pointer, "detail": detail}]) from None
+        raise error(title, code=code, errors=[{"pointer": pointer, "detail": detail}]) from None
 
 
 class Answer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -19,10 +19,7 @@ from geo_service.services.account_types import (
     OfficerLink,
     OfficerLinkRevoked,
     Token,
-    TokenCreate,
     User,
-    UserCreate,
-    UserPatch,
 )
 from geo_service.services.locate import locate_location
 from geo_service.web.api import json_body, request_lang
@@ -45,7 +42,7 @@ def _known_units() -> set[str] | None:
 @allow()
 @doc("Create a bearer token (the clear token is in this answer only; the database keeps its hash)",
      tags=("accounts",))
-@body(TokenCreate)
+@body(accounts.TokenCreate)
 @answers(201, NewToken)
 @problems(422)
 def create_token() -> tuple[Response, int]:
@@ -86,7 +83,7 @@ def revoke_token(token_id: int) -> Response:
 @bp.post("/users")
 @allow()
 @doc("Create a page user (argon2id password hash)", tags=("accounts",))
-@body(UserCreate)
+@body(accounts.UserCreate)
 @answers(201, User)
 @problems(409, 422)
 def create_user() -> tuple[Response, int]:
@@ -101,7 +98,7 @@ def create_user() -> tuple[Response, int]:
 @allow()
 @doc("Change a page user's role, unit or disabled flag; any change ends the user's login sessions at once",
      tags=("accounts",))
-@body(UserPatch)
+@body(accounts.UserPatch)
 @answers(200, User)
 @problems(404, 422)
 def update_user(user_id: int) -> Response:

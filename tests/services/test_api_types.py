@@ -77,3 +77,21 @@ def test_caller_answer_typed_then_checked() -> None:
         with pytest.raises(BadRequest) as caught:
             parse_answer_body(body)
         assert caught.value.errors[0]["pointer"] == pointer, body
+
+
+def test_account_bodies_decode_to_422_with_pointers() -> None:
+    from geo_service.errors import InvalidInput
+    from geo_service.services.accounts import TokenCreate, UserPatch, _decode
+
+    assert _decode(TokenCreate, {"name": "desk", "role": "dispatcher"}).expires_in_days is None
+    patch = _decode(UserPatch, {"unit_code": None})
+    assert patch.unit_code is None and patch.role is msgspec.UNSET  # null clears, absent leaves alone
+    for body_type, body, pointer in ((TokenCreate, {"name": "x", "role": "admin", "expires_in_days": True},
+                                      "/expires_in_days"),
+                                     (TokenCreate, {"name": "x", "role": "admin", "unit_code": 51}, "/unit_code"),
+                                     (UserPatch, {"password": "x" * 12}, "/password"),
+                                     (UserPatch, {"disabled": "yes"}, "/disabled")):
+        with pytest.raises(InvalidInput) as caught:
+            _decode(body_type, body)  # type: ignore[arg-type]
+        assert (caught.value.status, caught.value.code) == (422, "INVALID_INPUT")
+        assert caught.value.errors[0]["pointer"] == pointer, body
