@@ -6,7 +6,10 @@ Each area keeps its request and answer types beside its use case (``incident_typ
 and the OpenAPI document is generated from them with ``msgspec.json.schema_components``.
 
 * :class:`Body` — a request body. Unknown fields are ignored unless a body says
-  ``forbid_unknown_fields=True`` (as the service refuses them).
+  ``forbid_unknown_fields=True`` (as the service refuses them). A body its use case decodes with
+  :func:`decode` (parsed once; a mismatch names the field with a JSON pointer) lives in that use case's
+  module (``milestones.MilestoneCreate``, ``location_requests.CallerAnswer``, ``accounts.TokenCreate``,
+  ``UserCreate``, ``UserPatch``); the use case then checks only what a type cannot say.
 * :class:`Answer` — an answer body. It forbids unknown fields, so its schema says
   ``additionalProperties: false`` and ``tests/web/test_openapi_answers.py`` proves that every field
   the service sends is documented. A field that is sometimes absent is typed ``X | UnsetType = UNSET``.

@@ -3,7 +3,8 @@
 Each API view says what it is and what it takes and gives:
 
 * :func:`doc` — summary, query parameters, tags;
-* :func:`body` — the request body's type (a ``msgspec.Struct`` from ``services/*_types.py``) per content type;
+* :func:`body` — the request body's type per content type (a ``msgspec.Struct`` from ``services/*_types.py``,
+  or from the use case that decodes it: ``milestones.MilestoneCreate``, ``accounts.TokenCreate``, ...);
 * :func:`answers` — the answer's type per status (and content type: ``text/csv`` answers are text);
 * :func:`problems` — the error statuses it answers with (``application/problem+json``).
 
