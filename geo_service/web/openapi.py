@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from flask import Flask
 
 from geo_service.geo.validate import STATUSES
+from geo_service.web.auth import access_rule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,7 +113,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         if spec is None:
             continue
         path, path_params = _path(rule.rule)
-        access = getattr(view, "_access", False)
+        access = access_rule(view)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
                 "summary": spec["summary"],
