@@ -16,8 +16,8 @@ from geo_service.services import accounts, officer_links
 from geo_service.services import incidents as incident_service
 from geo_service.services.locate import locate_location
 from geo_service.storage import repo
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import TOKEN_CACHE, allow, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.openapi import SCHEMAS, doc
 
@@ -87,8 +87,7 @@ LINK_SCHEMA: dict[str, Any] = {
 
 
 def _known_units() -> set[str] | None:
-    holder = service().holder
-    idx = holder._index  # noqa: SLF001 - the loaded index, if any (a fresh install may have none yet)
+    idx = service().holder.loaded  # a fresh install may have none yet
     return set(idx.units) if idx is not None else None
 
 

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
 from geo_service.web.auth import allow
-from geo_service.web.context import actor, db_session, service, write_transaction
+from geo_service.web.common import form_text, publish_set
+from geo_service.web.context import actor, db_session, write_transaction
 from geo_service.web.openapi import doc
 from geo_service.web.uploads import read_upload
 
@@ -31,11 +32,6 @@ STATION_BODY = {"type": "object", "properties": {"file": {"type": "string", "for
                                                  "name": {"type": "string"}}, "required": ["file"]}
 
 
-def _form(name: str) -> str | None:
-    value = request.form.get(name, "").strip()
-    return value[:200] or None
-
-
 @bp.post("/boundary-sets")
 @allow()
 @doc("Upload a boundary file (and optional mapping CSV) as a checked draft set", body=UPLOAD_BODY,
@@ -45,9 +41,9 @@ def create_boundary_set() -> tuple[Response, int]:
     mapping = read_upload("mapping", required=False)
     with write_transaction() as session:
         bset = boundary_service.import_boundaries(
-            session, data=file_data, filename=filename, level=_form("level"), actor=actor(),
-            code_field=_form("code_field"), name_field=_form("name_field"), parent_field=_form("parent_field"),
-            source_crs=_form("crs"), mapping_csv=mapping[0] if mapping else None, name=_form("name"),
+            session, data=file_data, filename=filename, level=form_text("level"), actor=actor(),
+            code_field=form_text("code_field"), name_field=form_text("name_field"), parent_field=form_text("parent_field"),
+            source_crs=form_text("crs"), mapping_csv=mapping[0] if mapping else None, name=form_text("name"),
             request_id=g.request_id,
         )
         body = BOUNDARY_SETS.detail(session, bset.id)
@@ -55,10 +51,7 @@ def create_boundary_set() -> tuple[Response, int]:
 
 
 def _publish(kind: SetKind, set_id: int) -> Response:
-    with write_transaction() as session:
-        generation = kind.publish(session, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-    return jsonify({"published": set_id, "generation": generation})
+    return jsonify({"published": set_id, "generation": publish_set(kind, set_id)})
 
 
 @bp.get("/boundary-sets")
@@ -100,7 +93,7 @@ def create_station_set() -> tuple[Response, int]:
     file_data, filename = read_upload("file")  # type: ignore[misc]
     with write_transaction() as session:
         sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
-                                                name=_form("name"), request_id=g.request_id)
+                                                name=form_text("name"), request_id=g.request_id)
         set_id = sset.id
     return jsonify(STATION_SETS.detail(db_session(), set_id)), 201
 

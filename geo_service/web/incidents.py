@@ -16,8 +16,8 @@ from geo_service.errors import BadRequest, InvalidInput
 from geo_service.services import incidents as svc
 from geo_service.services import recap as recap_service
 from geo_service.storage.types import utcnow
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import Principal, allow, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import actor, db_session, index, places, service
 from geo_service.web.openapi import SCHEMAS, doc
 
