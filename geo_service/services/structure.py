@@ -126,7 +126,7 @@ def effective_day(on: date, rows: Iterable[StructureRow] | None = None) -> date:
     """The first day of the structure version in force on ``on``.
 
     >>> effective_day(date(2025, 6, 1)), effective_day(date(2024, 6, 1))
-    (datetime.date(2024, 11, 11), datetime.date(2022, 1, 24))
+    (datetime.date(2024, 11, 11), datetime.date(2022, 2, 10))
     """
     days = [d for d in change_dates(rows if rows is not None else read_structure()) if d <= on]
     return max([STRUCTURE_START, *days])
