@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
 from geo_service.web.auth import allow
-from geo_service.web.common import form_text, publish_set
-from geo_service.web.context import actor, db_session, write_transaction
+from geo_service.web.common import publish_set, upload_boundaries, upload_stations
+from geo_service.web.context import db_session
 from geo_service.web.openapi import doc
-from geo_service.web.uploads import read_upload
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
@@ -37,17 +36,7 @@ STATION_BODY = {"type": "object", "properties": {"file": {"type": "string", "for
 @doc("Upload a boundary file (and optional mapping CSV) as a checked draft set", body=UPLOAD_BODY,
      content_types=("multipart/form-data",), responses={201: {"type": "object"}}, tags=("admin",))
 def create_boundary_set() -> tuple[Response, int]:
-    file_data, filename = read_upload("file")  # type: ignore[misc]
-    mapping = read_upload("mapping", required=False)
-    with write_transaction() as session:
-        bset = boundary_service.import_boundaries(
-            session, data=file_data, filename=filename, level=form_text("level"), actor=actor(),
-            code_field=form_text("code_field"), name_field=form_text("name_field"), parent_field=form_text("parent_field"),
-            source_crs=form_text("crs"), mapping_csv=mapping[0] if mapping else None, name=form_text("name"),
-            request_id=g.request_id,
-        )
-        body = BOUNDARY_SETS.detail(session, bset.id)
-    return jsonify(body), 201
+    return jsonify(BOUNDARY_SETS.detail(db_session(), upload_boundaries())), 201
 
 
 def _publish(kind: SetKind, set_id: int) -> Response:
@@ -90,12 +79,7 @@ def publish_boundary_set(set_id: int) -> Response:
 @doc("Upload stations (CSV or GeoJSON) as a checked draft station set", body=STATION_BODY,
      content_types=("multipart/form-data",), responses={201: {"type": "object"}}, tags=("admin",))
 def create_station_set() -> tuple[Response, int]:
-    file_data, filename = read_upload("file")  # type: ignore[misc]
-    with write_transaction() as session:
-        sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
-                                                name=form_text("name"), request_id=g.request_id)
-        set_id = sset.id
-    return jsonify(STATION_SETS.detail(db_session(), set_id)), 201
+    return jsonify(STATION_SETS.detail(db_session(), upload_stations())), 201
 
 
 @bp.get("/station-sets")

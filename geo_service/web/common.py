@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, g, make_response, render_template, request
 
 from geo_service.errors import BadRequest, UnsupportedMediaType
+from geo_service.services import boundaries as boundary_service
 from geo_service.services.sets import SetKind
 from geo_service.services.structure import WIB
 from geo_service.services.units import units_geojson
@@ -22,6 +23,7 @@ from geo_service.storage import repo
 from geo_service.web import security
 from geo_service.web.context import actor, db_session, index, service, write_transaction
 from geo_service.web.i18n import error_texts, page_lang
+from geo_service.web.uploads import read_upload
 
 _SCRIPT_OPEN = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)([^>]*)>", re.IGNORECASE)
 
@@ -177,6 +179,29 @@ def with_set_in_force(answer: dict[str, Any], set_id: int | None = None) -> dict
 def form_text(name: str) -> str | None:
     """A form field, stripped and cut to 200 characters (None when empty)."""
     return request.form.get(name, "").strip()[:200] or None
+
+
+def upload_boundaries() -> int:
+    """Read the uploaded boundary file (and mapping CSV) with the form's fields as a checked draft set; its id."""
+    data, filename = read_upload("file")  # type: ignore[misc]
+    mapping = read_upload("mapping", required=False)
+    with write_transaction() as session:
+        bset = boundary_service.import_boundaries(
+            session, data=data, filename=filename, level=form_text("level"), actor=actor(),
+            code_field=form_text("code_field"), name_field=form_text("name_field"),
+            parent_field=form_text("parent_field"), source_crs=form_text("crs"),
+            mapping_csv=mapping[0] if mapping else None, name=form_text("name"), request_id=g.request_id,
+        )
+        return int(bset.id)
+
+
+def upload_stations() -> int:
+    """Read the uploaded station file (CSV or GeoJSON) as a checked draft station set; its id."""
+    data, filename = read_upload("file")  # type: ignore[misc]
+    with write_transaction() as session:
+        sset = boundary_service.import_stations(session, data=data, filename=filename, actor=actor(),
+                                                name=form_text("name"), request_id=g.request_id)
+        return int(sset.id)
 
 
 def publish_set(kind: SetKind, set_id: int) -> int:

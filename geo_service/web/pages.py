@@ -42,17 +42,17 @@ from geo_service.storage import repo
 from geo_service.web import auth, security
 from geo_service.web.auth import allow, public
 from geo_service.web.common import (
-    form_text,
     map_frame,
     page_setup,
     publish_set,
     tile_kwargs,
     unit_features,
+    upload_boundaries,
+    upload_stations,
     with_set_in_force,
 )
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import texts
-from geo_service.web.uploads import read_upload
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.before_request(page_setup)  # nonce, language and the CSRF check, as on every page
@@ -327,17 +327,7 @@ def admin_boundaries() -> Any:
 @bp.post("/admin/boundaries")
 @allow()
 def admin_upload_boundaries() -> Any:
-    data, filename = read_upload("file")  # type: ignore[misc]
-    mapping = read_upload("mapping", required=False)
-
-    with write_transaction() as s:
-        bset = boundary_service.import_boundaries(
-            s, data=data, filename=filename, level=form_text("level"), actor=actor(),
-            code_field=form_text("code_field"), name_field=form_text("name_field"), parent_field=form_text("parent_field"),
-            source_crs=form_text("crs"), mapping_csv=mapping[0] if mapping else None,
-            request_id=g.request_id)
-        set_id = bset.id
-    return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
+    return redirect(url_for("pages.admin_boundary_set", set_id=upload_boundaries()))
 
 
 def _diff_geojson(diff: dict[str, Any], set_id: int) -> dict[str, Any]:
@@ -402,10 +392,7 @@ def admin_stations() -> Any:
 @bp.post("/admin/stations")
 @allow()
 def admin_upload_stations() -> Any:
-    data, filename = read_upload("file")  # type: ignore[misc]
-    with write_transaction() as s:
-        boundary_service.import_stations(s, data=data, filename=filename, actor=actor(),
-                                         request_id=g.request_id)
+    upload_stations()
     return redirect(url_for("pages.admin_stations"))
 
 
