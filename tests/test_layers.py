@@ -162,3 +162,16 @@ def test_no_private_names_across_modules() -> None:
                   and not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"})):
                 offenders.append(f"{path.relative_to(PKG)}:{node.lineno}: .{node.attr}")
     assert not offenders, offenders
+
+
+def test_geo_reads_files_with_gdal_only_in_the_upload_readers() -> None:
+    allowed = {("boundary_files",), ("upload_safety.py",)}
+    offenders = []
+    for path in (PKG / "geo").rglob("*.py"):
+        rel = path.relative_to(PKG / "geo")
+        if rel.parts[:1] in allowed:
+            continue
+        bad = {m for m in imported_modules(path) if top(m) in {"geopandas", "pyogrio", "fiona"}}
+        if bad:
+            offenders.append(f"geo/{rel}: {sorted(bad)}")
+    assert not offenders, offenders
