@@ -22,16 +22,15 @@ from geo_service.services.account_types import (
     User,
 )
 from geo_service.services.locate import locate_location
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import TOKEN_CACHE, allow, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.openapi import answers, body, doc, problems
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
 def _known_units() -> set[str] | None:
-    holder = service().holder
-    idx = holder._index  # noqa: SLF001 - the loaded index, if any (a fresh install may have none yet)
+    idx = service().holder.loaded  # a fresh install may have none yet
     return set(idx.units) if idx is not None else None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.api_types import Generation
@@ -17,16 +17,11 @@ from geo_service.services.boundary_types import (
 )
 from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
 from geo_service.web.auth import allow
-from geo_service.web.context import actor, db_session, service, write_transaction
+from geo_service.web.common import publish_set, upload_boundaries, upload_stations
+from geo_service.web.context import db_session
 from geo_service.web.openapi import answers, body, doc, problems
-from geo_service.web.uploads import read_upload
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
-
-
-def _form(name: str) -> str | None:
-    value = request.form.get(name, "").strip()
-    return value[:200] or None
 
 
 @bp.post("/boundary-sets")
@@ -36,24 +31,11 @@ def _form(name: str) -> str | None:
 @answers(201, BoundarySet)
 @problems(415, 422)
 def create_boundary_set() -> tuple[Response, int]:
-    file_data, filename = read_upload("file")  # type: ignore[misc]
-    mapping = read_upload("mapping", required=False)
-    with write_transaction() as session:
-        bset = boundary_service.import_boundaries(
-            session, data=file_data, filename=filename, level=_form("level"), actor=actor(),
-            code_field=_form("code_field"), name_field=_form("name_field"), parent_field=_form("parent_field"),
-            source_crs=_form("crs"), mapping_csv=mapping[0] if mapping else None, name=_form("name"),
-            request_id=g.request_id,
-        )
-        out = BOUNDARY_SETS.detail(session, bset.id)
-    return jsonify(out), 201
+    return jsonify(BOUNDARY_SETS.detail(db_session(), upload_boundaries())), 201
 
 
 def _publish(kind: SetKind, set_id: int) -> Response:
-    with write_transaction() as session:
-        generation = kind.publish(session, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-    return jsonify({"published": set_id, "generation": generation})
+    return jsonify({"published": set_id, "generation": publish_set(kind, set_id)})
 
 
 @bp.get("/boundary-sets")
@@ -101,12 +83,7 @@ def publish_boundary_set(set_id: int) -> Response:
 @answers(201, StationSet)
 @problems(415, 422)
 def create_station_set() -> tuple[Response, int]:
-    file_data, filename = read_upload("file")  # type: ignore[misc]
-    with write_transaction() as session:
-        sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
-                                                name=_form("name"), request_id=g.request_id)
-        set_id = sset.id
-    return jsonify(STATION_SETS.detail(db_session(), set_id)), 201
+    return jsonify(STATION_SETS.detail(db_session(), upload_stations())), 201
 
 
 @bp.get("/station-sets")

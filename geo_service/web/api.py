@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from sqlalchemy.exc import SQLAlchemyError
 
-from geo_service.errors import BadRequest, NotFound, UnsupportedMediaType
+from geo_service.errors import BadRequest, NotFound
 from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
 from geo_service.services.api_types import Health
@@ -15,9 +15,9 @@ from geo_service.services.locate import locate_location, parse_at, validate_loca
 from geo_service.services.unit_types import UnitCollection, UnitFeature
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import db_session, index, places, service
 from geo_service.web.openapi import CSV_TEXT, answer_type, answers, body, build_openapi, doc, problems
-from geo_service.web.problem import parse_json_strict
 
 bp = Blueprint("api", __name__)
 ALL_ROLES = ("dispatcher", "supervisor", "officer")
@@ -32,28 +32,6 @@ GEOJSON_POINTS = {"type": "object", "description": "a GeoJSON FeatureCollection 
                   "properties.geo_service (a compact locate record) to each feature",
                   "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}},
                   "required": ["type", "features"]}
-
-
-def request_lang() -> str:
-    """'id' (default) or 'en', from ?lang= or Accept-Language."""
-    lang = request.args.get("lang")
-    if lang in ("id", "en"):
-        return lang
-    best = request.accept_languages.best_match(["id", "en"], default="id")
-    return best or "id"
-
-
-def json_body() -> Any:
-    """The parsed JSON body, or a 400/415 problem (read only after the cheap checks: the role rule
-    and the size limit ran in ``before_request``, the content type is checked here first).
-
-    Strict JSON: ``NaN``/``Infinity`` are refused (they are not JSON, PostgreSQL cannot store them
-    and an answer echoing them would not be JSON either), and so is nesting deeper than
-    :data:`~geo_service.web.problem.MAX_JSON_DEPTH` (a deep body used to end in a 500).
-    """
-    if not request.is_json:
-        raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
-    return parse_json_strict(request.get_data(cache=True))
 
 
 @bp.get("/health")
@@ -72,7 +50,7 @@ def health() -> Response:
         except SQLAlchemyError:
             read_only = "the database did not answer the write probe"
     status = "degraded" if holder.degraded else "read_only" if read_only else "ok"
-    idx = holder._index  # noqa: SLF001 - the loaded index, even when the database is away
+    idx = holder.loaded  # the loaded index, even when the database is away
     body: dict[str, Any] = {
         "status": status,
         "database": svc.settings.backend,

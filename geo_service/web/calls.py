@@ -20,8 +20,8 @@ from geo_service.services import officer_links
 from geo_service.services.call_types import CallRecord, CallReport, CallsUpload, ImportResult
 from geo_service.services.incident_types import Milestone, Timeline
 from geo_service.storage.types import utcnow
-from geo_service.web.api import json_body
 from geo_service.web.auth import Principal, allow, public, require_principal
+from geo_service.web.common import json_body
 from geo_service.web.context import actor, db_session, index, service, write_transaction
 from geo_service.web.openapi import BINARY, CSV_TEXT, answers, body, doc, problems
 from geo_service.web.uploads import read_upload

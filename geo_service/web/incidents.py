@@ -22,8 +22,8 @@ from geo_service.services.incident_types import (
     WeeklyRecap,
 )
 from geo_service.storage.types import utcnow
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import Principal, allow, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import actor, db_session, index, places, service
 from geo_service.web.openapi import CSV_TEXT, answers, body, doc, problems
 

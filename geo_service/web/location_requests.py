@@ -31,12 +31,18 @@ from geo_service.services.location_request_types import (
     LocationRequestCreated,
     LocationRequestState,
 )
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import allow, public, require_principal
+from geo_service.web.common import (
+    json_body,
+    map_frame,
+    request_lang,
+    tile_kwargs,
+    unit_features,
+    with_set_in_force,
+)
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import page_lang, texts
 from geo_service.web.openapi import answers, body, doc, problems
-from geo_service.web.pages import _tile_kwargs, _unit_features, map_frame, with_set_in_force
 from geo_service.web.security import tile_origin
 
 bp = Blueprint("location_requests", __name__, template_folder="templates")
@@ -142,8 +148,8 @@ def answer_map(public_id: str) -> Response:
     if not location or not location.get("point"):
         raise NotFound("this location request has no located answer yet", code="LOCATION_NOT_RECEIVED")
     location = with_set_in_force(location)
-    unit_fc, neighbours = _unit_features(location)
-    html = render_locate_map(location, unit_geojson=unit_fc, neighbour_geojson=neighbours, **_tile_kwargs())
+    unit_fc, neighbours = unit_features(location)
+    html = render_locate_map(location, unit_geojson=unit_fc, neighbour_geojson=neighbours, **tile_kwargs())
     resp = make_response(map_frame(html))
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -32,6 +32,7 @@ from flask import Flask
 
 from geo_service.geo.validate import STATUSES
 from geo_service.services.api_types import Point, Problem, UnitRef
+from geo_service.web.auth import access_rule
 
 F = TypeVar("F", bound=Callable[..., Any])
 JSON = "application/json"
@@ -275,7 +276,7 @@ def _operation(rule: Any, method: str, view: Any, spec: dict[str, Any], schemas:
         responses[str(status)] = entry
     if not responses:
         responses["200"] = {"description": "OK", "content": {JSON: {"schema": {"type": "object"}}}}
-    access = getattr(view, "_access", False)
+    access = access_rule(view)
     problem = {PROBLEM_JSON: {"schema": {"$ref": REF.format(name="Problem")}}}
     for status in sorted(_kind_problems(spec, access)):
         responses.setdefault(str(status), {"description": HTTPStatus(status).phrase, "content": problem})
