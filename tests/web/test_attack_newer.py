@@ -9,6 +9,8 @@ Traffic goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import socket
 import threading
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from geo_service import errors
+from geo_service.services import recap as recap_service
 from geo_service.services.short_links import ShortLinkExpander
 from tests.conftest import dispose_app, make_app, make_token
 
@@ -62,6 +65,22 @@ def _offered(app: Any, unit: str) -> int:
 
 
 # ------------------------------------------------------------------ report exports: formula injection
+
+
+def test_weekly_recap_csv_does_not_turn_unit_names_into_formulas(lapp: Any) -> None:
+    """Unit names come from uploaded boundary files; the weekly recap CSV wrote them raw, so a unit named
+    ``=HYPERLINK(...)`` became a live formula in the supervisor's spreadsheet. Fixed: the recap CSV
+    escapes text cells like the call and incident exports."""
+    r = lapp.test_client().get("/api/v1/reports/weekly?unit=51", headers=_bearer(lapp, "admin"))
+    assert r.status_code == 200, r.get_json()
+    recap = r.get_json()
+    evil = ['=HYPERLINK("http://127.0.0.1:9/x?"&A1,"klik")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
+    recap["unit"]["name"] = evil[0]
+    for child, name in zip(recap["children"], itertools.cycle(evil[1:]), strict=False):
+        child["name"] = name
+    rows = list(csv.reader(io.StringIO(recap_service.recap_csv(recap))))
+    for row in rows[1:]:
+        assert all(not cell or cell[0] not in "=+-@\t\r" for cell in row), row
 
 
 # ------------------------------------------------------------------ short-link expansion
