@@ -23,6 +23,7 @@ import pytest
 from geo_service import errors
 from geo_service.services import recap as recap_service
 from geo_service.services.short_links import ShortLinkExpander
+from geo_service.storage.types import utcnow
 from tests.conftest import dispose_app, make_app, make_token
 
 HEADER = "call_id,started_at,answered_at,ended_at,answered_by,routed_to,caller_unit,outcome,incident_id\n"
@@ -62,6 +63,24 @@ def _offered(app: Any, unit: str) -> int:
 
 
 # ------------------------------------------------------------------ location-request links
+
+
+def test_a_caller_answer_outside_every_unit_does_not_unassign_the_incident(lapp: Any) -> None:
+    """Whoever holds a caller link could post a position far outside the published units (lat 60,
+    lon 10): the incident lost its unit and vanished from Polresta Denpasar's queue. Fixed: such an
+    answer becomes a note; the incident keeps its point and unit."""
+    disp = _bearer(lapp, "dispatcher")
+    c = lapp.test_client()
+    inc = c.post("/api/v1/incidents", headers=disp, json={
+        "location": DENPASAR, "category": "kecelakaan", "description": "uji", "reported_at": utcnow().isoformat(),
+        "channel": "call_110"}).get_json()
+    lr = c.post("/api/v1/location-requests", headers=disp, json={"incident_id": inc["id"]}).get_json()
+    r = c.post(lr["url"], json={"lat": 60.0, "lon": 10.0, "accuracy_m": 5, "source": "gps"})
+    assert r.status_code == 200  # the answer itself is recorded for the dispatcher to read
+    after = c.get(f"/api/v1/incidents/{inc['id']}", headers=disp).get_json()
+    assert after["unit_code"] == inc["unit_code"] == "51.71.03"
+    assert after["point"] == DENPASAR
+    assert any("outside every unit" in (e.get("note") or "") for e in after["events"])
 
 
 # ------------------------------------------------------------------ report exports: formula injection
