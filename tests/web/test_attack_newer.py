@@ -62,6 +62,39 @@ def _offered(app: Any, unit: str) -> int:
 # ------------------------------------------------------------------ 110 call records: unit scope
 
 
+def test_a_polres_supervisor_cannot_put_calls_into_another_units_figures(lapp: Any) -> None:
+    """Polres Jembrana (51.01) importing calls that rang Polresta Denpasar (51.71) first would change
+    Denpasar's answer rate. Fixed: a scoped importer's rows must have rung its own unit (or one below)
+    first; other rows are reported per row and not stored."""
+    jembrana = _bearer(lapp, "supervisor", unit="51.01")
+    before = _offered(lapp, "51.71")
+    r = _import(lapp, jembrana, HEADER + _call_row("scope-foreign-1", "51.71") + _call_row("scope-foreign-2", "51.71"))
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["code"] == "CALLS_REJECTED"
+    assert {e["pointer"].rsplit("/", 1)[-1] for e in r.get_json()["errors"]} == {"routed_to"}
+    live = lapp.test_client().post("/api/v1/calls", headers=_bearer(lapp, "dispatcher", unit="51.01"), json={
+        "call_id": "scope-foreign-3", "started_at": "2033-03-02T10:00:00+08:00", "ended_at": "2033-03-02T10:01:00+08:00",
+        "routed_to": ["51.71"], "outcome": "abandoned"})
+    assert live.status_code == 422 and live.get_json()["errors"][0]["pointer"] == "/routed_to"
+    assert _offered(lapp, "51.71") == before
+
+    own = _import(lapp, jembrana, HEADER + _call_row("scope-own-1", "51.01;51;MABES", answered_by="51"))
+    assert own.status_code == 201 and own.get_json()["created"] == 1  # overflow above its own line is fine
+
+
+def test_a_colliding_call_id_cannot_overwrite_another_units_call(lapp: Any) -> None:
+    """call_id is the global key and a re-import updates: a Polres could rewrite any other unit's call
+    (answered -> abandoned) by reusing its id. Fixed: a scoped importer may update only calls that rang
+    its unit first."""
+    admin = _bearer(lapp, "admin")
+    assert _import(lapp, admin, HEADER + _call_row("collide-1", "51.71", answered_by="51.71")).status_code == 201
+    r = _import(lapp, _bearer(lapp, "supervisor", unit="51.01"), HEADER + _call_row("collide-1", "51.01"))
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["errors"][0]["pointer"].endswith("/call_id")
+    report = lapp.test_client().get("/api/v1/reports/calls?unit=51.71&month=2033-03", headers=admin).get_json()
+    assert report["calls"]["answered"] >= 1
+
+
 # ------------------------------------------------------------------ location-request links
 
 
