@@ -398,6 +398,10 @@ def read_calls_csv(stream: IO[bytes] | IO[str] | str) -> pd.DataFrame:
 
 
 def _check_columns(frame: pd.DataFrame) -> None:
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas reads the surplus leading cells of a first row longer than the header as the row index
+        raise InvalidInput("a row has more cells than the header", code="CSV_UNREADABLE",
+                           errors=[{"pointer": "/2", "detail": "more cells than the header"}])
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:

@@ -210,3 +210,40 @@ def test_the_short_link_allow_list_is_not_bypassed(url: str) -> None:
     with pytest.raises(errors.CoordinateInvalid):
         ShortLinkExpander(timeout_s=0.5, route=route)(url)
     assert set(contacted) <= {"maps.app.goo.gl"}
+
+
+# ------------------------------------------------------------------ 110 call records: CSV quirks
+
+
+@pytest.mark.parametrize("name,text", [
+    ("ragged first row", HEADER + _call_row("ragged-1", "51.71").rstrip("\n") + ",x,y,z\n"),
+    ("ragged later row", HEADER + _call_row("ragged-2", "51.71") + _call_row("ragged-3", "51.71").rstrip("\n")
+     + ",x\n"),
+])
+def test_a_row_longer_than_the_header_is_a_clear_refusal(lapp: Any, name: str, text: str) -> None:
+    """A first data row with more cells than the header made pandas read its surplus cells as a row index,
+    and the import ended in a 500. Fixed: 422 CSV_UNREADABLE, nothing stored."""
+    r = _import(lapp, _bearer(lapp, "supervisor"), text)
+    assert r.status_code == 422, (name, r.get_json())
+    assert r.get_json()["code"] == "CSV_UNREADABLE"
+
+
+def test_csv_quirks_are_read_or_refused_never_a_500(lapp: Any) -> None:
+    """NULs, a BOM with CRLF, a quoted newline, 10,000 columns, a 2 MB cell, Latin-1 and an empty body."""
+    sup = _bearer(lapp, "supervisor")
+    row = _call_row("quirk-{}", "51.71")
+    cases = {
+        "nul": (HEADER + row.format(1).replace("abandoned", "aban\x00doned")).encode(),
+        "bom crlf": ("\ufeff" + HEADER + row.format(2)).replace("\n", "\r\n").encode(),
+        "quoted newline": (HEADER + '"quirk-\n3"' + row.format(3)[len("quirk-3"):]).encode(),
+        "10k columns": (HEADER.rstrip("\n") + "".join(f",c{i}" for i in range(10_000)) + "\n"
+                        + row.format(4).rstrip("\n") + "," * 10_000 + "\n").encode(),
+        "2 MB cell": (HEADER + row.format("A" * 2_000_000)).encode(),
+        "latin-1": (HEADER + row.format("\u00e9")).encode("latin-1"),
+        "empty": b"",
+    }
+    for name, data in cases.items():
+        r = lapp.test_client().post("/api/v1/calls/import", data=data, headers={**sup, "Content-Type": "text/csv"})
+        assert r.status_code in (200, 201, 413, 422), (name, r.status_code)
+        assert r.mimetype in ("application/json", "application/problem+json"), name
+    assert _import(lapp, sup, HEADER + row.format(5)).status_code == 201
