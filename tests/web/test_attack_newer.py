@@ -116,6 +116,34 @@ def test_a_caller_answer_outside_every_unit_does_not_unassign_the_incident(lapp:
     assert any("outside every unit" in (e.get("note") or "") for e in after["events"])
 
 
+# ------------------------------------------------------------------ officer milestone taps
+
+
+def test_an_officer_cannot_backdate_arrival_to_before_the_dispatch(lapp: Any) -> None:
+    """The phone's time of a tap was trusted back to the call itself, so an officer sent out 20 minutes
+    after a call could tap "Tiba di lokasi" with ``at`` = call + 1 min and the report counted a 1-minute
+    response. Fixed: an officer's tap cannot precede the dispatch (the link it came through); such a
+    time is replaced by the server's."""
+    from datetime import datetime, timedelta
+
+    c = lapp.test_client()
+    disp = _bearer(lapp, "dispatcher")
+    reported = utcnow() - timedelta(minutes=20)
+    inc = c.post("/api/v1/incidents", headers=disp, json={
+        "location": DENPASAR, "category": "kecelakaan", "channel": "call_110",
+        "reported_at": reported.isoformat()}).get_json()
+    link = c.post("/api/v1/officer-links", json={"incident_id": inc["id"]}, headers=disp).get_json()["url"]
+    path = link[link.index("/p/"):]
+    forged = (reported + timedelta(minutes=1)).isoformat()
+    tap = c.post(f"{path}/milestones", json={"kind": "on_scene", "key": "attack-backdated-arrival", "at": forged,
+                                             **DENPASAR})
+    assert tap.status_code == 201, tap.get_json()
+    line = c.get(f"/api/v1/incidents/{inc['id']}/milestones", headers=disp).get_json()["milestones"]
+    at = {m["kind"]: datetime.fromisoformat(m["at"].replace("Z", "+00:00")) for m in line}
+    assert at["on_scene"] >= at["dispatched"]
+    assert at["on_scene"] - at["received"] >= timedelta(minutes=19)
+
+
 # ------------------------------------------------------------------ report exports: formula injection
 
 
