@@ -845,12 +845,14 @@ def report_csv(report: Mapping[str, Any]) -> str:
 def report_xlsx(report: Mapping[str, Any]) -> bytes:
     """The report as an Excel workbook (openpyxl): sheet "Anev 110" with the same table as the CSV."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Anev 110"
     for r in report_rows(report):
-        ws.append(r)
+        # A control character in a unit name from an uploaded file would make openpyxl refuse the cell
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in r])
     ws.freeze_panes = "C2"
     buf = io.BytesIO()
     wb.save(buf)

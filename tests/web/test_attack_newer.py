@@ -163,6 +163,27 @@ def test_weekly_recap_csv_does_not_turn_unit_names_into_formulas(lapp: Any) -> N
         assert all(not cell or cell[0] not in "=+-@\t\r" for cell in row), row
 
 
+def test_call_report_exports_survive_hostile_unit_names(lapp: Any) -> None:
+    """A control character in a unit name (uploaded boundary files keep everything but NUL) made openpyxl
+    refuse the cell: every xlsx export over that unit ended in a 500. Fixed: such characters are dropped
+    in the workbook; formulas stay escaped in both exports."""
+    from openpyxl import load_workbook
+
+    from geo_service.services import calls as calls_service
+
+    r = lapp.test_client().get("/api/v1/reports/calls?unit=51&month=2033-03", headers=_bearer(lapp, "admin"))
+    assert r.status_code == 200, r.get_json()
+    report = r.get_json()
+    report["unit"]["name"] = "Polda\x07 Bali\x1b"
+    report["children"][0]["unit"]["name"] = '=HYPERLINK("http://127.0.0.1:9/","x")'
+    sheet = load_workbook(io.BytesIO(calls_service.report_xlsx(report))).active
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert table[1][2] == "Polda Bali"
+    assert all(not isinstance(v, str) or v[:1] not in "=+-@" for row in table[1:] for v in row)
+    rows = list(csv.reader(io.StringIO(calls_service.report_csv(report))))
+    assert all(not cell or cell[0] not in "=+-@\t\r" for row in rows[1:] for cell in row)
+
+
 # ------------------------------------------------------------------ short-link expansion
 
 
