@@ -56,7 +56,9 @@ from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
 from geo_service.services.incidents import _csv_safe as csv_safe
+from geo_service.services.incidents import incident_in_scope
 from geo_service.storage import calls as store
+from geo_service.storage.incidents import incidents_by_id
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
 
@@ -315,14 +317,21 @@ def _drop_out_of_scope(session: Session, values: pd.DataFrame, hierarchy: Hierar
                        label: Any, errors: list[dict[str, Any]]) -> pd.DataFrame:
     """The rows an importer scoped to ``scope`` may store: calls that rang its unit (or one below) first and
     that do not update a stored call of another unit; the others become errors (so no unit can change
-    another unit's figures, nor rewrite its calls through a colliding ``call_id``)."""
+    another unit's figures, nor rewrite its calls through a colliding ``call_id``), linked to no incident
+    outside its unit (whose timeline would show the call as its answer)."""
     stored = store.stored_first_units(session, values["call_id"].tolist())
+    linked = [int(v) for v in values["incident_id"].dropna()]
+    incidents = incidents_by_id(session, linked) if linked else {}
     refused = []
-    for i, call_id, first in zip(values.index, values["call_id"], values["first_unit"], strict=True):
+    for i, call_id, first, inc in zip(values.index, values["call_id"], values["first_unit"], values["incident_id"],
+                                      strict=True):
+        incident = incidents.get(int(inc)) if pd.notna(inc) else None
         if not hierarchy.within(first, scope):
             column, why = "routed_to", f"the call rang {first} first, outside your unit {scope}"
         elif call_id in stored and not hierarchy.within(stored[call_id], scope):
             column, why = "call_id", f"a call of another unit (outside {scope}) has this call_id"
+        elif incident is not None and not incident_in_scope(incident, scope):
+            column, why = "incident_id", f"an incident outside your unit {scope}"
         else:
             continue
         refused.append(i)

@@ -95,6 +95,22 @@ def test_a_colliding_call_id_cannot_overwrite_another_units_call(lapp: Any) -> N
     assert report["calls"]["answered"] >= 1
 
 
+def test_a_polres_cannot_link_its_calls_to_another_units_incident(lapp: Any) -> None:
+    """A call linked to an incident becomes that incident's "answered" milestone: Polres Jembrana could
+    link one of its own calls to a Denpasar incident and rewrite its timeline. Fixed: a scoped importer
+    may link calls only to incidents within its unit."""
+    c = lapp.test_client()
+    inc = c.post("/api/v1/incidents", headers=_bearer(lapp, "dispatcher"), json={
+        "location": DENPASAR, "category": "kecelakaan", "channel": "call_110",
+        "reported_at": "2033-03-02T09:10:00+08:00"}).get_json()
+    row = _call_row("link-foreign-1", "51.01", answered_by="51.01").rstrip("\n") + f"{inc['id']}\n"
+    r = _import(lapp, _bearer(lapp, "supervisor", unit="51.01"), HEADER + row)
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["errors"][0]["pointer"].endswith("/incident_id")
+    line = c.get(f"/api/v1/incidents/{inc['id']}/milestones", headers=_bearer(lapp, "admin")).get_json()
+    assert "answered" not in [m["kind"] for m in line["milestones"]]
+
+
 # ------------------------------------------------------------------ location-request links
 
 
