@@ -132,6 +132,32 @@ def test_a_caller_answer_outside_every_unit_does_not_unassign_the_incident(lapp:
     assert any("outside every unit" in (e.get("note") or "") for e in after["events"])
 
 
+def test_made_up_caller_tokens_do_not_fill_the_rate_limiter(lapp: Any) -> None:
+    """The answer limit was keyed by the first 12 characters of whatever token was posted, before the
+    token was checked: every made-up token opened a bucket kept for 10 minutes (worker memory, or Redis
+    keys), for free. Fixed: the signature is checked first (no database read), so only genuine links
+    are counted; made-up ones are still a plain 404."""
+    import secrets
+
+    limiter = lapp.extensions["geo_service"].rate_limiter
+    keys: list[str] = []
+    original = limiter.hit
+
+    def recording_hit(key: str, limit: int, window_s: int) -> tuple[bool, int]:
+        keys.append(key)
+        return original(key, limit, window_s)
+
+    limiter.hit = recording_hit
+    try:
+        c = lapp.test_client()
+        for _ in range(25):
+            r = c.post(f"/l/{secrets.token_urlsafe(21)[:28]}", json={"source": "denied"})
+            assert r.status_code == 404 and r.get_json()["code"] == "LOCATION_REQUEST_INVALID"
+    finally:
+        del limiter.hit
+    assert not [k for k in keys if k.startswith("locreq:answer:")]
+
+
 # ------------------------------------------------------------------ officer milestone taps
 
 
