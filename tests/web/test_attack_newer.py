@@ -338,3 +338,61 @@ def test_csv_quirks_are_read_or_refused_never_a_500(lapp: Any) -> None:
         assert r.status_code in (200, 201, 413, 422), (name, r.status_code)
         assert r.mimetype in ("application/json", "application/problem+json"), name
     assert _import(lapp, sup, HEADER + row.format(5)).status_code == 201
+
+
+# ------------------------------------------------------------------ through a real server: the link holders
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.live import start_server
+
+    srv = start_server(tmp_path_factory.mktemp("attack-newer-live"), workers=1, roles=("dispatcher",))
+    yield srv
+    srv.stop()
+
+
+def test_link_holders_against_a_real_server(live: Any) -> None:
+    """A caller's link and an officer's link, held by someone hostile, against ``geo-service serve``: the
+    caller page leaks nothing of the call (dispatcher, description, phone, units) and sets no cookie; a
+    changed token is 404 before the database; a second, different answer is 409 and the page then 410;
+    plain-text posts (what a cross-site form can send without a preflight) are refused on both links."""
+    st, inc = live.json("POST", "/api/v1/incidents", {
+        "location": DENPASAR, "category": "kecelakaan", "description": "rahasia: korban bernama Budi",
+        "reported_at": utcnow().isoformat(), "channel": "call_110"}, role="dispatcher")
+    assert st == 201, inc
+    st, lr = live.json("POST", "/api/v1/location-requests", {"incident_id": inc["id"], "phone": "+62 812 3456 7890"},
+                       role="dispatcher")
+    assert st == 201, lr
+    status, headers, body = live.request("GET", lr["url"], role=None)
+    page = body.decode()
+    assert status == 200 and "Set-Cookie" not in headers
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    for secret in ("live-dispatcher", "Budi", "rahasia", "Polresta", "Denpasar", "3456 7890", "81234567890"):
+        assert secret not in page, secret
+
+    token = lr["url"].rsplit("/", 1)[1]
+    forged = lr["url"][:-1] + ("A" if token[-1] != "A" else "B")
+    assert live.request("GET", forged, role=None)[0] == 404
+    answer = {"source": "gps", "lat": -8.6706, "lon": 115.2127, "accuracy_m": 15}
+    assert live.json("POST", forged, answer, role=None)[0] == 404
+    plain = live.request("POST", lr["url"], body=b'{"source": "denied"}', role=None,
+                         headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+    assert plain[0] == 415
+    st, reply = live.json("POST", lr["url"], answer, role=None)
+    assert st == 200 and reply == {"status": "received", "accuracy_m": 15}
+    assert live.json("POST", lr["url"], answer, role=None) == (200, reply)  # a phone retrying
+    st, problem = live.json("POST", lr["url"], {**answer, "lat": -8.1}, role=None)
+    assert st == 409 and problem["code"] == "LOCATION_REQUEST_USED"
+    assert live.request("GET", lr["url"], role=None)[0] == 410
+
+    st, link = live.json("POST", "/api/v1/officer-links", {"incident_id": inc["id"]}, role="dispatcher")
+    assert st == 201, link
+    path = link["url"][link["url"].index("/p/"):]
+    tap = live.request("POST", f"{path}/milestones", body=b'{"kind": "done"}', role=None,
+                       headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+    assert tap[0] == 415
+    other = live.json("POST", f"{path[:-4]}xxxx/milestones", {"kind": "done"}, role=None)
+    assert other[0] == 403
+    st, after = live.json("GET", f"/api/v1/incidents/{inc['id']}", role="dispatcher")
+    assert after["status"] == "belum_ditangani"
