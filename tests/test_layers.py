@@ -113,3 +113,16 @@ def test_sql_only_in_storage() -> None:
                 if bad:
                     offenders.append(f"{path.relative_to(PKG)}: {bad}")
     assert not offenders, offenders
+
+
+def test_geo_reads_files_with_gdal_only_in_the_upload_readers() -> None:
+    allowed = {("boundary_files",), ("upload_safety.py",)}
+    offenders = []
+    for path in (PKG / "geo").rglob("*.py"):
+        rel = path.relative_to(PKG / "geo")
+        if rel.parts[:1] in allowed:
+            continue
+        bad = {m for m in imported_modules(path) if top(m) in {"geopandas", "pyogrio", "fiona"}}
+        if bad:
+            offenders.append(f"geo/{rel}: {sorted(bad)}")
+    assert not offenders, offenders

@@ -17,8 +17,9 @@ from typing import Any
 import folium
 from babel.dates import format_date
 from folium import plugins
-from pyproj import Geod
 
+from geo_service.geo.distance import distance_m
+from geo_service.geo.geometry import M_PER_DEG
 from geo_service.maps.assets import DEFAULT_ASSETS_URL
 from geo_service.maps.base import (
     BALI_BOUNDS,
@@ -44,7 +45,6 @@ from geo_service.maps.base import (
 from geo_service.translations import label, labels as enum_labels
 from geo_service.translations.times import format_local_time
 
-_GEOD = Geod(ellps="WGS84")
 #: How the first day of a boundary set is written (CLDR; the month in the reader's language).
 SET_DATE_PATTERN = "d MMM y"
 
@@ -220,7 +220,7 @@ def _add_incident_point(
         group.add_child(circle)
         fmap.add_child(group)
     if with_original and corrected and original is not None:
-        shift_m = _GEOD.line_length([original[0], point[0]], [original[1], point[1]])
+        shift_m = distance_m(original[0], original[1], point[0], point[1])
         reasons = _flag_lines(result)
         lines: list[Any] = [text["original"], f"{original[1]:.6f}, {original[0]:.6f}",
                             [text["distance"], format_distance(shift_m, lang)]]
@@ -259,7 +259,7 @@ def _add_incident_point(
     fmap.add_child(marker)
     box = bounds_of_points(drawn, pad_deg=0.002)
     if radius_m and box is not None:
-        pad = float(radius_m) / 111_000.0
+        pad = float(radius_m) / M_PER_DEG
         box = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
     return box
 

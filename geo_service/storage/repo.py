@@ -9,13 +9,12 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Conflict, NotFound
 from geo_service.geo.area import Unit
+from geo_service.geo.geometry import as_multipolygon
 from geo_service.storage.models import (
     ApiToken,
     AppState,
@@ -28,16 +27,6 @@ from geo_service.storage.models import (
 from geo_service.storage.types import utcnow
 
 ROLES = ("admin", "supervisor", "dispatcher", "officer")
-
-
-def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
-    """Promote a Polygon to a MultiPolygon (the column type); keep only polygonal parts."""
-    if isinstance(geom, MultiPolygon):
-        return geom
-    if isinstance(geom, Polygon):
-        return MultiPolygon([geom])
-    parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon)]
-    return MultiPolygon(parts)
 
 
 # ---------------------------------------------------------------- state and audit
