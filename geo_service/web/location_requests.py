@@ -226,8 +226,10 @@ def caller_page(token: str) -> Response:
 @problems(404, 409, 410, 422, 429)
 def caller_answer(token: str) -> Response:
     g.csp_nonce = secrets.token_urlsafe(16)
-    _limit(f"locreq:answer:{token[:svc.LINK_ID_CHARS]}", svc.ANSWER_LIMIT)
     settings = service().settings
+    # The signature first (no database read): made-up tokens must not each open a rate-limit bucket.
+    link_id = svc.read_token(settings.secret_key, token)
+    _limit(f"locreq:answer:{link_id}", svc.ANSWER_LIMIT)
     with write_transaction() as session:
         svc.find_by_token(session, token, secret=settings.secret_key)  # a bad token is 404 before the body
         reply = svc.accept_answer(session, token, json_body(), secret=settings.secret_key, index=index(),
