@@ -72,6 +72,25 @@ class Settings:
         return self.backend == "sqlite"
 
 
+def default_workers() -> int:
+    """Worker processes of ``geo-service serve``: 2 per core, at least 2 (CPU-bound lookups, short requests)."""
+    return max(2, 2 * (os.cpu_count() or 1))
+
+
+#: Threads per gthread worker (``GEO_SERVICE_THREADS``). A client that drips its headers or body
+#: holds one thread, not a whole worker process: with sync workers six slow clients stopped the
+#: service (issue 12). Lookups are CPU-bound under the GIL, so more threads add room for slow
+#: clients, not speed; behind nginx (request buffering on) no slow client reaches the service.
+DEFAULT_THREADS = 16
+
+
+def server_threads() -> tuple[int, int]:
+    """(workers, threads per worker) of this host's server, from the environment or the defaults."""
+    workers = int(os.environ.get(PREFIX + "WORKERS", 0) or default_workers())
+    threads = int(os.environ.get(PREFIX + "THREADS", 0) or DEFAULT_THREADS)
+    return workers, threads
+
+
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 

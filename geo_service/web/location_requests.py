@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import secrets
 import threading
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, make_response, render_template, request
 
+from geo_service.config import server_threads
 from geo_service.errors import BadRequest, GeoServiceError, NotFound, RateLimited
 from geo_service.maps import render_locate_map
 from geo_service.services import location_requests as svc
@@ -52,14 +52,16 @@ LEAFLET_JS = "/maps/leaflet-1.9.3/leaflet.js"
 LEAFLET_CSS = "/maps/leaflet-1.9.3/leaflet.css"
 
 def _long_poll_slots() -> Any:
-    """At most half of the host's sync workers may sit in a long poll at once (measured in
-    bench/bench_location_request_poll.py: when every worker holds one, locate waits for the full
-    bound). Created before gunicorn forks (preload), so every worker shares the same semaphore."""
-    workers = int(os.environ.get("GEO_SERVICE_WORKERS") or 0) or max(2, 2 * (os.cpu_count() or 1))
+    """At most half of the host's request threads (workers x gthread threads) may sit in a long
+    poll at once (measured with sync workers in bench/bench_location_request_poll.py: when every
+    worker held one, locate waited for the full bound). Created before gunicorn forks (preload), so
+    every worker shares the same semaphore."""
+    workers, threads = server_threads()
+    slots = max(1, workers * threads // 2)
     try:
-        return multiprocessing.BoundedSemaphore(max(1, workers // 2))
+        return multiprocessing.BoundedSemaphore(slots)
     except (OSError, ImportError):  # no POSIX semaphores here (some sandboxes): count per process
-        return threading.BoundedSemaphore(max(1, workers // 2))
+        return threading.BoundedSemaphore(slots)
 
 
 LONG_POLL_SLOTS = _long_poll_slots()
