@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from sqlalchemy.engine import make_url
 from geo_service.geo.timezones import PROVINCE_ZONES
 from geo_service.services import calls
 from geo_service.storage import db
+from geo_service.storage.calls import CALL_COLUMNS, SQLITE_IMPORT_CACHE_KIB
 from geo_service.storage.models import Call
 
 PG_ADMIN_URL = os.environ.get("GEO_SERVICE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -86,6 +88,24 @@ def read_csv_s(path: Path) -> float:
     return seconds
 
 
+def floor_insert_s(storage: db.Storage) -> float:
+    """The database alone: ``INSERT ... SELECT`` of every stored call into an empty copy of ``calls`` with the
+    same constraints and indexes (no CSV, no checks, no driver), rolled back. What no import can go below."""
+    cols = ", ".join(("call_id", *CALL_COLUMNS))
+    with storage.engine.connect() as conn:
+        trans = conn.begin()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("CREATE TABLE calls_floor (LIKE calls INCLUDING ALL)")
+        else:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")  # as the import has
+            ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE tbl_name = 'calls' AND sql IS NOT NULL")
+            for (sql,) in ddl.all():
+                conn.exec_driver_sql(re.sub(r"\bcalls\b", "calls_floor", sql.replace("ix_calls_", "ix_floor_")))
+        _none, seconds = timed(lambda: conn.exec_driver_sql(f"INSERT INTO calls_floor ({cols}) SELECT {cols} FROM calls"))
+        trans.rollback()
+    return seconds
+
+
 def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy) -> None:
     storage = db.Storage(url, "postgresql" if url.startswith("postgresql") else "sqlite")
     db.upgrade(storage.engine)
@@ -100,6 +120,10 @@ def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy) ->
         print(f"[{label}] {what:24s} {import_s:7.2f} s  {result.rows / import_s:9,.0f} rows/s  read_csv "
               f"{baseline_s:5.2f} s  ratio {import_s / baseline_s:5.1f}x (goal < 3x)  created {result.created:,} "
               f"updated {result.updated:,} rejected {len(result.errors)}")
+    baseline_s = read_csv_s(path)
+    floor_s = floor_insert_s(storage)
+    print(f"[{label}] floor: INSERT .. SELECT into an empty indexed copy {floor_s:7.2f} s  read_csv {baseline_s:5.2f} s  "
+          f"ratio {floor_s / baseline_s:5.1f}x")
     month_start, month_end = calls.resolve_period(hierarchy.zone(calls.MABES), month="2026-10")[2:]
     with storage.session() as session:
         # Reference: the cheapest aggregate over the same calls, one count per first unit.

@@ -44,6 +44,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
@@ -396,18 +397,23 @@ def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, 
                 demo: bool = False, request_id: str | None = None, now: datetime | None = None,
                 seen: set[str] | None = None, audited: bool = True) -> ImportResult:
     """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing)."""
-    now = now or utcnow()
     values, errors = validate_frame(frame, set(hierarchy.nodes), label=label, seen=seen)
+    result = _write_calls(session, values, errors, rows=len(frame), demo=demo, now=now or utcnow())
+    if audited:
+        _audit_import(session, result, actor=actor, request_id=request_id)
+    session.flush()
+    return result
+
+
+def _write_calls(session: Session, values: pd.DataFrame, errors: list[dict], *, rows: int, demo: bool,
+                 now: datetime) -> ImportResult:
+    """Upsert the checked rows of one frame; the result counts the frame's ``rows``."""
     created = 0
     if len(values):
         values["demo"] = demo
         values["updated_at"] = pd.Timestamp(now)
         created = store.upsert_calls(session, values)
-    result = ImportResult(rows=len(frame), created=created, updated=len(values) - created, errors=errors)
-    if audited:
-        _audit_import(session, result, actor=actor, request_id=request_id)
-    session.flush()
-    return result
+    return ImportResult(rows=rows, created=created, updated=len(values) - created, errors=errors)
 
 
 def _audit_import(session: Session, result: ImportResult, *, actor: str, request_id: str | None) -> None:
@@ -420,24 +426,42 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
                       chunk_rows: int = 100_000, progress: Callable[[int], Any] | None = None,
                       now: datetime | None = None) -> ImportResult:
     """Import a (large) CSV file in chunks of ``chunk_rows`` within the caller's one transaction; ``progress``
-    is called with the number of rows of each chunk (the CLI's progress bar)."""
+    is called with the number of rows of each chunk (the CLI's progress bar) once it is written.
+
+    The database writes chunk k (PostgreSQL in its own process, SQLite with the GIL released) while this
+    thread reads and checks chunk k + 1: one write in flight, in file order, on the caller's session; the
+    session is never used by two threads at once.
+    """
     total = ImportResult()
     seen: set[str] = set()
-    try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
-                             chunksize=chunk_rows)
-        for frame in reader:
-            _check_columns(frame)
-            part = store_calls(session, frame, hierarchy, label=lambda i: i + 2, actor=actor, demo=demo, now=now,
-                               seen=seen, audited=False)
-            total.rows += part.rows
-            total.created += part.created
-            total.updated += part.updated
-            total.errors.extend(part.errors)
-            if progress is not None:
-                progress(part.rows)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
+    known = set(hierarchy.nodes)
+    now = now or utcnow()
+
+    def collect(part: ImportResult) -> None:
+        total.rows += part.rows
+        total.created += part.created
+        total.updated += part.updated
+        total.errors.extend(part.errors)
+        if progress is not None:
+            progress(part.rows)
+
+    # Leaving the block waits for a write still running, also when reading fails, so the caller's rollback
+    # never meets a busy connection.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calls-import") as writer:
+        writing: Future[ImportResult] | None = None
+        try:
+            reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                                 encoding="utf-8-sig", chunksize=chunk_rows)
+            for frame in reader:
+                _check_columns(frame)
+                values, errors = validate_frame(frame, known, label=lambda i: i + 2, seen=seen)
+                if writing is not None:
+                    collect(writing.result())
+                writing = writer.submit(_write_calls, session, values, errors, rows=len(frame), demo=demo, now=now)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
+        if writing is not None:
+            collect(writing.result())
     _audit_import(session, total, actor=actor, request_id=None)
     session.flush()
     return total

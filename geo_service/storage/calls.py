@@ -25,7 +25,7 @@ UPSERT_CHUNK = 5000  # call ids per IN (...) lookup
 _TIME_COLUMNS = frozenset({"started_at", "answered_at", "ended_at", "updated_at"})
 _STAMP = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format (UTC, no offset)
 _PG_STAGE_TYPES = {"answer_s": "integer", "rang_count": "integer", "incident_id": "integer", "demo": "boolean"}
-_SQLITE_IMPORT_CACHE_KIB = 262_144
+SQLITE_IMPORT_CACHE_KIB = 262_144
 _PG_REPORT_WORK_MEM = "64MB"
 _SQLITE_SCAN_SHARE = 8  # read the whole table when the period holds more than 1/8 of its rows (see _period)
 ANSWER_THRESHOLDS_S = (10, 15, 20)
@@ -82,7 +82,7 @@ def _upsert_sqlite(conn: Any, cols: list[str], rows: list[tuple[Any, ...]], upda
     # The unique and two time indexes take random inserts: with SQLite's default 2 MB page cache most of
     # the time goes to evicting and re-reading index pages (~40% of a 1M-row import); 256 MB for the bulk
     # statement, back to the default after.
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-_SQLITE_IMPORT_CACHE_KIB}")
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
     try:
         marks = ", ".join("?" * len(cols))
         conn.exec_driver_sql(f"INSERT INTO calls ({', '.join(cols)}) VALUES ({marks}) "
