@@ -231,7 +231,7 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     for col in COLUMNS:
         if col in _FEW_VALUES:
             df[col] = _per_distinct(df[col], str.strip)
-        elif _SPACE.search("".join(df[col].to_numpy(dtype=object))):  # one C scan; most files have no space to strip at all
+        elif _SPACE.search("".join(df[col].to_numpy(dtype=object))):  # one C scan: most files have no space
             df[col] = df[col].str.strip()
     return df
 
@@ -240,10 +240,16 @@ def _per_distinct(texts: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
     """``fn`` of every text, computed once per distinct text (Python runs a few thousand times for a month of
     routes, not once per call)."""
     codes, uniques = pd.factorize(texts)
-    out = np.empty(len(uniques), dtype=object)
-    for k, text in enumerate(uniques):
-        out[k] = fn(text)
-    return pd.Series(out[codes] if len(codes) else out[:0], index=texts.index, dtype=object)
+    return pd.Series(_objects(fn(text) for text in uniques)[codes], index=texts.index, dtype=object)
+
+
+def _objects(values: Iterable[Any]) -> np.ndarray:
+    """A 1-D object array of ``values`` (``np.array`` would read a list of tuples as 2-D)."""
+    items = list(values)
+    out = np.empty(len(items), dtype=object)
+    for k, value in enumerate(items):
+        out[k] = value
+    return out
 
 
 def _has_offset(text: str) -> bool:
@@ -287,8 +293,8 @@ class _Route:
 
 
 def _read_routes(texts: pd.Series, answered_by: pd.Series, known_units: set[str]) -> dict[str, pd.Series]:
-    """Per row: the route's ``problems``, ``routed_to`` (joined again), ``first_unit``, ``rang_count`` and whether
-    ``answered_by`` is one of its codes; every distinct route and (answerer, route) pair is read once."""
+    """Per row: the route's ``problems``, ``routed_to`` (joined again), ``first_unit``, ``rang_count`` and
+    whether ``answered_by`` is one of its codes; every distinct route and (answerer, route) pair is read once."""
     route_ids, route_texts = pd.factorize(texts)
     routes = [_Route.read(text, known_units) for text in route_texts]
     by_ids, by_texts = pd.factorize(answered_by)
@@ -296,11 +302,8 @@ def _read_routes(texts: pd.Series, answered_by: pd.Series, known_units: set[str]
     pairs, inverse = np.unique(by_ids.astype(np.int64) * n_routes + route_ids, return_inverse=True)
     by_in_route = np.array([by_texts[p // n_routes] in routes[p % n_routes].codes for p in pairs], dtype=bool)
 
-    def per_row(values: list[Any]) -> pd.Series:
-        table = np.empty(len(values), dtype=object)
-        for k, value in enumerate(values):  # element-wise: numpy would read a list of tuples as 2-D
-            table[k] = value
-        return pd.Series(table[route_ids], index=texts.index, dtype=object)
+    def per_row(values: Iterable[Any]) -> pd.Series:
+        return pd.Series(_objects(values)[route_ids], index=texts.index, dtype=object)
 
     return {
         "problems": per_row([r.problems for r in routes]),
@@ -328,7 +331,7 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
 
     flag(df.call_id == "", "call_id", "required")
     for col in ("call_id", "answered_by", "routed_to", "caller_unit", "outcome"):
-        if "\x00" in "".join(df[col].to_numpy(dtype=object)):  # one C scan; the per-row check only when some cell has one
+        if "\x00" in "".join(df[col].to_numpy(dtype=object)):  # one C scan; per row only when needed
             flag(df[col].str.contains("\x00", regex=False), col, "contains a NUL character")
     flag(df.call_id.str.len() > MAX_CALL_ID, "call_id", f"at most {MAX_CALL_ID} characters")
     ids = df.call_id.to_numpy(dtype=object)
@@ -457,7 +460,8 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
                 values, errors = validate_frame(frame, known, label=lambda i: i + 2, seen=seen)
                 if writing is not None:
                     collect(writing.result())
-                writing = writer.submit(_write_calls, session, values, errors, rows=len(frame), demo=demo, now=now)
+                writing = writer.submit(_write_calls, session, values, errors, rows=len(frame), demo=demo,
+                                        now=now)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
         if writing is not None:
