@@ -131,7 +131,7 @@ def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy) ->
           f"read_csv {baseline_s:5.2f} s  ratio {floor_s / baseline_s:5.1f}x")
     with storage.session() as session:
         # Reference: the cheapest aggregate over the same calls (the table holds just this month): one count
-        # per first unit, which each backend may answer from the (first_unit, started_at) index alone.
+        # per first unit, which each backend may answer from the report index alone.
         bare = select(Call.first_unit, func.count()).group_by(Call.first_unit)
         for unit in (calls.MABES, calls.MABES, "51"):
             _rows, bare_s = timed(lambda: session.execute(bare).all())

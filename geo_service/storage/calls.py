@@ -121,9 +121,10 @@ def _period(session: Session, start: datetime, end: datetime, first_units: Itera
     """WHERE terms: started in ``[start, end)`` and, unless ``first_units`` is None, rang one of them first.
 
     SQLite plans without statistics and takes the ``started_at`` index for any range. When the range holds
-    more than an eighth of the table (a national month), fetching the rows one by one through the index
-    costs about twice reading the table in order (1M calls: 2.3 s against 1.0 s), so the range is written
-    on ``+started_at``: a no-op that SQLite does not match to an index.
+    more than an eighth of the table (a national month), fetching the rows one by one through that index
+    costs more than reading every entry of the covering report index in its GROUP BY order (1M calls:
+    2.3 s against 0.8 s), so the range is written on ``+started_at``: a no-op that SQLite does not match
+    to an index.
     """
     started: Any = Call.started_at
     if first_units is None and session.get_bind().dialect.name == "sqlite":
