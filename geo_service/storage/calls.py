@@ -165,7 +165,9 @@ def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequ
             .where(*_period(session, start, end, None if every_unit else buckets))
             .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
     merged: dict[tuple[Any, ...], list[int]] = {}
-    for first, by, seconds, *counts in session.connection().execute(stmt).all():  # Core rows: no ORM loading
+    # Straight from the driver's cursor: the columns need no conversion, and Row objects for ~35,000 groups
+    # cost as much as the merge below.
+    for first, by, seconds, *counts in session.connection().execute(stmt).cursor.fetchall():
         if first not in buckets:
             continue  # a unit no longer in the published set (as the IN filter drops it)
         key = (buckets[first], buckets.get(by) if by else None, 1 if by else 0, seconds)
