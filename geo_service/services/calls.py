@@ -57,8 +57,9 @@ from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
-from geo_service.services.incidents import _csv_safe as csv_safe
+from geo_service.services.incidents import csv_safe, incident_in_scope
 from geo_service.storage import calls as store
+from geo_service.storage.incidents import incidents_by_id
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
 
@@ -396,11 +397,42 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     return values, errors
 
 
+def _drop_out_of_scope(session: Session, values: pd.DataFrame, hierarchy: Hierarchy, scope: str | None, *,
+                       label: Any, errors: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows an importer scoped to ``scope`` may store: calls that rang its unit (or one below) first and
+    that do not update a stored call of another unit; the others become errors (so no unit can change
+    another unit's figures, nor rewrite its calls through a colliding ``call_id``), linked to no incident
+    outside its unit (whose timeline would show the call as its answer)."""
+    stored = store.stored_first_units(session, values["call_id"].tolist())
+    linked = [int(v) for v in values["incident_id"].dropna()]
+    incidents = incidents_by_id(session, linked) if linked else {}
+    refused = []
+    for i, call_id, first, inc in zip(values.index, values["call_id"], values["first_unit"], values["incident_id"],
+                                      strict=True):
+        incident = incidents.get(int(inc)) if pd.notna(inc) else None
+        if not hierarchy.within(first, scope):
+            column, why = "routed_to", f"the call rang {first} first, outside your unit {scope}"
+        elif call_id in stored and not hierarchy.within(stored[call_id], scope):
+            column, why = "call_id", f"a call of another unit (outside {scope}) has this call_id"
+        elif incident is not None and not incident_in_scope(incident, scope):
+            column, why = "incident_id", f"an incident outside your unit {scope}"
+        else:
+            continue
+        refused.append(i)
+        errors.append({"row": label(i), "column": column, "detail": why})
+    return values.drop(index=refused)
+
+
 def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, label: Any, actor: str,
                 demo: bool = False, request_id: str | None = None, now: datetime | None = None,
-                seen: set[str] | None = None, audited: bool = True) -> ImportResult:
-    """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing)."""
+                seen: set[str] | None = None, audited: bool = True, scope: str | None = None) -> ImportResult:
+    """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing).
+
+    ``scope``: the importer's unit (None: every unit); see :func:`_drop_out_of_scope`.
+    """
     values, errors = validate_frame(frame, set(hierarchy.nodes), label=label, seen=seen)
+    if len(values) and not hierarchy.within(MABES, scope):
+        values = _drop_out_of_scope(session, values, hierarchy, scope, label=label, errors=errors)
     result = _write_calls(session, values, errors, rows=len(frame), demo=demo, now=now or utcnow())
     if audited:
         _audit_import(session, result, actor=actor, request_id=request_id)
@@ -482,6 +514,10 @@ def read_calls_csv(stream: IO[bytes] | IO[str] | str) -> pd.DataFrame:
 
 
 def _check_columns(frame: pd.DataFrame) -> None:
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas reads the surplus leading cells of a first row longer than the header as the row index
+        raise InvalidInput("a row has more cells than the header", code="CSV_UNREADABLE",
+                           errors=[{"pointer": "/2", "detail": "more cells than the header"}])
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -490,11 +526,13 @@ def _check_columns(frame: pd.DataFrame) -> None:
 
 
 def import_calls_csv(session: Session, stream: Any, hierarchy: Hierarchy, *, actor: str, demo: bool = False,
-                     request_id: str | None = None, now: datetime | None = None) -> ImportResult:
-    """Import a CSV of calls (header on line 1, so data row ``i`` is line ``i + 2``)."""
+                     request_id: str | None = None, now: datetime | None = None,
+                     scope: str | None = None) -> ImportResult:
+    """Import a CSV of calls (header on line 1, so data row ``i`` is line ``i + 2``); ``scope`` as in
+    :func:`store_calls`."""
     frame = read_calls_csv(stream)
     return store_calls(session, frame, hierarchy, label=lambda i: i + 2, actor=actor, demo=demo,
-                       request_id=request_id, now=now)
+                       request_id=request_id, now=now, scope=scope)
 
 
 def calls_frame_from_json(body: Any) -> pd.DataFrame:
@@ -516,12 +554,14 @@ def calls_frame_from_json(body: Any) -> pd.DataFrame:
 
 
 def import_calls_json(session: Session, body: Any, hierarchy: Hierarchy, *, actor: str,
-                      request_id: str | None = None, now: datetime | None = None) -> ImportResult:
-    """Store calls posted as JSON (live integration); errors point at ``/<i>/<column>`` (``/<column>`` for one)."""
+                      request_id: str | None = None, now: datetime | None = None,
+                      scope: str | None = None) -> ImportResult:
+    """Store calls posted as JSON (live integration); errors point at ``/<i>/<column>`` (``/<column>`` for one);
+    ``scope`` as in :func:`store_calls`."""
     frame = calls_frame_from_json(body)
     single = not isinstance(body, list)
     result = store_calls(session, frame, hierarchy, label=lambda i: "" if single else f"/{i}", actor=actor,
-                         request_id=request_id, now=now)
+                         request_id=request_id, now=now, scope=scope)
     for err in result.errors:
         err["pointer"] = f"{err['row']}/{err['column']}"
     return result
@@ -922,12 +962,14 @@ def report_csv(report: Mapping[str, Any]) -> str:
 def report_xlsx(report: Mapping[str, Any]) -> bytes:
     """The report as an Excel workbook (openpyxl): sheet "Anev 110" with the same table as the CSV."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Anev 110"
     for r in report_rows(report):
-        ws.append(r)
+        # A control character in a unit name from an uploaded file would make openpyxl refuse the cell
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in r])
     ws.freeze_panes = "C2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -33,10 +33,17 @@ ANSWER_THRESHOLDS_S = (10, 15, 20)
 
 def existing_call_ids(session: Session, call_ids: Sequence[str]) -> set[str]:
     """The subset of ``call_ids`` already stored."""
-    found: set[str] = set()
+    return set(stored_first_units(session, call_ids))
+
+
+def stored_first_units(session: Session, call_ids: Sequence[str]) -> dict[str, str]:
+    """``call_id -> first_unit`` of the ``call_ids`` already stored."""
+    found: dict[str, str] = {}
     for i in range(0, len(call_ids), UPSERT_CHUNK):
         chunk = list(call_ids[i:i + UPSERT_CHUNK])
-        found.update(session.execute(select(Call.call_id).where(Call.call_id.in_(chunk))).scalars())
+        for call_id, first_unit in session.execute(select(Call.call_id, Call.first_unit)
+                                                   .where(Call.call_id.in_(chunk))):
+            found[call_id] = first_unit
     return found
 
 
