@@ -35,6 +35,7 @@ from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.common import (
     json_body,
     map_frame,
+    public_base_url,
     request_lang,
     tile_kwargs,
     unit_features,
@@ -95,7 +96,7 @@ def create() -> tuple[Response, int]:
     settings = service().settings
     with write_transaction() as session:
         out = svc.create_request(session, body, secret=settings.secret_key, ttl_s=settings.location_request_ttl_s,
-                                 actor=actor(), base_url=request.host_url, scope=_scope(),
+                                 actor=actor(), base_url=public_base_url(), scope=_scope(),
                                  request_id=g.get("request_id"))
     return jsonify(out), 201
 
