@@ -21,8 +21,10 @@ Counting rules (who a call counts for)
       Polda answered it after overflow (and answered for the Polda).
     * ``answer_rate`` = answered / offered (0..1, 4 decimals; null when nothing was offered);
       ``answered_within_s`` = share of the offered calls answered within 10, 15 and 20 s (the
-      NENA / NFPA yardsticks); ``overflow`` = offered calls that rang more than one line;
-      ``answered_above`` = offered calls answered by a unit above (outside) this one.
+      NENA / NFPA yardsticks); ``overflow`` = offered calls answered higher up than the first
+      unit they rang (``answered_by`` is not ``routed_to[0]``; an unanswered call is not overflow),
+      ``overflow_share`` = overflow / offered; ``answered_above`` = offered calls answered by a
+      unit above (outside) this one.
     * Times are whole seconds from the first ring. Medians follow ``statistics.median`` (mean of
       the two middle values); p90 is the nearest rank (the value at rank ceil(0.9 n)).
     * Periods are whole local days of the report unit (``geo.timezones``; Mabes: WIB):
