@@ -588,6 +588,10 @@ def update_incident(
           request_id=request_id)
     session.flush()
     session.refresh(incident)
+    if new_unit is not None:  # a dispatcher assigned a unit: the incident's "dispatched" milestone (the first counts)
+        from geo_service.services.milestones import record_dispatch  # milestones builds on this module
+
+        record_dispatch(session, incident_id, actor=actor, now=now)
     return incident
 
 

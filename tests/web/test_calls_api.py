@@ -130,3 +130,30 @@ def test_a_link_for_a_bare_point_records_nothing(client: Any, auth: Any) -> None
     url = link.get_json()["url"]
     r = client.post(url[url.index("/p/"):] + "/milestones", json={"kind": "acknowledged"})
     assert r.status_code == 422 and r.get_json()["code"] == "LINK_WITHOUT_INCIDENT"
+
+
+def test_a_dispatcher_assigning_a_unit_records_dispatched_once(client: Any, auth: Any) -> None:
+    """"dispatched" = an officer link sent or a unit assigned: a PATCH of the incident's unit records it; a second
+    reassignment and a later officer link keep the first time (one milestone, no double counting)."""
+    inc = client.post("/api/v1/incidents", json={"location": {"lat": -8.65, "lon": 115.216}, "category": "kecelakaan",
+                                                  "channel": "call_110", "reported_at": "2026-11-30T10:00:00+08:00"},
+                      headers=auth("dispatcher")).get_json()
+    path = f"/api/v1/incidents/{inc['id']}"
+
+    def dispatched() -> list[dict[str, Any]]:
+        line = client.get(f"{path}/milestones", headers=auth("supervisor")).get_json()["milestones"]
+        return [m for m in line if m["kind"] == "dispatched"]
+
+    assert dispatched() == []
+    note = client.patch(path, json={"version": inc["version"], "note": "no unit change"}, headers=auth("dispatcher"))
+    assert note.status_code == 200 and dispatched() == []
+    first = client.patch(path, json={"version": note.get_json()["version"], "unit_code": "51.71.02",
+                                     "note": "nearest patrol"}, headers=auth("dispatcher"))
+    assert first.status_code == 200, first.get_json()
+    [stamp] = dispatched()
+    again = client.patch(path, json={"version": first.get_json()["version"], "unit_code": "51.71.01",
+                                     "note": "handed over"}, headers=auth("dispatcher"))
+    assert again.status_code == 200, again.get_json()
+    assert client.post("/api/v1/officer-links", json={"incident_id": inc["id"]},
+                       headers=auth("dispatcher")).status_code == 201
+    assert dispatched() == [stamp]
