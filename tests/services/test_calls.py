@@ -318,3 +318,34 @@ def test_response_target_default_per_unit_and_distance_bands(tmp_path: Any) -> N
     assert (tuned(row_dps), tuned(row_tab)) == (480, 1200)  # unit target wins; beyond the last band: its target
     with pytest.raises(ConfigError):
         load_settings(env={"GEO_SERVICE_DATA_DIR": str(tmp_path), "GEO_SERVICE_RESPONSE_TARGET_BANDS": "5km:10"})
+
+
+def test_demo_month_covers_every_polda_and_is_removable(app: Any) -> None:
+    """``demo seed --calls``: calls for every Polda of the structure in force (with the Polres lines it lists),
+    overflow up to Mabes, some ringing Mabes first, some Polda under half answered; ``demo clear`` removes them.
+    June 2035, away from the other tests' calls."""
+    storage = app.extensions["geo_service"].storage
+    when = datetime(2035, 7, 1, 0, 0, tzinfo=UTC)
+    hierarchy = svc.hierarchy_for(app.extensions["geo_service"].holder.current(), now=when)
+    poldas = sorted(r.code for r in svc.structure_in_force(when.date()) if r.level == "polda")
+    assert len(poldas) >= 34 and set(poldas) <= set(hierarchy.children("MABES"))
+    with storage.transaction() as s:
+        seeded = svc.seed_demo_calls(s, hierarchy, days=29, seed=2035, now=when)
+    assert seeded > 10_000
+    with storage.session() as s:
+        r = svc.calls_report(s, hierarchy, unit_code="MABES", date_from="2035-06-01", date_to="2035-07-01", now=when)
+    kids = {k["unit"]["code"]: k["calls"] for k in r["children"]}
+    assert all(kids[code]["offered"] > 0 for code in poldas), [c for c in poldas if not kids[c]["offered"]]
+    assert kids["MABES"]["offered"] > 0  # calls that rang Mabes first
+    assert r["below_half_answered"] and len(r["top_by_volume"]) == 5 and len(r["most_not_answered"]) == 5
+    assert 0 < r["calls"]["overflow"] < r["calls"]["answered"] and r["calls"]["offered"] == seeded
+    rates = sorted(kids[c]["answer_rate"] for c in poldas)
+    assert rates[0] < 0.5 < rates[-1]
+    with storage.session() as s:
+        dki = svc.calls_report(s, hierarchy, unit_code="31", month="2035-06", now=when)
+    assert all(k["calls"]["offered"] > 0 for k in dki["children"] if k["unit"]["level"] == "polres")
+    with storage.transaction() as s:
+        assert svc.clear_demo_calls(s) >= seeded
+    with storage.session() as s:
+        assert svc.calls_report(s, hierarchy, unit_code="MABES", date_from="2035-06-01", date_to="2035-07-01",
+                                now=when)["calls"]["offered"] == 0
