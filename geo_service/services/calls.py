@@ -902,15 +902,20 @@ def report_for(session: Session, index: JurisdictionIndex, settings: Settings, *
                         target_s=make_target(settings, hierarchy.ancestors))
 
 
-def rate_band(rate: float | None) -> str:
-    """Colour band of an answer rate for the choropleth."""
-    if rate is None:
+def share_band(share: float | None) -> str:
+    """Colour band of a share (answer rate, share on scene within target) for the choropleths."""
+    if share is None:
         return "none"
-    return "lt50" if rate < 0.5 else "50_80" if rate < 0.8 else "80_90" if rate < 0.9 else "ge90"
+    return "lt50" if share < 0.5 else "50_80" if share < 0.8 else "80_90" if share < 0.9 else "ge90"
 
 
-def answer_rate_features(report: Mapping[str, Any], index: JurisdictionIndex) -> dict[str, Any]:
-    """GeoJSON of the report's children that have an area (the Polda for Mabes), with answer rate and band."""
+def _percent(share: float | None) -> str | None:
+    return None if share is None else f"{share * 100:.1f} %"
+
+
+def child_map_features(report: Mapping[str, Any], index: JurisdictionIndex) -> dict[str, Any]:
+    """GeoJSON of the report's children that have an area in the published set (the Polda for Mabes) with what
+    both choropleths show: the answer rate and the share of incidents on scene within target, with their bands."""
     import shapely
 
     features = []
@@ -919,13 +924,14 @@ def answer_rate_features(report: Mapping[str, Any], index: JurisdictionIndex) ->
         unit = index.units.get(code)
         if unit is None or child["unit"].get("own_line"):
             continue
-        c = child["calls"]
+        c, r = child["calls"], child["response"]
         geom = shapely.simplify(unit.geometry, 0.005, preserve_topology=True)
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": {
             "code": code, "name": unit.name, "level": unit.level, "offered": c["offered"],
-            "not_answered": c["not_answered"],
-            "answer_rate": None if c["answer_rate"] is None else f"{c['answer_rate'] * 100:.1f} %",
-            "band": rate_band(c["answer_rate"])}})
+            "not_answered": c["not_answered"], "answer_rate": _percent(c["answer_rate"]),
+            "band": share_band(c["answer_rate"]), "on_scene": r["on_scene"], "within_target": r["within_target"],
+            "within_target_share": _percent(r["within_target_share"]),
+            "target_band": share_band(r["within_target_share"])}})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -143,6 +143,7 @@ def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, brow
     ("incidents", "/incidents", "#incidents-map"),
     ("recap", "/reports/weekly", "#recap-map"),
     ("calls", "/reports/calls", "#calls-map"),
+    ("calls-response", "/reports/calls", "#response-map"),
     ("officer", None, "#map"),
 ])
 def test_every_map_draws_the_reference_map(server: LiveServer, browser: Any, artifacts_dir: Path,
