@@ -165,3 +165,33 @@ def test_a_dispatcher_assigning_a_unit_records_dispatched_once(client: Any, auth
     assert client.post("/api/v1/officer-links", json={"incident_id": inc["id"]},
                        headers=auth("dispatcher")).status_code == 201
     assert dispatched() == [stamp]
+
+
+def test_the_national_dashboard_lists_every_polda_of_the_demo_month(tmp_path: Any) -> None:
+    """``demo seed --calls`` fills the national page: a row for every Polda of the structure in force (with calls)
+    and Mabes' own line, and a non-empty "under 50 %" list; the maps draw the Polda that have polygons."""
+    import re
+    from datetime import UTC, datetime
+
+    from geo_service.services import accounts
+    from geo_service.services import calls as svc
+    from tests.conftest import dispose_app, make_app
+    from tests.web.test_pages import PASSWORD, login
+
+    application = make_app("sqlite", tmp_path, secure_cookies=False)
+    try:
+        ext = application.extensions["geo_service"]
+        when = datetime(2035, 12, 31, 12, 0, tzinfo=UTC)
+        with ext.storage.transaction() as s:
+            accounts.create_user(s, username="adm", password=PASSWORD, role="admin", unit_code=None, actor="test")
+            svc.seed_demo_calls(s, svc.hierarchy_for(ext.holder.current(), now=when), days=20, now=when)
+        page = login(application, "adm").get("/reports/calls?month=2035-12").get_data(as_text=True)
+        rows = dict(re.findall(r'<tr data-code="([^"]+)"[^>]*>\s*<td>\d+</td>\s*<td>.*?</td>\s*<td>(\d+)</td>', page,
+                               re.S))
+        poldas = [r.code for r in svc.structure_in_force(when.date()) if r.level == "polda"]
+        assert all(int(rows[code]) > 0 for code in poldas) and int(rows["MABES"]) > 0, rows
+        below = re.search(r'<ul id="below-half">(.*?)</ul>', page, re.S)
+        assert below and "<li>—</li>" not in below.group(1)
+        assert 'id="calls-map"' in page and 'id="response-map"' in page
+    finally:
+        dispose_app(application)
