@@ -49,7 +49,8 @@ NOT_ON_ENGLISH = [
 ]
 DOUBLED = re.compile(r"[^\W\d_]{2,} / [^\W\d_]{2,}")
 #: An ISO 8601 calendar date, with its time when there is one (2026-11-30, 2026-11-30T20:08).
-ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?![\w-])")
+ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?![\w-])"
+                      r"|(?<![\w-])\d{4}-W\d{2}(?![\w-])")  # and an ISO week label (2026-W48)
 #: "X / Y" written in one language on purpose (the labels of two figures shown as "a / b"), not a doubled label.
 ONE_LANGUAGE_PAIRS = {"id": {"Iseng / diam"}, "en": {"Prank / silent"}}
 LOCALES = {"id": "id-ID", "en": "en-US"}
@@ -96,6 +97,8 @@ def test_the_checker_catches_mixed_screens() -> None:
     assert offending("Status: corrected", "id") == ["corrected"]
     assert offending("Kategori / Category", "id") == ["Category", "Kategori / Category"]
     assert offending("Dari / From", "en") == ["Dari", "Dari / From"]
+    assert offending("Rekap: Polres Badung · Minggu 2026-W48", "id") == ["2026-W48"]
+    assert offending("Rekap: Polres Badung · Minggu 48 (23 Nov 2026 – 29 Nov 2026)", "id") == []
     assert offending("Status: dikoreksi · Kecocokan: di dalam wilayah · 3 jam lalu", "id") == []
     assert offending("Status: corrected · Match: inside the area · 3 hours ago", "en") == []
     assert offending("Iseng / diam: 2 % / 5 %", "id") == [] and offending("Prank / silent", "id") == ["Prank / silent"]
