@@ -79,6 +79,8 @@ BORDER_SHARE = 0.9
 GRID_MAX_CELLS = 2_000_000
 #: Smallest grid cell, in degrees (about 110 m).
 GRID_MIN_CELL_DEG = 0.001
+#: Nearest-segment searches over more segments than this are narrowed down vectorised first.
+_SEGMENT_PREFILTER = 16
 
 
 @dataclass(frozen=True)
@@ -451,6 +453,17 @@ class JurisdictionIndex:
         (isotropic at the point); the distance is geodesic to the nearest point found.
         """
         k = lon_scale(lat)
+        if len(segs) > _SEGMENT_PREFILTER:
+            # A whole leaf border (thousands of segments, the candidates of an uncertainty circle):
+            # the same arithmetic vectorised keeps only the segments that can be the nearest; the
+            # loop below then decides among them exactly as for a short list.
+            s = self._seg_xy[segs]
+            x1, y1 = (s[:, 0] - lon) * k, s[:, 1] - lat
+            dx, dy = (s[:, 2] - lon) * k - x1, s[:, 3] - lat - y1
+            t = np.clip(-(x1 * dx + y1 * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+            px, py = x1 + t * dx, y1 + t * dy
+            d2 = px * px + py * py
+            segs = segs[d2 <= float(d2.min()) * (1.0 + 1e-6) + 1e-300]
         found = []
         xy = self._seg_xy[segs].tolist()
         owners = self._seg_owner[segs].tolist()
