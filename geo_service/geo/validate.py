@@ -119,7 +119,7 @@ def _point_dict(point: tuple[float, float] | None) -> dict[str, float] | None:
 
 
 @dataclass
-class Candidate:
+class Reading:
     """One possible reading of an ambiguous coordinate."""
 
     lon: float
@@ -155,7 +155,7 @@ class ValidationResult:
     uncertainty_m: float | None
     confidence: float
     flags: list[Flag] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[Reading] = field(default_factory=list)
     area_hit: AreaHit | None = None
     parsed: ParsedCoordinate | None = None
     place: Place | None = None
@@ -181,7 +181,7 @@ class ValidationResult:
 
 
 @dataclass
-class PlaceCandidate(Candidate):
+class PlaceReading(Reading):
     """A place that an ambiguous name may mean."""
 
     place: Place | None = None
@@ -302,8 +302,8 @@ class _Option:
         kind = _KIND_RANK[self.hit.kind] if self.hit is not None else -1
         return (int(self.in_hint), kind, -self.changes)
 
-    def candidate(self) -> Candidate:
-        return Candidate(
+    def candidate(self) -> Reading:
+        return Reading(
             lon=self.lon, lat=self.lat, flags=list(self.flags),
             area_kind=self.hit.kind if self.hit else None,
             unit_code=self.hit.unit_code if self.hit else None,
@@ -466,7 +466,7 @@ def _validate_parsed(
     uncertainty = float(max(stated)) if stated else None
 
     def result(status: Status, opt: _Option | None, flags: list[Flag],
-               candidates: Iterable[Candidate] = (), ambiguous: bool = False) -> ValidationResult:
+               candidates: Iterable[Reading] = (), ambiguous: bool = False) -> ValidationResult:
         if status in ("valid", "corrected") and any(f.code in SUSPECT_NOTES for f in flags):
             status = "suspect"
         changes = opt.changes if opt is not None else 0
@@ -582,11 +582,11 @@ def validate_place(text: str, matches: list[PlaceMatch], area: ServiceArea | Non
             confidence=round(PLACE_CONFIDENCE * min(m.score, 100.0) / 100.0, 3), flags=flags,
             area_hit=area.classify_xy(p.lon, p.lat) if area is not None else None, place=p,
         )
-    candidates: list[Candidate] = []
+    candidates: list[Reading] = []
     for m in answers[:MAX_PLACE_CANDIDATES]:
         p = m.place
         hit = area.classify_xy(p.lon, p.lat) if area is not None else None
-        candidates.append(PlaceCandidate(
+        candidates.append(PlaceReading(
             lon=p.lon, lat=p.lat, flags=[], area_kind=hit.kind if hit else None,
             unit_code=hit.unit_code if hit else None, distance_m=hit.distance_m if hit else None,
             in_hint_unit=m.preferred, place=p))

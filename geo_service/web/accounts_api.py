@@ -14,6 +14,7 @@ from flask import Blueprint, Response, g, jsonify
 from geo_service.errors import InvalidInput
 from geo_service.services import accounts, officer_links
 from geo_service.services import incidents as incident_service
+from geo_service.services.answers import to_builtins
 from geo_service.services.locate import locate_location
 from geo_service.storage import repo
 from geo_service.web.api import json_body, request_lang
@@ -183,7 +184,7 @@ def _link_answer(body: Any) -> tuple[dict[str, Any], int | None]:
         scope = None if principal.role == "admin" else principal.unit_code
         incident = incident_service.get_incident(db_session(), incident_id, scope=scope)
         return dict(incident.location or {}), incident.id
-    return locate_location(body, index(), lang=request_lang(), places=places()), None
+    return to_builtins(locate_location(body, index(), lang=request_lang(), places=places())), None
 
 
 @bp.post("/officer-links")
