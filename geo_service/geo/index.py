@@ -84,7 +84,7 @@ _SEGMENT_PREFILTER = 16
 
 
 @dataclass(frozen=True)
-class Candidate:
+class LeafCandidate:
     """A leaf that may be responsible: its chain, share of the uncertainty circle, distance."""
 
     leaf: Unit
@@ -106,7 +106,7 @@ class LocateResult:
     leaf: Unit | None
     jurisdiction: dict[Level, Unit] | None
     distance_m: float
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[LeafCandidate] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     stations: list[StationHit] = field(default_factory=list)
     set_id: int | None = None
@@ -627,12 +627,18 @@ class JurisdictionIndex:
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
-        idx = self._tree.query(geom, predicate="intersects")
+        idx = self._tree.query(geom)
         if len(idx) == 0:
             return []
         # Areas in degrees²: inside a small area (a circle, a village) the lon/lat area scale is
-        # uniform, so ratios hold.
-        areas = shapely.area(shapely.intersection(self._leaf_geoms[idx], geom))
+        # uniform, so ratios hold. Each leaf is first clipped to the box of ``geom`` (cheap), so the
+        # exact intersection only sees the few border vertices near it; GEOS does not promise a valid
+        # clip, so a clip it cannot intersect falls back to the whole leaf.
+        leaves = self._leaf_geoms[idx]
+        try:
+            areas = shapely.area(shapely.intersection(shapely.clip_by_rect(leaves, *geom.bounds), geom))
+        except shapely.errors.GEOSException:
+            areas = shapely.area(shapely.intersection(leaves, geom))
         total = geom.area
         return [(int(j), float(a / total)) for j, a in zip(idx, areas, strict=True) if a > 0.0]
 
@@ -643,7 +649,8 @@ class JurisdictionIndex:
         shares.sort(key=lambda t: (-t[1], self._leaf_codes[t[0]]))
         return [(self._leaves[j], s) for j, s in shares]
 
-    def locate(self, lon: float, lat: float, radius_m: float = 0.0, k_stations: int = 3) -> LocateResult:
+    def locate(self, lon: float, lat: float, radius_m: float = 0.0, k_stations: int = 3,
+               hit: AreaHit | None = None) -> LocateResult:
         """Find the jurisdiction responsible for ``(lon, lat)`` (see the module rules).
 
         Parameters
@@ -654,6 +661,9 @@ class JurisdictionIndex:
             Uncertainty radius in metres (0 for an exact point).
         k_stations : int
             How many nearest stations to list; the responsible unit's station comes first.
+        hit : AreaHit, optional
+            What :meth:`classify_xy` of this index already said about this very point (the
+            validator asks it): at sea it saves the second nearest-leaf search.
 
         Returns
         -------
@@ -702,7 +712,11 @@ class JurisdictionIndex:
                 if best < self._border_share:
                     match = "border"
         else:
-            pos, dist = self._nearest(lon, lat)
+            known = self._leaf_pos.get(hit.unit_code) if hit is not None and hit.unit_code is not None else None
+            if known is not None and hit is not None and hit.kind != "inside":
+                pos, dist = known, hit.distance_m
+            else:
+                pos, dist = self._nearest(lon, lat)
             if dist <= self._coastal_band_m:
                 match = "nearest"
                 flags.append(AT_SEA)
@@ -717,7 +731,7 @@ class JurisdictionIndex:
                     cand.append((pos, 0.0, dist))
             else:
                 cand = [(pos, None if shares is None else 0.0, dist)]
-        candidates = [Candidate(self._leaves[j], dict(self._leaf_chains[j]), s, d) for j, s, d in cand]
+        candidates = [LeafCandidate(self._leaves[j], dict(self._leaf_chains[j]), s, d) for j, s, d in cand]
         if match == "none":
             leaf, jurisdiction, prefer = None, None, None
         else:

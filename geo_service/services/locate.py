@@ -203,7 +203,8 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
         return LocateAnswer(**common, match="none", jurisdiction=None, distance_m=None,  # type: ignore[arg-type]
                             boundary_set=index.set_id)
     lon, lat = result.point
-    located = index.locate(lon, lat, radius_m=float(result.uncertainty_m or 0.0), k_stations=k_stations)
+    located = index.locate(lon, lat, radius_m=float(result.uncertainty_m or 0.0), k_stations=k_stations,
+                           hit=result.area_hit)
     known = {f.code for f in flags}
     if located.flags:
         leaf_code = located.leaf.code if located.leaf is not None else None
