@@ -95,8 +95,6 @@ def geo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys.readouterr()
 
     def run(*argv: str) -> tuple[int, str, str]:
-        # main() registers the feature commands on every call: give each call a fresh list.
-        monkeypatch.setattr(cli, "_EXTRA_COMMANDS", [])
         status = cli.main(list(argv))
         out = capsys.readouterr()
         return status, out.out, out.err

@@ -44,8 +44,6 @@ def geo(data_env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     """geo(*argv) -> exit status of ``geo-service argv`` run in-process."""
 
     def run(*argv: str) -> int:
-        # main() registers the feature commands on every call: give each call a fresh list.
-        monkeypatch.setattr(cli, "_EXTRA_COMMANDS", [])
         return cli.main(list(argv))
 
     return run

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "geo_service"
@@ -37,8 +39,8 @@ def test_only_web_imports_flask() -> None:
     offenders = []
     for path in PKG.rglob("*.py"):
         rel = path.relative_to(PKG)
-        if rel.parts[0] == "web" or rel.name == "cli.py":
-            continue  # cli.py registers `flask geo ...` lazily, inside a function called by web.app
+        if rel.parts[0] == "web":
+            continue
         bad = {m for m in imported_modules(path) if top(m) in {"flask", "werkzeug"}}
         if bad:
             offenders.append(f"{rel}: {sorted(bad)}")
@@ -55,8 +57,59 @@ def test_storage_and_services_do_not_import_web() -> None:
     assert not offenders, offenders
 
 
+def module_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
+    return names | {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module}
+
+
 def test_cli_imports_flask_only_lazily() -> None:
-    tree = ast.parse((PKG / "cli.py").read_text(encoding="utf-8"))
-    module_level = {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
-    module_level |= {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module}
-    assert not {m for m in module_level if top(m) in {"flask", "click"}}
+    offenders = []
+    for path in (PKG / "cli").rglob("*.py"):
+        bad = {m for m in module_level_imports(path)
+               if top(m) in {"flask", "click", "werkzeug"} or m.startswith("geo_service.web")}
+        if bad:
+            offenders.append(f"{path.relative_to(PKG)}: {sorted(bad)}")
+    assert not offenders, offenders
+
+
+def test_no_import_circle_between_cli_and_web() -> None:
+    """``cli serve`` builds the app, so web/ must never import the CLI (``geo_service.create_app`` wires both)."""
+    offenders = []
+    for path in (PKG / "web").rglob("*.py"):
+        bad = {m for m in imported_modules(path) if m == "geo_service.cli" or m.startswith("geo_service.cli.")}
+        if bad:
+            offenders.append(f"{path.relative_to(PKG)}: {sorted(bad)}")
+    assert not offenders, offenders
+    # Building every command's parser loads no Flask and nothing of web/.
+    code = ("import sys; import geo_service.cli as c; c.build_parser(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'flask' or m.startswith('geo_service.web')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+#: What services/ and web/ may take from SQLAlchemy: the session type and the exceptions. Queries live in storage/.
+SQLALCHEMY_ALLOWED = {"sqlalchemy.orm": {"Session"}, "sqlalchemy.exc": None}
+SESSION_QUERY_METHODS = {"execute", "query", "scalar", "scalars"}
+
+
+def test_sql_only_in_storage() -> None:
+    """services/, web/ and cli/ build no query (select/insert/update/delete/text/func...) and run none themselves."""
+    offenders = []
+    for sub in ("services", "web", "cli", "maps"):
+        for path in (PKG / sub).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                bad = None
+                if isinstance(node, ast.Import):
+                    bad = [a.name for a in node.names if top(a.name) == "sqlalchemy"]
+                elif isinstance(node, ast.ImportFrom) and node.module and top(node.module) == "sqlalchemy":
+                    allowed = SQLALCHEMY_ALLOWED.get(node.module, set())
+                    bad = [f"{node.module}.{a.name}" for a in node.names if allowed is not None and a.name not in allowed]
+                elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                      and node.func.attr in SESSION_QUERY_METHODS and isinstance(node.func.value, ast.Name)
+                      and "session" in node.func.value.id):
+                    bad = [f"{node.func.value.id}.{node.func.attr}() at line {node.lineno}"]
+                if bad:
+                    offenders.append(f"{path.relative_to(PKG)}: {bad}")
+    assert not offenders, offenders

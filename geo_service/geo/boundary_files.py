@@ -60,6 +60,7 @@ from geo_service.geo.checks import (
     Report,
     ReportItem,
     area_m2,
+    areas_m2,
     location_of,
     looks_like_degrees,
     looks_swapped,
@@ -309,6 +310,19 @@ def read_boundary_file(
     fields = [c for c in gdf.columns if c != gdf.geometry.name]
     return RawLayer(gdf=gdf, crs_found=crs, format=fmt, fields=fields, notes=notes,  # type: ignore[arg-type]
                     layer=chosen)
+
+
+def read_bundled_layer(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON file the product ships (``boundaries/``) with pyogrio, in place.
+
+    These files are ours, not uploads: the upload vetting (a full ``json.loads`` of a 100 MB
+    national file just to look at its ``type`` and ``crs``) and the temp copy are skipped, but
+    GDAL must still read it with the GeoJSON driver and nothing else.
+    """
+    harden_gdal()
+    path = Path(path)
+    require_driver(pyogrio.read_info(path), "geojson")
+    return pyogrio.read_dataframe(path, on_invalid="ignore")
 
 
 def _read_zip(
@@ -955,6 +969,7 @@ def units_from_mapping(areas: Sequence[Any], mapping_csv: bytes) -> tuple[list[U
             report.add("MISSING_AREA", "error", f"Mapping line {line} (unit {code}) names no area_code.", units=[code])
         s["areas"].extend(area_codes)
     units: list[Unit] = []
+    dissolved: list[ReportItem] = []
     used: dict[tuple[str, str], list[str]] = {}
     for code, s in sorted(spec.items()):
         if s["level"] not in LEVELS:
@@ -981,8 +996,11 @@ def units_from_mapping(areas: Sequence[Any], mapping_csv: bytes) -> tuple[list[U
             report.add("MISSING_NAME", "warning", f"Unit {code} has no unit_name; the code is used.", units=[code])
         units.append(Unit(code=code, name=s["name"] or code, level=s["level"], parent_code=s["parent"],
                           geometry=geom))
-        report.add("UNIT_DISSOLVED", "info", f"Unit {code} was built from {len(geoms)} area(s).", units=[code],
-                   area_m2=area_m2(geom))
+        report.add("UNIT_DISSOLVED", "info", f"Unit {code} was built from {len(geoms)} area(s).", units=[code])
+        dissolved.append(report.items[-1])
+    # the areas of all units in one vectorised projection (one call per unit cost 0.6 s nationally)
+    for item, area in zip(dissolved, areas_m2([u.geometry for u in units]), strict=True):
+        item.area_m2 = float(area)
     for (level, a), codes in sorted(used.items()):
         if len(codes) > 1:
             report.add("AREA_IN_TWO_UNITS", "warning",

@@ -14,11 +14,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Conflict, InvalidInput, NotFound
-from geo_service.storage import repo
+from geo_service.storage import credentials, repo
 from geo_service.storage.models import ApiToken, LoginSession, User
 from geo_service.storage.types import utcnow
 
@@ -48,7 +47,7 @@ def create_user(session: Session, *, username: str, password: str, role: str, un
         raise InvalidInput(f"unknown role {role!r}")
     if len(password) < MIN_PASSWORD_CHARS:
         raise InvalidInput(f"the password needs at least {MIN_PASSWORD_CHARS} characters", code="PASSWORD_TOO_SHORT")
-    if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+    if credentials.find_user(session, username):
         raise Conflict(f"user {username!r} exists already", code="USER_EXISTS")
     user = User(username=username, password_hash=_HASHER.hash(password), role=role, unit_code=unit_code)
     session.add(user)
@@ -63,7 +62,7 @@ _DUMMY_HASH = _HASHER.hash("not-a-real-password-0")
 
 def verify_login(session: Session, username: str, password: str) -> User | None:
     """The user when the password matches; None otherwise (same work either way)."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = credentials.find_user(session, username)
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -82,8 +81,7 @@ def start_login_session(session: Session, user: User, *, ttl_s: int = DEFAULT_SE
     """Record a new login of ``user``; returns the clear key for the cookie (stored only as a hash)."""
     key = secrets.token_urlsafe(32)
     # The user's long-expired logins are not needed any more (keeps the table small).
-    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
-                                               LoginSession.expires_at < utcnow() - timedelta(days=1)))
+    credentials.delete_login_sessions_expired_before(session, user.id, utcnow() - timedelta(days=1))
     session.add(LoginSession(key_hash=repo.hash_token(key), user_id=user.id,
                              expires_at=utcnow() + timedelta(seconds=ttl_s)))
     session.flush()
@@ -92,10 +90,7 @@ def start_login_session(session: Session, user: User, *, ttl_s: int = DEFAULT_SE
 
 def find_login_session(session: Session, key: str) -> tuple[LoginSession, User] | None:
     """The live session and its user for a cookie key; None when unknown, ended, expired or disabled."""
-    row = session.execute(
-        select(LoginSession, User).join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.key_hash == repo.hash_token(key))
-    ).one_or_none()
+    row = credentials.find_login_session_with_user(session, repo.hash_token(key))
     if row is None:
         return None
     login, user = row
@@ -107,7 +102,7 @@ def find_login_session(session: Session, key: str) -> tuple[LoginSession, User] 
 def end_login_session(session: Session, key: str) -> str | None:
     """Logout: end the session of this cookie key; returns its hash (None when it was unknown)."""
     key_hash = repo.hash_token(key)
-    login = session.execute(select(LoginSession).where(LoginSession.key_hash == key_hash)).scalar_one_or_none()
+    login = credentials.find_login_session(session, key_hash)
     if login is None:
         return None
     if login.revoked_at is None:
@@ -118,8 +113,7 @@ def end_login_session(session: Session, key: str) -> str | None:
 def end_user_sessions(session: Session, user_id: int) -> list[str]:
     """End every live session of a user; returns their key hashes."""
     now = utcnow()
-    rows = session.execute(select(LoginSession).where(LoginSession.user_id == user_id,
-                                                      LoginSession.revoked_at.is_(None))).scalars().all()
+    rows = credentials.unrevoked_login_sessions(session, user_id)
     for login in rows:
         login.revoked_at = now
     return [login.key_hash for login in rows]
@@ -228,12 +222,12 @@ def create_user_from_body(session: Session, body: Any, *, actor: str,
 
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token, newest first."""
-    return list(session.execute(select(ApiToken).order_by(ApiToken.id.desc())).scalars())
+    return credentials.list_tokens(session)
 
 
 def list_users(session: Session) -> list[User]:
     """Every page user, by username."""
-    return list(session.execute(select(User).order_by(User.username)).scalars())
+    return credentials.list_users(session)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from pyproj import Geod
-from sqlalchemy import func, select
 
 from geo_service.config import Settings
 from geo_service.geo.area import Unit
@@ -14,7 +13,6 @@ from geo_service.services.registry import read_sample_stations
 from geo_service.services.structure import load_bali_structure_units
 from geo_service.storage import repo
 from geo_service.storage.db import Storage
-from geo_service.storage.models import BoundarySet, StationSet
 
 LOGGER = logging.getLogger(__name__)
 _GEOD = Geod(ellps="WGS84")
@@ -31,7 +29,7 @@ def ensure_bundled(storage: Storage, settings: Settings) -> bool:
     loaded = False
     with storage.transaction() as session:
         repo.get_state(session, for_update=True)  # serialises concurrent first starts on PostGIS
-        has_sets = session.execute(select(func.count()).select_from(BoundarySet)).scalar_one()
+        has_sets = repo.count_sets(session, "boundary")
         if not has_sets and settings.load_bundled:
             # The reviewed Polri structure, dissolved through the admins' mapping path (services.structure).
             if settings.bundled_set == "admin":
@@ -61,7 +59,7 @@ def ensure_bundled(storage: Storage, settings: Settings) -> bool:
             repo.publish_boundary_set(session, bset.id, actor="system")
             LOGGER.info("bundled boundary set loaded: %d units", len(units))
             loaded = True
-        has_station_sets = session.execute(select(func.count()).select_from(StationSet)).scalar_one()
+        has_station_sets = repo.count_sets(session, "station")
         if not has_station_sets and settings.sample_stations and SAMPLE_STATIONS.exists():
             sset = repo.create_station_set(
                 session,

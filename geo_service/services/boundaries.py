@@ -212,19 +212,23 @@ def import_boundaries(
     return bset
 
 
-def set_summary(bset: BoundarySet, unit_count: int, published_id: int | None) -> dict[str, Any]:
-    """The JSON summary of a boundary set."""
-    report = bset.report or {}
+def _summary(row: BoundarySet | StationSet, count_key: str, count: int, published_id: int | None) -> dict[str, Any]:
+    """The JSON fields every kind of set shares (``count_key``: ``units`` or ``stations``)."""
+    report = row.report or {}
     return {
-        "id": bset.id, "name": bset.name, "status": "published" if bset.id == published_id else (
-            "archived" if bset.status == "published" else bset.status),
-        "source": bset.source, "level": bset.level, "file_name": bset.file_name, "file_sha256": bset.file_sha256,
-        "units": unit_count, "has_errors": bset.has_errors, "base_set_id": bset.base_set_id,
-        "created_at": bset.created_at.isoformat(), "created_by": bset.created_by,
-        "published_at": bset.published_at.isoformat() if bset.published_at else None,
-        "published_by": bset.published_by,
+        "id": row.id, "name": row.name, "status": "published" if row.id == published_id else (
+            "archived" if row.status == "published" else row.status),
+        "source": row.source, "file_name": row.file_name, "file_sha256": row.file_sha256, count_key: count,
+        "has_errors": row.has_errors, "created_at": row.created_at.isoformat(), "created_by": row.created_by,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
         "errors": len(report.get("errors", [])), "warnings": len(report.get("warnings", [])),
     }
+
+
+def set_summary(bset: BoundarySet, unit_count: int, published_id: int | None) -> dict[str, Any]:
+    """The JSON summary of a boundary set."""
+    return {**_summary(bset, "units", unit_count, published_id), "level": bset.level,
+            "base_set_id": bset.base_set_id, "published_by": bset.published_by}
 
 
 def diff_against_published(session: Session, set_id: int, against: int | None = None) -> dict[str, Any]:
@@ -300,12 +304,4 @@ def import_stations(session: Session, *, data: bytes, filename: str, actor: str,
 
 def station_set_summary(sset: StationSet, count: int, published_id: int | None) -> dict[str, Any]:
     """The JSON summary of a station set."""
-    report = sset.report or {}
-    return {
-        "id": sset.id, "name": sset.name, "status": "published" if sset.id == published_id else (
-            "archived" if sset.status == "published" else sset.status),
-        "source": sset.source, "file_name": sset.file_name, "file_sha256": sset.file_sha256, "stations": count,
-        "has_errors": sset.has_errors, "created_at": sset.created_at.isoformat(), "created_by": sset.created_by,
-        "published_at": sset.published_at.isoformat() if sset.published_at else None,
-        "errors": len(report.get("errors", [])), "warnings": len(report.get("warnings", [])),
-    }
+    return _summary(sset, "stations", count, published_id)

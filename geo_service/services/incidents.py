@@ -30,12 +30,10 @@ import io
 import logging
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from geo_service.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound, UnknownCRS
@@ -45,6 +43,8 @@ from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WITA, zone_for_unit
 from geo_service.services.answers import LocateAnswer, to_builtins
 from geo_service.services.locate import locate_location, parse_location_body
+from geo_service.storage import incidents as incident_store
+from geo_service.storage.incidents import STATUSES, IncidentQuery, unit_filter
 from geo_service.storage.models import Incident, IncidentEvent
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
@@ -53,7 +53,6 @@ LOGGER = logging.getLogger(__name__)
 
 CATEGORIES = ("kecelakaan", "pencurian", "kebakaran", "kdrt", "gangguan_ketertiban", "lainnya")
 CHANNELS = ("call_110", "aml", "app")
-STATUSES = ("belum_ditangani", "dalam_proses", "selesai", "dibatalkan")
 OPEN, IN_PROGRESS, DONE, CANCELLED = STATUSES
 FINAL_STATUSES = frozenset({DONE, CANCELLED})
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -200,18 +199,6 @@ def incident_in_scope(incident: Incident, scope: str | None) -> bool:
     return any(code_in_scope(c, scope) for c in codes)
 
 
-def _like_prefix(code: str) -> str:
-    escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + ".%"
-
-
-def unit_filter(code: str) -> ColumnElement[bool]:
-    """SQL condition: the incident belongs to unit ``code`` or a unit below it."""
-    pattern = _like_prefix(code)
-    columns = (Incident.polda_code, Incident.polres_code, Incident.polsek_code, Incident.unit_code)
-    return or_(*[or_(col == code, col.like(pattern, escape="\\")) for col in columns])
-
-
 def effective_unit(requested: str | None, scope: str | None) -> str | None:
     """The unit to filter by: the requested one if it lies within the scope, else 403."""
     if requested is None:
@@ -317,10 +304,7 @@ def get_incident(session: Session, incident_id: int, *, scope: str | None = None
 
 def list_events(session: Session, incident_id: int) -> list[IncidentEvent]:
     """The incident's events, oldest first."""
-    return list(session.execute(
-        select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
-        .order_by(IncidentEvent.at, IncidentEvent.id)
-    ).scalars())
+    return incident_store.list_events(session, incident_id)
 
 
 def is_overdue(incident: Incident, now: datetime, overdue_minutes: int) -> bool:
@@ -403,37 +387,6 @@ def incident_to_dict(
     return out
 
 
-@dataclass(frozen=True)
-class IncidentQuery:
-    """Filters of the incident list (all optional)."""
-
-    unit: str | None = None
-    status: str | None = None
-    category: str | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-    overdue: bool | None = None
-
-
-def _conditions(q: IncidentQuery, *, now: datetime, overdue_minutes: int) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if q.unit is not None:
-        conds.append(unit_filter(q.unit))
-    if q.status is not None:
-        conds.append(Incident.status == q.status)
-    if q.category is not None:
-        conds.append(Incident.category == q.category)
-    if q.date_from is not None:
-        conds.append(Incident.reported_at >= q.date_from)
-    if q.date_to is not None:
-        conds.append(Incident.reported_at < q.date_to)
-    if q.overdue is not None:
-        overdue = and_(Incident.status == OPEN,
-                       Incident.reported_at < now - timedelta(minutes=overdue_minutes))
-        conds.append(overdue if q.overdue else ~overdue)
-    return conds
-
-
 def list_incidents(
     session: Session,
     query: IncidentQuery,
@@ -444,23 +397,15 @@ def list_incidents(
     per_page: int = 50,
 ) -> tuple[list[Incident], int]:
     """One page of matching incidents (newest call first) and the total count."""
-    conds = _conditions(query, now=now, overdue_minutes=overdue_minutes)
-    where = and_(true(), *conds)
-    total = int(session.execute(select(func.count()).select_from(Incident).where(where)).scalar_one())
-    rows = session.execute(
-        select(Incident).where(where).order_by(Incident.reported_at.desc(), Incident.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).scalars()
-    return list(rows), total
+    return incident_store.incident_page(session, query, overdue_before=now - timedelta(minutes=overdue_minutes),
+                                        limit=per_page, offset=(page - 1) * per_page)
 
 
 def iter_incidents(session: Session, query: IncidentQuery, *, now: datetime, overdue_minutes: int,
                    limit: int = MAX_CSV_ROWS) -> Iterator[Incident]:
     """Every matching incident (newest call first), at most ``limit``."""
-    conds = _conditions(query, now=now, overdue_minutes=overdue_minutes)
-    stmt = (select(Incident).where(and_(true(), *conds))
-            .order_by(Incident.reported_at.desc(), Incident.id.desc()).limit(limit))
-    yield from session.execute(stmt).scalars()
+    yield from incident_store.iter_matching(session, query, overdue_before=now - timedelta(minutes=overdue_minutes),
+                                            limit=limit)
 
 
 def _csv_safe(value: Any) -> Any:
@@ -626,14 +571,9 @@ def update_incident(
             events.append({"kind": "note", "note": data["note"]})
 
     new_version = expected + 1
-    result = session.execute(
-        update(Incident)
-        .where(Incident.id == incident_id, Incident.version == expected)
-        .values(**values, version=new_version, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = session.execute(select(Incident.version).where(Incident.id == incident_id)).scalar_one_or_none()
+    if not incident_store.update_if_version(session, incident_id, expected,
+                                            {**values, "version": new_version, "updated_at": now}):
+        current = incident_store.current_version(session, incident_id)
         if current is None:
             raise NotFound(f"incident {incident_id} does not exist", code="INCIDENT_NOT_FOUND")
         raise _stale(incident_id, expected, current)
@@ -667,12 +607,8 @@ def _why_not_moved(session: Session, incident: Incident, *, requested_at: dateti
     """Why the caller's point must not replace the incident's location (None when it may)."""
     if incident.status in FINAL_STATUSES:
         return f"the incident is {incident.status}"
-    later = session.execute(
-        select(IncidentEvent.at).where(IncidentEvent.incident_id == incident.id,
-                                       IncidentEvent.kind.in_(LOCATION_SETTING_KINDS),
-                                       IncidentEvent.actor != CALLER_ACTOR, IncidentEvent.at > requested_at)
-        .order_by(IncidentEvent.at.desc()).limit(1)
-    ).scalar_one_or_none()
+    later = incident_store.last_event_at(session, incident.id, kinds=LOCATION_SETTING_KINDS,
+                                         not_actor=CALLER_ACTOR, after=requested_at)
     if later is not None:
         return f"a dispatcher set the location or unit at {_utc_iso(later)}, after the request"
     if source == "text" and incident.lon is not None:
@@ -733,11 +669,8 @@ def apply_caller_location(
         else:
             event = {"kind": "note", "note": f"{words} at lat {lat:.6f}, lon {lon:.6f}; not applied: {why}"}
         new_version = expected + 1
-        result = session.execute(
-            update(Incident).where(Incident.id == incident_id, Incident.version == expected)
-            .values(**values, version=new_version, updated_at=now).execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not incident_store.update_if_version(session, incident_id, expected,
+                                                {**values, "version": new_version, "updated_at": now}):
             continue  # a dispatcher changed it meanwhile: read again and decide again
         session.add(IncidentEvent(incident_id=incident_id, at=now, actor=CALLER_ACTOR, kind=event["kind"],
                                   from_status=None, to_status=None, from_unit=event.get("from_unit"),
@@ -750,7 +683,7 @@ def apply_caller_location(
         session.flush()
         session.refresh(incident)
         return incident
-    current = session.execute(select(Incident.version).where(Incident.id == incident_id)).scalar_one_or_none()
+    current = incident_store.current_version(session, incident_id)
     raise _stale(incident_id, expected, current or expected)
 
 
@@ -852,12 +785,7 @@ def seed_demo_incidents(
 
 def clear_demo_incidents(session: Session, *, actor: str = DEMO_ACTOR) -> int:
     """Delete demo incidents and their events only; returns how many incidents were deleted."""
-    demo_ids = select(Incident.id).where(Incident.demo == true())
-    session.execute(delete(IncidentEvent).where(IncidentEvent.incident_id.in_(demo_ids))
-                    .execution_options(synchronize_session=False))
-    result = session.execute(delete(Incident).where(Incident.demo == true())
-                             .execution_options(synchronize_session=False))
-    n = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    n = incident_store.delete_demo_incidents(session)
     audit(session, actor=actor, action="incident.demo_clear", target_type="incident", detail={"deleted": n})
     session.flush()
     return n

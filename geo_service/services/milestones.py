@@ -32,7 +32,8 @@ from geo_service.geo.distance import distance_m
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.services import incidents as incident_service
 from geo_service.storage import calls as store
-from geo_service.storage.models import Incident, IncidentMilestone, OfficerLink
+from geo_service.storage import credentials
+from geo_service.storage.models import Incident, IncidentMilestone
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
 from geo_service.translations import NP_, pgettext
@@ -171,8 +172,7 @@ def record_dispatch(session: Session, incident_id: int, *, actor: str, now: date
 
 def link_incident_id(session: Session, jti: str) -> int | None:
     """The incident an officer link was sent for (None when the link is for a bare point)."""
-    row = session.query(OfficerLink.incident_id).filter(OfficerLink.jti == jti).one_or_none()
-    return None if row is None else row[0]
+    return credentials.officer_link_incident_id(session, jti)
 
 
 def link_progress(session: Session | None, jti: str, *, lang: str = "id") -> dict[str, Any] | None:

@@ -12,13 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Forbidden, Gone, NotFound
 from geo_service.services.incidents import code_in_scope, incident_in_scope
-from geo_service.storage import repo
+from geo_service.storage import credentials, repo
 from geo_service.storage.models import Incident, OfficerLink
 from geo_service.storage.types import utcnow
 
@@ -86,7 +85,7 @@ def read_link(token: str, *, secret: str, ttl_s: int, session: Session | None) -
         raise Gone("this officer link has expired; ask the dispatcher for a new one", code="LINK_EXPIRED")
     if session is not None:
         try:
-            row = session.execute(select(OfficerLink).where(OfficerLink.jti == data["jti"])).scalar_one_or_none()
+            row = credentials.find_officer_link(session, data["jti"])
         except SQLAlchemyError:
             row = None  # database away: the signature and expiry still protect the link
         else:
@@ -114,7 +113,7 @@ def link_in_scope(row: OfficerLink, scope: str | None, actor: str, session: Sess
 def revoke_link(session: Session, jti: str, *, actor: str, scope: str | None = None,
                 request_id: str | None = None) -> None:
     """Revoke a link by its id (audited); 403 ``OUT_OF_SCOPE`` for another unit's link."""
-    row = session.execute(select(OfficerLink).where(OfficerLink.jti == jti)).scalar_one_or_none()
+    row = credentials.find_officer_link(session, jti)
     if row is None:
         raise NotFound(f"officer link {jti!r} does not exist")
     if not link_in_scope(row, scope, actor, session):

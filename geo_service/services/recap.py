@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_service.errors import BadRequest, InvalidInput, NotFound
@@ -36,8 +35,8 @@ from geo_service.services.incidents import (
     STATUSES,
     incident_in_scope,
     is_overdue,
-    unit_filter,
 )
+from geo_service.storage.incidents import incidents_reported_between
 from geo_service.storage.models import Incident
 
 
@@ -111,11 +110,7 @@ def weekly_recap(
                            errors=[{"pointer": "?unit", "detail": "no time zone for this province"}]) from None
     year, wk = resolve_week(week, unit_code, now)
     start, end = local_week_bounds(year, wk, zone)
-    incidents = list(session.execute(
-        select(Incident)
-        .where(unit_filter(unit_code), Incident.reported_at >= start, Incident.reported_at < end)
-        .order_by(Incident.reported_at, Incident.id)
-    ).scalars())
+    incidents = incidents_reported_between(session, unit_code, start, end)
     unit = index.units[unit_code]
     summary = summarize(incidents)
     unhandled = [
@@ -252,11 +247,7 @@ def recap_chart_data(session: Session, index: JurisdictionIndex, recap: dict[str
     """The three pictures of a recap: status by child unit and first-action times of its week, 8-week trend."""
     unit_code = recap["unit"]["code"]
     weeks = trend_weeks(unit_code, now, recap["week"])
-    incidents = list(session.execute(
-        select(Incident)
-        .where(unit_filter(unit_code), Incident.reported_at >= weeks[0][1], Incident.reported_at < weeks[-1][2])
-        .order_by(Incident.reported_at, Incident.id)
-    ).scalars())
+    incidents = incidents_reported_between(session, unit_code, weeks[0][1], weeks[-1][2])
     start, end = weeks[-1][1], weeks[-1][2]
     this_week = [inc for inc in incidents if start <= inc.reported_at < end]
     return {"by_unit": status_by_unit(this_week, index, unit_code), "trend": weekly_trend(incidents, weeks),

@@ -25,11 +25,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from geo_service.storage.models import ApiToken, LoginSession, OfficerLink
+from geo_service.storage import credentials
 from geo_service.storage.types import utcnow
 
 LOGGER = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class RevocationList:
             since = None
         try:
             with open_session() as session:
-                found = _revoked_since(session, since, started)
+                found = credentials.revoked_since(session, since, started)
         except SQLAlchemyError as exc:
             LOGGER.warning("revocation list not refreshed (database away): %s", str(exc).splitlines()[0])
             return False
@@ -110,18 +109,3 @@ class RevocationList:
                 self._revoked[kind] = keys if full else self._revoked[kind] | keys
             self._synced_until = started
         return True
-
-
-def _revoked_since(session: Session, since: datetime | None, now: datetime) -> dict[str, set[str]]:
-    """Credentials revoked at or after ``since`` (all still-valid revoked ones when None)."""
-
-    def newer(column: Any) -> Any:
-        return column.is_not(None) if since is None else column >= since
-
-    tokens = session.execute(select(ApiToken.token_hash).where(newer(ApiToken.revoked_at))).scalars()
-    # Expired links and sessions are refused anyway: no need to remember their revocation.
-    links = session.execute(select(OfficerLink.jti).where(newer(OfficerLink.revoked_at),
-                                                          OfficerLink.expires_at > now)).scalars()
-    sessions = session.execute(select(LoginSession.key_hash).where(newer(LoginSession.revoked_at),
-                                                                   LoginSession.expires_at > now)).scalars()
-    return {"token": set(tokens), "link": set(links), "session": set(sessions)}

@@ -126,7 +126,7 @@ def effective_day(on: date, rows: Iterable[StructureRow] | None = None) -> date:
     """The first day of the structure version in force on ``on``.
 
     >>> effective_day(date(2025, 6, 1)), effective_day(date(2024, 6, 1))
-    (datetime.date(2024, 11, 11), datetime.date(2022, 1, 24))
+    (datetime.date(2024, 11, 11), datetime.date(2022, 2, 10))
     """
     days = [d for d in change_dates(rows if rows is not None else read_structure()) if d <= on]
     return max([STRUCTURE_START, *days])
@@ -186,8 +186,8 @@ def read_admin_areas(kecamatan: Path, regencies: Path, provinces: Path | None = 
     def load(path: Path | None) -> dict[str, tuple[str, BaseGeometry]]:
         if path is None:
             return {}
-        # The product's safe reader (pyogrio), as for an upload; these files are EPSG:4326 already.
-        gdf = boundary_files.read_boundary_file(Path(path).read_bytes(), Path(path).name).gdf
+        # The bundled files are ours and EPSG:4326 already: read in place (no upload vetting).
+        gdf = boundary_files.read_bundled_layer(Path(path))
         return dict(zip(gdf["kode"].astype(str), zip(gdf["nama"].astype(str), gdf.geometry, strict=True), strict=True))
     return AdminAreas(load(kecamatan), load(regencies), load(provinces))
 

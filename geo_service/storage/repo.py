@@ -157,6 +157,12 @@ def list_boundary_sets(session: Session) -> list[tuple[BoundarySet, int]]:
     return [(r[0], int(r[1])) for r in rows]
 
 
+def count_sets(session: Session, kind: str) -> int:
+    """How many boundary sets (``kind="boundary"``) or station sets (``"station"``) are stored."""
+    model = {"boundary": BoundarySet, "station": StationSet}[kind]
+    return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
 def get_boundary_set(session: Session, set_id: int) -> BoundarySet:
     """One set or NotFound."""
     bset = session.get(BoundarySet, set_id)
@@ -325,6 +331,13 @@ def list_station_sets(session: Session) -> list[tuple[StationSet, int]]:
         .order_by(StationSet.id.desc())
     ).all()
     return [(r[0], int(r[1])) for r in rows]
+
+
+def count_stations(session: Session, set_id: int | None) -> int:
+    """Number of stations in a set (0 for None)."""
+    if set_id is None:
+        return 0
+    return int(session.execute(select(func.count()).where(Station.set_id == set_id)).scalar_one())
 
 
 def load_stations(session: Session, set_id: int | None) -> list[dict[str, Any]]:

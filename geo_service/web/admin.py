@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, g, jsonify, request
 
 from geo_service.services import boundaries as boundary_service
-from geo_service.storage import repo
+from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
 from geo_service.web.auth import allow
 from geo_service.web.context import actor, db_session, service, write_transaction
 from geo_service.web.openapi import doc
@@ -52,34 +50,29 @@ def create_boundary_set() -> tuple[Response, int]:
             source_crs=_form("crs"), mapping_csv=mapping[0] if mapping else None, name=_form("name"),
             request_id=g.request_id,
         )
-        body = _set_detail(bset.id)
+        body = BOUNDARY_SETS.detail(session, bset.id)
     return jsonify(body), 201
 
 
-def _set_detail(set_id: int) -> dict[str, Any]:
-    session = db_session()
-    bset = repo.get_boundary_set(session, set_id)
-    published = repo.get_generation(session)[1]
-    body = boundary_service.set_summary(bset, repo.count_units(session, set_id), published)
-    body["report"] = bset.report or {"errors": [], "warnings": [], "info": []}
-    return body
+def _publish(kind: SetKind, set_id: int) -> Response:
+    with write_transaction() as session:
+        generation = kind.publish(session, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+    return jsonify({"published": set_id, "generation": generation})
 
 
 @bp.get("/boundary-sets")
 @allow()
 @doc("Every boundary set, newest first", tags=("admin",))
 def list_boundary_sets() -> Response:
-    session = db_session()
-    published = repo.get_generation(session)[1]
-    return jsonify({"published": published, "sets": [boundary_service.set_summary(s, n, published)
-                                                     for s, n in repo.list_boundary_sets(session)]})
+    return jsonify(BOUNDARY_SETS.listing(db_session()))
 
 
 @bp.get("/boundary-sets/<int:set_id>")
 @allow()
 @doc("One boundary set with its check report", tags=("admin",))
 def get_boundary_set(set_id: int) -> Response:
-    return jsonify(_set_detail(set_id))
+    return jsonify(BOUNDARY_SETS.detail(db_session(), set_id))
 
 
 @bp.get("/boundary-sets/<int:set_id>/diff")
@@ -96,10 +89,7 @@ def diff_boundary_set(set_id: int) -> Response:
 @doc("Publish a set (409 when its report has errors); publishing an older set is the rollback",
      tags=("admin",))
 def publish_boundary_set(set_id: int) -> Response:
-    with write_transaction() as session:
-        generation = boundary_service.publish(session, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-    return jsonify({"published": set_id, "generation": generation})
+    return _publish(BOUNDARY_SETS, set_id)
 
 
 @bp.post("/station-sets")
@@ -112,35 +102,21 @@ def create_station_set() -> tuple[Response, int]:
         sset = boundary_service.import_stations(session, data=file_data, filename=filename, actor=actor(),
                                                 name=_form("name"), request_id=g.request_id)
         set_id = sset.id
-    return jsonify(_station_detail(set_id)), 201
-
-
-def _station_detail(set_id: int) -> dict[str, Any]:
-    session = db_session()
-    sset = repo.get_station_set(session, set_id)
-    published = repo.get_generation(session)[2]
-    stations = repo.load_stations(session, set_id)
-    body = boundary_service.station_set_summary(sset, len(stations), published)
-    body["report"] = sset.report or {"errors": [], "warnings": [], "info": []}
-    body["items"] = stations
-    return body
+    return jsonify(STATION_SETS.detail(db_session(), set_id)), 201
 
 
 @bp.get("/station-sets")
 @allow()
 @doc("Every station set, newest first", tags=("admin",))
 def list_station_sets() -> Response:
-    session = db_session()
-    published = repo.get_generation(session)[2]
-    return jsonify({"published": published, "sets": [boundary_service.station_set_summary(s, n, published)
-                                                     for s, n in repo.list_station_sets(session)]})
+    return jsonify(STATION_SETS.listing(db_session()))
 
 
 @bp.get("/station-sets/<int:set_id>")
 @allow()
 @doc("One station set with its report and stations", tags=("admin",))
 def get_station_set(set_id: int) -> Response:
-    return jsonify(_station_detail(set_id))
+    return jsonify(STATION_SETS.detail(db_session(), set_id))
 
 
 @bp.post("/station-sets/<int:set_id>/publish")
@@ -148,7 +124,4 @@ def get_station_set(set_id: int) -> Response:
 @doc("Publish a station set (409 when its report has errors); re-publishing an older one is the rollback",
      tags=("admin",))
 def publish_station_set(set_id: int) -> Response:
-    with write_transaction() as session:
-        generation = repo.publish_station_set(session, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-    return jsonify({"published": set_id, "generation": generation})
+    return _publish(STATION_SETS, set_id)

@@ -142,8 +142,4 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(places_web.bp)
     app.register_blueprint(pages.bp)
     register_error_handlers(app)
-
-    from geo_service.cli import register_flask_commands
-
-    register_flask_commands(app)
     return app

@@ -41,6 +41,7 @@ from geo_service.services import accounts, milestones, officer_links, ratelimit
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.answers import to_builtins
 from geo_service.services.locate import locate_location, structure_fields
+from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
 from geo_service.services.structure import WIB
 from geo_service.services.units import units_geojson
 from geo_service.storage import repo
@@ -386,13 +387,17 @@ def officer_page(token: str) -> Any:
 # ------------------------------------------------------------------ admin: boundaries
 
 
+def _publish(kind: SetKind, set_id: int) -> None:
+    with write_transaction() as s:
+        kind.publish(s, set_id, actor=actor(), request_id=g.request_id)
+    service().holder.refresh()
+
+
 @bp.get("/admin/boundaries")
 @allow()
 def admin_boundaries() -> Any:
-    session_db = db_session()
-    published = repo.get_generation(session_db)[1]
-    sets = [boundary_service.set_summary(s, n, published) for s, n in repo.list_boundary_sets(session_db)]
-    return render_template("admin_boundaries.html", sets=sets, published=published)
+    listing = BOUNDARY_SETS.listing(db_session())
+    return render_template("admin_boundaries.html", sets=listing["sets"], published=listing["published"])
 
 
 @bp.post("/admin/boundaries")
@@ -438,8 +443,8 @@ def _diff_geojson(diff: dict[str, Any], set_id: int) -> dict[str, Any]:
 def admin_boundary_set(set_id: int) -> Any:
     session_db = db_session()
     bset = repo.get_boundary_set(session_db, set_id)
-    published = repo.get_generation(session_db)[1]
-    summary = boundary_service.set_summary(bset, repo.count_units(session_db, set_id), published)
+    published = BOUNDARY_SETS.published_id(session_db)
+    summary = BOUNDARY_SETS.summary(session_db, set_id)
     report = bset.report or {}
     items = [*report.get("errors", []), *report.get("warnings", [])]
     map_items = [{**i, "point": i["location"]} if i.get("location") else i for i in items]
@@ -457,9 +462,7 @@ def admin_boundary_set(set_id: int) -> Any:
 @bp.post("/admin/boundaries/<int:set_id>/publish")
 @allow()
 def admin_publish_boundaries(set_id: int) -> Any:
-    with write_transaction() as s:
-        boundary_service.publish(s, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
+    _publish(BOUNDARY_SETS, set_id)
     return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
 
 
@@ -470,10 +473,9 @@ def admin_publish_boundaries(set_id: int) -> Any:
 @allow()
 def admin_stations() -> Any:
     session_db = db_session()
-    published = repo.get_generation(session_db)[2]
-    sets = [boundary_service.station_set_summary(s, n, published) for s, n in repo.list_station_sets(session_db)]
-    current = repo.load_stations(session_db, published)
-    return render_template("admin_stations.html", sets=sets, stations=current)
+    listing = STATION_SETS.listing(session_db)
+    current = repo.load_stations(session_db, listing["published"])
+    return render_template("admin_stations.html", sets=listing["sets"], stations=current)
 
 
 @bp.post("/admin/stations")
@@ -489,7 +491,5 @@ def admin_upload_stations() -> Any:
 @bp.post("/admin/stations/<int:set_id>/publish")
 @allow()
 def admin_publish_stations(set_id: int) -> Any:
-    with write_transaction() as s:
-        repo.publish_station_set(s, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
+    _publish(STATION_SETS, set_id)
     return redirect(url_for("pages.admin_stations"))

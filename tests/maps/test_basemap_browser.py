@@ -162,3 +162,25 @@ def test_every_map_draws_the_reference_map(server: LiveServer, browser: Any, art
     page.screenshot(path=str(artifacts_dir / f"basemap-{name}-{server.tokens['mode']}.png"))
     assert not traffic.foreign(), traffic.foreign()
     page.close()
+
+
+def test_admin_problem_and_diff_maps_draw_the_reference_map(server: LiveServer, browser: Any,
+                                                            artifacts_dir: Path) -> None:
+    """The admin's check report of an uploaded draft: its problems map and its diff map (against the
+    published set) both show outlines and names with tiles failing or off."""
+    data = (Path(__file__).resolve().parents[2] / "boundaries" / "bali_kecamatan.geojson").read_bytes()
+    status, body = server.upload("/api/v1/boundary-sets", {"file": ("bali_kecamatan.geojson", data)},
+                                 {"level": "polsek", "name": "reference map draft"})
+    assert status == 201, body
+    page = browser.new_page(viewport={"width": 1300, "height": 1000}, locale="id-ID")
+    traffic = Traffic(page, server.base)
+    _login(page, server.base, "admin1")
+    page.goto(f"{server.base}/admin/boundaries/{body['id']}")
+    assert page.locator("iframe.map").count() == 2, "the draft page shows a problems map and a diff map"
+    for nth in (0, 1):
+        frame = _wait_reference(page, f"iframe.map >> nth={nth}")
+        assert _drawn_pixels(frame) > 1000, f"map {nth} drew nothing"
+    assert traffic.labels, "no unit names were drawn"
+    page.screenshot(path=str(artifacts_dir / f"basemap-admin-set-{server.tokens['mode']}.png"), full_page=True)
+    assert not traffic.foreign(), traffic.foreign()
+    page.close()

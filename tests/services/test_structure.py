@@ -23,6 +23,11 @@ KUTA_UTARA = (115.1500, -8.6400)  # kecamatan Kuta Utara, Kab. Badung
 AIRPORT_INSIDE = (115.1670, -8.7480)  # Ngurah Rai apron/runway, inside the approximate airport area
 AIRPORT_OUTSIDE = (115.1670, -8.7385)  # ~110 m north of its edge: ordinary Polsek Kuta
 BENOA_PORT = (115.2115, -8.7455)
+KEC_JEMBRANA = (114.65038, -8.31484)  # kecamatan Jembrana (51.01.05): Polsek Kota Jembrana from 27 Apr 2021
+KEC_NEGARA = (114.60772, -8.31484)  # kecamatan Negara (51.01.01)
+DENPASAR_UTARA = (115.21101, -8.62434)  # kecamatan Denpasar Utara (51.71.04)
+SINGARAJA = (115.10131, -8.12583)  # kecamatan Buleleng (51.08.06): Polsek Kota Singaraja
+BEFORE_KOTA_JEMBRANA = "2020-06-01T12:00:00+08:00"
 # National points
 NABIRE = (135.50, -3.37)  # Kab. Nabire, Papua Tengah
 SORONG = (131.25, -0.88)  # Kota Sorong, Papua Barat Daya (just off the coarse coast: match "nearest")
@@ -125,6 +130,11 @@ def _locate(client: Any, headers: dict[str, str], lonlat: tuple[float, float], a
     return r.get_json()
 
 
+def _dispatcher(application: Any) -> tuple[Any, dict[str, str]]:
+    """A test client of ``application`` and a dispatcher's Authorization header."""
+    return application.test_client(), {"Authorization": f"Bearer {make_token(application, 'dispatcher')}"}
+
+
 def _names(answer: Any) -> dict[str, str | None]:
     return {lvl: (u or {}).get("name") for lvl, u in (answer["jurisdiction"] or {}).items()}
 
@@ -163,6 +173,90 @@ def test_bali_special_areas_win_just_inside_and_not_just_outside(
     assert benoa["special_area"]["code"] == "51.71.K01"
     assert benoa["jurisdiction"]["polsek"] == {"code": "51.71.K01", "name": "Polsek Kawasan Laut Benoa"}
     assert benoa["jurisdiction"]["polres"]["name"] == "Polresta Denpasar"
+
+
+def test_bali_polsek_by_date_and_how_the_count_relates_to_58(rows: list[structure.StructureRow]) -> None:
+    """Every Bali kecamatan has exactly one Polsek at every date; the count moves 59 -> 60 -> 59 -> 60
+    (boundaries/SOURCES.md, "Bali: 58 reported vs the file's count")."""
+    admin = structure.bali_admin_areas()
+    expected = {  # day: (Polsek in all, kecamatan-based, Kawasan)
+        date(2020, 6, 1): (59, 55, 4), date(2021, 4, 27): (60, 56, 4), date(2022, 1, 24): (59, 56, 3),
+        date(2022, 2, 10): (60, 57, 3), date.today(): (60, 57, 3),
+    }
+    for on, (total, ordinary, kawasan) in expected.items():
+        plan = structure.plan_units(structure.rows_in_force(rows, on), admin)
+        assert plan.report.errors == [], on
+        polsek = {c: u for c, u in plan.units.items() if u["level"] == "polsek"}
+        owners = Counter(k for u in polsek.values() for k in u["kec"])
+        assert set(owners) == set(admin.kecamatan) and set(owners.values()) == {1}, on
+        assert (len(polsek), sum(1 for u in polsek.values() if u["special"] is None),
+                sum(1 for u in polsek.values() if u["special"] is not None)) == (total, ordinary, kawasan), on
+    before = structure.plan_units(structure.rows_in_force(rows, date(2021, 4, 26)), admin).units
+    assert before["51.01.01"]["kec"] == {"51.01.01", "51.01.05"} and "51.01.05" not in before
+    assert before["51.71.03"]["kec"] == {"51.71.03", "51.71.04"} and before["51.71.K02"]["special"] == "51.K01"
+    after = structure.plan_units(structure.rows_in_force(rows, date(2021, 4, 27)), admin).units
+    assert after["51.01.01"]["kec"] == {"51.01.01"}
+    assert after["51.01.05"] == {"name": "Polsek Kota Jembrana", "level": "polsek", "parent": "51.01",
+                                 "kec": {"51.01.05"}, "special": None}
+    assert structure.effective_day(date(2021, 4, 26)) == structure.STRUCTURE_START
+    assert structure.effective_day(date(2021, 4, 27)) == date(2021, 4, 27)
+
+
+@pytest.fixture()
+def bali_dated_app(backend: str, tmp_path: Path) -> Iterator[Any]:
+    """The bundled Bali structure stored for three dates (2020, after 27 Apr 2021, today), each published
+    with the first day of its structure version, today's last (as an admin re-publishing would)."""
+    from geo_service.storage import repo
+
+    application = make_app(backend, tmp_path)
+    storage = application.extensions["geo_service"].storage
+    for on in (date(2020, 6, 1), date(2021, 6, 1), date.today()):
+        units, report, _csv = structure.load_bali_structure_units(on)
+        assert report.errors == [], report.errors[:3]
+        with storage.transaction() as session:
+            bset = repo.create_boundary_set(session, name=f"Bali {on}", units=units, source="bundled",
+                                            created_by="test")
+            day = structure.effective_day(on)
+            repo.publish_boundary_set(session, bset.id, actor="test",
+                                      effective_from=None if on == date.today() else structure.day_start(day))
+    application.extensions["geo_service"].holder.refresh()
+    yield application
+    dispose_app(application)
+
+
+def test_bali_polsek_kota_jembrana_and_denpasar_utara_by_date(bali_dated_app: Any) -> None:
+    client, headers = _dispatcher(bali_dated_app)
+    then = _locate(client, headers, KEC_JEMBRANA, at=BEFORE_KOTA_JEMBRANA)
+    assert then["jurisdiction"]["polsek"] == {"code": "51.01.01", "name": "Polsek Negara"}
+    assert then["jurisdiction"]["polres"] == {"code": "51.01", "name": "Polres Jembrana"}
+    now = _locate(client, headers, KEC_JEMBRANA)
+    assert now["jurisdiction"]["polsek"] == {"code": "51.01.05", "name": "Polsek Kota Jembrana"}
+    assert then["boundary_set"] != now["boundary_set"]
+    # The inauguration day (Tuesday 27 April 2021); structure days start 00:00 WIB (01:00 WITA).
+    eve = _locate(client, headers, KEC_JEMBRANA, at="2021-04-26T23:30:00+08:00")
+    day = _locate(client, headers, KEC_JEMBRANA, at="2021-04-27T08:00:00+08:00")
+    assert eve["jurisdiction"]["polsek"]["code"] == "51.01.01"
+    assert day["jurisdiction"]["polsek"] == {"code": "51.01.05", "name": "Polsek Kota Jembrana"}
+    for at in (BEFORE_KOTA_JEMBRANA, None):  # kecamatan Negara keeps Polsek Negara
+        assert _locate(client, headers, KEC_NEGARA, at=at)["jurisdiction"]["polsek"]["code"] == "51.01.01"
+    # Denpasar Utara was a part of Polsek Denpasar Barat's area before its own Polsek (approximate day).
+    assert _names(_locate(client, headers, DENPASAR_UTARA, at=BEFORE_KOTA_JEMBRANA))["polsek"] == \
+        "Polsek Denpasar Barat"
+    assert _locate(client, headers, DENPASAR_UTARA)["jurisdiction"]["polsek"] == {
+        "code": "51.71.04", "name": "Polsek Denpasar Utara"}
+    assert _locate(client, headers, SINGARAJA)["jurisdiction"]["polsek"] == {
+        "code": "51.08.06", "name": "Polsek Kota Singaraja"}
+
+
+def test_bali_airport_was_a_polsek_before_its_polres(bali_dated_app: Any) -> None:
+    client, headers = _dispatcher(bali_dated_app)
+    then = _locate(client, headers, AIRPORT_INSIDE, at=BEFORE_KOTA_JEMBRANA)
+    assert then["jurisdiction"]["polres"] == {"code": "51.71", "name": "Polresta Denpasar"}
+    assert then["jurisdiction"]["polsek"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai"}
+    assert then["special_area"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai"}
+    assert _names(_locate(client, headers, AIRPORT_OUTSIDE, at=BEFORE_KOTA_JEMBRANA))["polsek"] == "Polsek Kuta"
+    now = _locate(client, headers, AIRPORT_INSIDE)
+    assert now["jurisdiction"]["polres"]["code"] == "51.K01" and now["jurisdiction"]["polsek"] is None
 
 
 def test_at_needs_an_offset(app: Any, client: Any, auth: Callable[[str], dict[str, str]]) -> None:
@@ -207,8 +301,7 @@ def dated_app(backend: str, tmp_path: Path, subset_dir: Path) -> Iterator[Any]:
 
 
 def test_national_set_answers_across_the_papua_split(dated_app: Any) -> None:
-    client = dated_app.test_client()
-    headers = {"Authorization": f"Bearer {make_token(dated_app, 'dispatcher')}"}
+    client, headers = _dispatcher(dated_app)
     before = _locate(client, headers, NABIRE, at=BEFORE_SPLIT)
     after = _locate(client, headers, NABIRE, at=AFTER_SPLIT)
     now = _locate(client, headers, NABIRE)
@@ -236,8 +329,7 @@ def test_national_set_answers_across_the_papua_split(dated_app: Any) -> None:
 
 
 def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
-    client = dated_app.test_client()
-    headers = {"Authorization": f"Bearer {make_token(dated_app, 'dispatcher')}"}
+    client, headers = _dispatcher(dated_app)
     expect = {
         DEPOK: ("Polda Metro Jaya", "Polresta Depok"),
         BEKASI_KOTA: ("Polda Metro Jaya", "Polres Metro Bekasi Kota"),

@@ -1,4 +1,4 @@
-"""Sub-commands ``geo-service demo seed|clear`` and ``geo-service incidents export`` (loaded by ``cli.py``)."""
+"""Sub-commands ``geo-service demo seed|clear`` and ``geo-service incidents export`` (loaded by :mod:`geo_service.cli`)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,15 @@ import json
 import sys
 from typing import Any
 
-
-def _index(storage: Any, settings: Any) -> Any:
-    from geo_service.services.bootstrap import ensure_bundled
-    from geo_service.services.registry import IndexHolder
-
-    ensure_bundled(storage, settings)
-    holder = IndexHolder(storage, settings)
-    holder.refresh(force=True)
-    return holder.current()
+from geo_service.cli.common import load_index, settings_and_storage
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     """Create demo incidents (demo=True, description prefixed [DEMO]) over the current and previous week."""
-    from geo_service.cli import _settings_and_storage
     from geo_service.services import incidents
 
-    settings, storage = _settings_and_storage()
-    index = _index(storage, settings)
+    settings, storage = settings_and_storage()
+    index = load_index(storage, settings)
     with storage.transaction() as session:
         if args.replace:
             incidents.clear_demo_incidents(session)
@@ -46,10 +37,9 @@ def _seed_demo_calls(session: Any, index: Any, args: argparse.Namespace) -> int:
 
 def cmd_demo_clear(_args: argparse.Namespace) -> int:
     """Delete demo incidents (and their events) only."""
-    from geo_service.cli import _settings_and_storage
     from geo_service.services import incidents
 
-    _settings, storage = _settings_and_storage()
+    _settings, storage = settings_and_storage()
     with storage.transaction() as session:
         n = incidents.clear_demo_incidents(session, actor="cli")
         from geo_service.services import calls
@@ -62,14 +52,13 @@ def cmd_demo_clear(_args: argparse.Namespace) -> int:
 
 def cmd_incidents_export(args: argparse.Namespace) -> int:
     """Export a unit's incidents of one ISO week (unit's local time) as CSV, or its recap (--recap) as CSV/JSON."""
-    from geo_service.cli import _settings_and_storage
     from geo_service.errors import NotFound
     from geo_service.geo.timezones import local_week_bounds, zone_for_unit
     from geo_service.services import incidents, recap
     from geo_service.storage.types import utcnow
 
-    settings, storage = _settings_and_storage()
-    index = _index(storage, settings)
+    settings, storage = settings_and_storage()
+    index = load_index(storage, settings)
     if args.unit not in index.units:
         raise NotFound(f"unit {args.unit!r} is not in the published boundary set", code="UNIT_NOT_FOUND")
     now = utcnow()

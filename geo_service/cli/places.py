@@ -1,4 +1,4 @@
-"""Sub-commands ``geo-service places ...`` (loaded by ``cli.py``): the gazetteer of place names.
+"""Sub-commands ``geo-service places ...`` (loaded by :mod:`geo_service.cli`): the gazetteer of place names.
 
 ::
 
@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from geo_service.cli.common import settings_and_storage
 from geo_service.services import places
 
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load the gazetteer file into the database."""
-    from geo_service.cli import _settings_and_storage
 
-    _settings, storage = _settings_and_storage()
+    _settings, storage = settings_and_storage()
     started = time.perf_counter()
     n = places.load_bundled_places(storage, Path(args.file))
     print(f"places: {n} loaded in {time.perf_counter() - started:.1f} s")
@@ -43,9 +43,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Search the stored gazetteer (one JSON line per match)."""
-    from geo_service.cli import _settings_and_storage
 
-    _settings, storage = _settings_and_storage()
+    _settings, storage = settings_and_storage()
     for match in places.PlaceService(storage).search(args.text, index=None, limit=args.limit):
         print(json.dumps(match.to_dict(), ensure_ascii=False))
     return 0

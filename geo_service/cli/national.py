@@ -1,4 +1,4 @@
-"""Sub-command ``geo-service national load`` (loaded by ``cli.py``): the national boundary set.
+"""Sub-command ``geo-service national load`` (loaded by :mod:`geo_service.cli`): the national boundary set.
 
 ::
 
@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from geo_service.cli.common import command_group, settings_and_storage
 from geo_service.geo.bundled import BOUNDARIES_DIR
 
 DEFAULT_DATA_DIR = str(BOUNDARIES_DIR)  # the national files ship in boundaries/
@@ -52,11 +53,10 @@ def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]
 
 def cmd_national_load(args: argparse.Namespace) -> int:
     """Build, check and store (and optionally publish) the national set."""
-    from geo_service.cli import _settings_and_storage
     from geo_service.services import national
     from geo_service.services.bootstrap import ensure_bundled
 
-    settings, storage = _settings_and_storage()
+    settings, storage = settings_and_storage()
     ensure_bundled(storage, settings)
     keep = () if args.national_only else tuple(args.keep_province or national.DEFAULT_KEEP_PROVINCES)
     step, close = _progress_bar(len(national.STEPS) + (1 if args.publish else 0))
@@ -132,9 +132,5 @@ def register(subparsers: Any) -> None:
     _add_load_arguments(nsub.add_parser(
         "load", help="build Polda/Polres/Polsek for all of Indonesia, keep Bali fine, check and store"))
     if "boundaries" in subparsers.choices:
-        try:
-            from geo_service.cli_boundaries import command_group
-        except ImportError:
-            return
         group = command_group(subparsers, "boundaries", "boundary sets")
         _add_load_arguments(group.add_parser("load-national", help="same as: geo-service national load"))

@@ -1,4 +1,4 @@
-"""Sub-commands ``geo-service calls import FILE.csv`` and ``geo-service calls report`` (issue 16; loaded by ``cli.py``)."""
+"""Sub-commands ``geo-service calls import FILE.csv`` and ``geo-service calls report`` (issue 16; loaded by :mod:`geo_service.cli`)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ def _count_rows(path: str) -> int:
 
 def cmd_calls_import(args: argparse.Namespace) -> int:
     """Import a CSV of 110 calls in one transaction (a crash stores nothing), with a progress bar."""
-    from geo_service.cli import _settings_and_storage
-    from geo_service.cli_coords import _load_index, _progress
+    from geo_service.cli.common import load_index, row_progress, settings_and_storage
     from geo_service.services import calls
 
-    settings, storage = _settings_and_storage()
-    hierarchy = calls.hierarchy_for(_load_index(storage, settings))
-    with _progress(_count_rows(args.file), "calls", not args.quiet) as update, storage.transaction() as session:
+    settings, storage = settings_and_storage()
+    hierarchy = calls.hierarchy_for(load_index(storage, settings))
+    with row_progress(_count_rows(args.file), "calls", not args.quiet) as update, storage.transaction() as session:
         result = calls.import_calls_file(session, args.file, hierarchy, actor="cli", progress=update)
     for err in result.errors[:MAX_ERRORS_SHOWN]:
         print(f"line {err['row']}: {err['column']}: {err['detail']}", file=sys.stderr)
@@ -37,13 +36,12 @@ def cmd_calls_import(args: argparse.Namespace) -> int:
 
 def cmd_calls_report(args: argparse.Namespace) -> int:
     """Print the Anev 110 report of a unit (JSON, CSV or XLSX to a file)."""
-    from geo_service.cli import _settings_and_storage
-    from geo_service.cli_coords import _load_index
+    from geo_service.cli.common import load_index, settings_and_storage
     from geo_service.services import calls
     from geo_service.storage.types import utcnow
 
-    settings, storage = _settings_and_storage()
-    index = _load_index(storage, settings)
+    settings, storage = settings_and_storage()
+    index = load_index(storage, settings)
     period = {k: v for k, v in (("from", args.date_from), ("to", args.date_to), ("week", args.week),
                                 ("month", args.month)) if v}
     with storage.session() as session:

@@ -1,10 +1,11 @@
 """Sub-commands ``geo-service boundaries import|list|publish|diff`` and ``geo-service stations import|list|publish``.
 
-They call the same services as the admin API (``services/boundaries.py``): an import always
+They call the same services as the admin API and the pages (``services/boundaries.py`` reads a
+file into a set, ``services/sets.py`` lists and publishes both kinds of set): an import always
 creates a checked draft set and never deletes anything; ``publish`` flips the published set
 in one transaction and every running worker picks it up within ``reload_interval_s``.
-Loaded by ``cli.py``; other modules add their own commands to the same groups through
-:func:`command_group`.
+Loaded by :mod:`geo_service.cli`; other modules add their own commands to the same groups through
+:func:`geo_service.cli.common.command_group`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from geo_service.cli.common import command_group, settings_and_storage
+
 _STEPS = 4  # progress messages import_boundaries sends: read, build, check, store
-
-
-def command_group(subparsers: Any, name: str, help_text: str) -> Any:
-    """The sub-command action of the group ``name`` (created on first use, reused afterwards)."""
-    parser = subparsers.choices.get(name)
-    if parser is None:
-        parser = subparsers.add_parser(name, help=help_text)
-        group = parser.add_subparsers(dest=f"{name}_command", required=True)
-        parser.set_defaults(_group_action=group)
-        return group
-    return parser.get_default("_group_action")
 
 
 def _progress(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
@@ -55,10 +47,9 @@ def _storage() -> tuple[Any, Any]:
     Loading the bundled set first keeps the CLI and the server in step: an import merges
     with the published levels, exactly as an upload through the API does.
     """
-    from geo_service.cli import _settings_and_storage
     from geo_service.services.bootstrap import ensure_bundled
 
-    settings, storage = _settings_and_storage()
+    settings, storage = settings_and_storage()
     ensure_bundled(storage, settings)
     return settings, storage
 
@@ -84,11 +75,54 @@ def _print_report(report: dict[str, Any], limit: int) -> None:
             print(f"  ({len(items) - limit} more {severity}; --limit or the API shows them all)")
 
 
-def _publish_boundaries(storage: Any, set_id: int) -> int:
-    from geo_service.services import boundaries
+def _kind(args: argparse.Namespace) -> Any:
+    from geo_service.services.sets import SET_KINDS
 
+    return SET_KINDS[args.kind]
+
+
+def _report_import(args: argparse.Namespace, storage: Any, summary: dict[str, Any], report: dict[str, Any]) -> int:
+    """Print what an import stored (text or JSON) and publish it with --publish (both kinds of set)."""
+    kind = _kind(args)
+    if args.json:
+        print(json.dumps({**summary, "report": report}, ensure_ascii=False, indent=1))
+    else:
+        print(f"{kind.label} {summary['id']} ({summary['status']}): {summary[kind.count_key]} {kind.count_key}, "
+              f"{summary['errors']} errors, {summary['warnings']} warnings")
+        _print_report(report, args.limit)
+    if args.publish:
+        _publish(kind, storage, summary["id"])  # SET_HAS_ERRORS -> exit status 1
+    return 0
+
+
+def _publish(kind: Any, storage: Any, set_id: int) -> None:
     with storage.transaction() as session:
-        return boundaries.publish(session, set_id, actor="cli")
+        generation = kind.publish(session, set_id, actor="cli")
+    print(f"{kind.label} {set_id} published (generation {generation})")
+
+
+def cmd_sets_list(args: argparse.Namespace) -> int:
+    """Every boundary or station set, newest first."""
+    kind = _kind(args)
+    _settings, storage = _storage()
+    with storage.session() as session:
+        listing = kind.listing(session)
+    if args.json:
+        print(json.dumps(listing, ensure_ascii=False, indent=1))
+        return 0
+    count = kind.count_key
+    print(f"{'id':>4}  {'status':9}  {count:>8}  {'err':>4}  {'warn':>5}  {'created':16}  name")
+    for s in listing["sets"]:
+        print(f"{s['id']:>4}  {s['status']:9}  {s[count]:>8}  {s['errors']:>4}  {s['warnings']:>5}  "
+              f"{s['created_at'][:16]:16}  {s['name']}")
+    return 0
+
+
+def cmd_sets_publish(args: argparse.Namespace) -> int:
+    """Publish a boundary or station set (re-publishing an older one is the rollback)."""
+    _settings, storage = _storage()
+    _publish(_kind(args), storage, args.id)
+    return 0
 
 
 # ------------------------------------------------------------------ boundaries
@@ -97,7 +131,7 @@ def _publish_boundaries(storage: Any, set_id: int) -> int:
 def cmd_boundaries_import(args: argparse.Namespace) -> int:
     """Read and check a boundary file as a draft set; publish it with --publish when it has no errors."""
     from geo_service.services import boundaries
-    from geo_service.storage import repo
+    from geo_service.services.sets import BOUNDARY_SETS
 
     data = _read(args.file)
     mapping = _read(args.mapping) if args.mapping else None
@@ -110,47 +144,10 @@ def cmd_boundaries_import(args: argparse.Namespace) -> int:
                 code_field=args.code_field, name_field=args.name_field, parent_field=args.parent_field,
                 source_crs=args.crs, mapping_csv=mapping, name=args.name, progress=step, source="cli",
             )
-            set_id, report = bset.id, dict(bset.report or {})
-            summary = boundaries.set_summary(bset, repo.count_units(session, bset.id), repo.get_generation(session)[1])
+            report, summary = dict(bset.report or {}), BOUNDARY_SETS.summary(session, bset.id)
     finally:
         close()
-    if args.json:
-        print(json.dumps({**summary, "report": report}, ensure_ascii=False, indent=1))
-    else:
-        print(f"boundary set {set_id} ({summary['status']}): {summary['units']} units, "
-              f"{summary['errors']} errors, {summary['warnings']} warnings")
-        _print_report(report, args.limit)
-    if args.publish:
-        generation = _publish_boundaries(storage, set_id)  # SET_HAS_ERRORS -> exit status 1
-        print(f"boundary set {set_id} published (generation {generation})")
-    return 0
-
-
-def cmd_boundaries_list(args: argparse.Namespace) -> int:
-    """Every boundary set, newest first."""
-    from geo_service.services import boundaries
-    from geo_service.storage import repo
-
-    _settings, storage = _storage()
-    with storage.session() as session:
-        published = repo.get_generation(session)[1]
-        sets = [boundaries.set_summary(s, n, published) for s, n in repo.list_boundary_sets(session)]
-    if args.json:
-        print(json.dumps({"published": published, "sets": sets}, ensure_ascii=False, indent=1))
-        return 0
-    print(f"{'id':>4}  {'status':9}  {'units':>5}  {'err':>4}  {'warn':>5}  {'created':16}  name")
-    for s in sets:
-        print(f"{s['id']:>4}  {s['status']:9}  {s['units']:>5}  {s['errors']:>4}  {s['warnings']:>5}  "
-              f"{s['created_at'][:16]:16}  {s['name']}")
-    return 0
-
-
-def cmd_boundaries_publish(args: argparse.Namespace) -> int:
-    """Publish a set (re-publishing an older one is the rollback)."""
-    _settings, storage = _storage()
-    generation = _publish_boundaries(storage, args.id)
-    print(f"boundary set {args.id} published (generation {generation})")
-    return 0
+    return _report_import(args, storage, summary, report)
 
 
 def cmd_boundaries_diff(args: argparse.Namespace) -> int:
@@ -182,56 +179,15 @@ def cmd_boundaries_diff(args: argparse.Namespace) -> int:
 def cmd_stations_import(args: argparse.Namespace) -> int:
     """Read and check a station file (CSV or GeoJSON) as a draft station set; --publish publishes it."""
     from geo_service.services import boundaries
-    from geo_service.storage import repo
+    from geo_service.services.sets import STATION_SETS
 
     data = _read(args.file)
     _settings, storage = _storage()
     with storage.transaction() as session:
         sset = boundaries.import_stations(session, data=data, filename=Path(args.file).name, actor="cli",
                                           name=args.name)
-        set_id, report = sset.id, dict(sset.report or {})
-        summary = boundaries.station_set_summary(sset, len(repo.load_stations(session, sset.id)),
-                                                 repo.get_generation(session)[2])
-    if args.json:
-        print(json.dumps({**summary, "report": report}, ensure_ascii=False, indent=1))
-    else:
-        print(f"station set {set_id} ({summary['status']}): {summary['stations']} stations, "
-              f"{summary['errors']} errors, {summary['warnings']} warnings")
-        _print_report(report, args.limit)
-    if args.publish:
-        with storage.transaction() as session:
-            generation = repo.publish_station_set(session, set_id, actor="cli")
-        print(f"station set {set_id} published (generation {generation})")
-    return 0
-
-
-def cmd_stations_list(args: argparse.Namespace) -> int:
-    """Every station set, newest first."""
-    from geo_service.services import boundaries
-    from geo_service.storage import repo
-
-    _settings, storage = _storage()
-    with storage.session() as session:
-        published = repo.get_generation(session)[2]
-        sets = [boundaries.station_set_summary(s, n, published) for s, n in repo.list_station_sets(session)]
-    if args.json:
-        print(json.dumps({"published": published, "sets": sets}, ensure_ascii=False, indent=1))
-        return 0
-    print(f"{'id':>4}  {'status':9}  {'stations':>8}  {'err':>4}  name")
-    for s in sets:
-        print(f"{s['id']:>4}  {s['status']:9}  {s['stations']:>8}  {s['errors']:>4}  {s['name']}")
-    return 0
-
-
-def cmd_stations_publish(args: argparse.Namespace) -> int:
-    """Publish a station set (re-publishing an older one is the rollback)."""
-    from geo_service.storage import repo
-
-    _settings, storage = _storage()
-    with storage.transaction() as session:
-        generation = repo.publish_station_set(session, args.id, actor="cli")
-    print(f"station set {args.id} published (generation {generation})")
-    return 0
+        report, summary = dict(sset.report or {}), STATION_SETS.summary(session, sset.id)
+    return _report_import(args, storage, summary, report)
 
 
 # ------------------------------------------------------------------ parser
@@ -240,6 +196,15 @@ def cmd_stations_publish(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--limit", type=int, default=20, help="report lines shown per severity (default 20)")
+
+
+def _add_list_and_publish(group: Any, kind: str) -> None:
+    p = group.add_parser("list", help=f"every {kind} set, newest first")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sets_list, kind=kind)
+    p = group.add_parser("publish", help=f"publish a {kind} set; re-publishing an older one is the rollback")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_sets_publish, kind=kind)
 
 
 def register(subparsers: Any) -> None:
@@ -258,13 +223,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--name", default=None, help="name of the new set")
     p.add_argument("--publish", action="store_true", help="publish the set when its report has no errors")
     _common(p)
-    p.set_defaults(func=cmd_boundaries_import)
-    p = bsub.add_parser("list", help="every boundary set, newest first")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_boundaries_list)
-    p = bsub.add_parser("publish", help="publish a set; publishing an older set is the rollback")
-    p.add_argument("id", type=int)
-    p.set_defaults(func=cmd_boundaries_publish)
+    p.set_defaults(func=cmd_boundaries_import, kind="boundary")
+    _add_list_and_publish(bsub, "boundary")
     p = bsub.add_parser("diff", help="units added, removed and changed against the published set")
     p.add_argument("id", type=int)
     p.add_argument("--against", type=int, default=None, help="compare with this set instead")
@@ -277,10 +237,5 @@ def register(subparsers: Any) -> None:
     p.add_argument("--name", default=None)
     p.add_argument("--publish", action="store_true", help="publish the set when its report has no errors")
     _common(p)
-    p.set_defaults(func=cmd_stations_import)
-    p = ssub.add_parser("list", help="every station set, newest first")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_stations_list)
-    p = ssub.add_parser("publish", help="publish a station set; re-publishing an older one is the rollback")
-    p.add_argument("id", type=int)
-    p.set_defaults(func=cmd_stations_publish)
+    p.set_defaults(func=cmd_stations_import, kind="station")
+    _add_list_and_publish(ssub, "station")

@@ -1,11 +1,11 @@
-"""Sub-commands ``geo-service coords check`` and ``geo-service locate`` (loaded by ``cli.py``).
+"""Sub-commands ``geo-service coords check`` and ``geo-service locate`` (loaded by :mod:`geo_service.cli`).
 
 Both read a CSV with a header naming either a ``text`` column or ``lat`` and ``lon`` columns
 (optional ``crs``, ``uncertainty_m``, ``hint_unit``; other columns are copied through) and
 write the input columns followed by the answer columns, one output row per input row, in
 order. They call the same services as ``POST /api/v1/coordinates/validate/batch`` and
 ``POST /api/v1/locate/batch``; a progress bar (stderr) shows on files of
-:data:`PROGRESS_MIN_ROWS` rows or more.
+:data:`~geo_service.cli.common.PROGRESS_MIN_ROWS` rows or more.
 
 ``locate --engine postgis`` answers the jurisdiction questions in SQL (``ST_Covers`` on the
 published set, in chunks of :data:`~geo_service.services.batch.CHUNK` points) instead of the
@@ -22,19 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-#: Files with at least this many rows get a progress bar.
-PROGRESS_MIN_ROWS = 10_000
-
-
-def _load_index(storage: Any, settings: Any) -> Any:
-    """The index of the published set (the bundled Bali set is loaded on a fresh database)."""
-    from geo_service.services.bootstrap import ensure_bundled
-    from geo_service.services.registry import IndexHolder
-
-    ensure_bundled(storage, settings)
-    holder = IndexHolder(storage, settings)
-    holder.refresh(force=True)
-    return holder.current()
+from geo_service.cli.common import load_index, row_progress, settings_and_storage
 
 
 def _read_frame(path: str) -> Any:
@@ -61,15 +49,6 @@ def _output(path: str) -> Iterator[IO[str]]:
         yield fh
 
 
-@contextmanager
-def _progress(total: int, desc: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc=desc, unit="rows", unit_scale=True, file=sys.stderr,
-              disable=not enabled or total < PROGRESS_MIN_ROWS) as bar:
-        yield bar.update
-
-
 def _write_chunks(chunks: Iterator[str], output: str) -> None:
     with _output(output) as fh:
         for chunk in chunks:
@@ -78,13 +57,12 @@ def _write_chunks(chunks: Iterator[str], output: str) -> None:
 
 def cmd_coords_check(args: argparse.Namespace) -> int:
     """Validate every row of a CSV: adds status, lat, lon, format, uncertainty_m, confidence, flags."""
-    from geo_service.cli import _settings_and_storage
     from geo_service.services import batch
 
     frame = _read_frame(args.input)
-    settings, storage = _settings_and_storage()
-    index = _load_index(storage, settings)
-    with _progress(len(frame), "coords check", not args.quiet) as update:
+    settings, storage = settings_and_storage()
+    index = load_index(storage, settings)
+    with row_progress(len(frame), "coords check", not args.quiet) as update:
         _write_chunks(batch.validate_csv_chunks(frame, index, args.lang, progress=update), args.output)
     _done(len(frame), args.output)
     return 0
@@ -92,16 +70,15 @@ def cmd_coords_check(args: argparse.Namespace) -> int:
 
 def cmd_locate(args: argparse.Namespace) -> int:
     """Locate every row of a CSV: adds status, lat, lon, format, match, unit codes, distance, flags."""
-    from geo_service.cli import _settings_and_storage
     from geo_service.errors import ConfigError
     from geo_service.services import batch
 
     frame = _read_frame(args.input)
-    settings, storage = _settings_and_storage()
+    settings, storage = settings_and_storage()
     if args.engine == "postgis" and settings.backend != "postgresql":
         raise ConfigError("--engine postgis needs GEO_SERVICE_DATABASE_URL to point at PostgreSQL/PostGIS")
-    index = _load_index(storage, settings)
-    with _progress(len(frame), f"locate ({args.engine})", not args.quiet) as update:
+    index = load_index(storage, settings)
+    with row_progress(len(frame), f"locate ({args.engine})", not args.quiet) as update:
         if args.engine == "memory":
             chunks = batch.locate_csv_chunks(frame, index, args.lang, progress=update)
         else:
