@@ -225,6 +225,22 @@ class _CellGrid:
         # 110,000 m per degree is below the true 110,574..111,694 m per degree of latitude.
         return 110_000.0 * min(dy_deg, dx_deg * math.cos(math.radians(abs(lat)) + 1e-9))
 
+    def circle_in_leaf(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> bool:
+        """True when every cell under the box of the circle is an unmixed cell of ``leaf``.
+
+        No border crosses an unmixed cell, so the circle then lies wholly inside that leaf. The box
+        is widened (110,000 m per degree, below the true length of a degree) so it holds the
+        geodesic circle; a box of more than ``max_cells`` cells is not checked (False).
+        """
+        dlat = radius_m / 110_000.0
+        dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
+        i0, i1 = int((lon - dlon - self.x0) * self.inv), int((lon + dlon - self.x0) * self.inv)
+        j0, j1 = int((lat - dlat - self.y0) * self.inv), int((lat + dlat - self.y0) * self.inv)
+        if i0 < 0 or j0 < 0 or i1 >= self.nx or j1 >= self.ny or (i1 - i0 + 1) * (j1 - j0 + 1) > max_cells:
+            return False
+        block = self.cells.reshape(self.ny, self.nx)[j0:j1 + 1, i0:i1 + 1]
+        return bool((block == leaf).all())
+
     def lookup_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Vectorised :meth:`lookup` (NaN gives -1)."""
         fi = (x - self.x0) * self.inv
@@ -689,8 +705,9 @@ class JurisdictionIndex:
         shares: list[tuple[int, float]] | None = None
         if radius_m > 0.0:
             if (len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]
-                    and radius_m < self._grid.margin_m(lon, lat)):
-                # The circle lies inside a cell no border crosses: all of it is in this leaf.
+                    and (radius_m < self._grid.margin_m(lon, lat)
+                         or self._grid.circle_in_leaf(lon, lat, radius_m, hits[0]))):
+                # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
             else:
                 shares = self._circle_shares(lon, lat, radius_m)

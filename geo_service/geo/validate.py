@@ -236,11 +236,17 @@ class _DefaultPoints:
     a nearest-unit search and can never land inside or at sea.
     """
 
+    #: Side of the buckets of default points, in degrees (about 1.1 km).
+    BUCKET_DEG = 0.01
+
     def __init__(self, area: ServiceArea) -> None:
         pts = list(area.default_points())
         self.labels = [p[2] for p in pts]
         self.lons = np.array([p[0] for p in pts], dtype=float)
         self.lats = np.array([p[1] for p in pts], dtype=float)
+        self.buckets: dict[tuple[int, int], list[int]] = {}
+        for i, (x, y) in enumerate(zip(self.lons.tolist(), self.lats.tolist(), strict=True)):
+            self.buckets.setdefault((math.floor(x / self.BUCKET_DEG), math.floor(y / self.BUCKET_DEG)), []).append(i)
         self.extent: tuple[float, float, float, float] | None = None
         bounds = getattr(area, "bounds", None)
         if isinstance(bounds, tuple) and len(bounds) == 4:
@@ -257,6 +263,25 @@ class _DefaultPoints:
 
     def nearest_within(self, lon: float, lat: float, radius_m: float) -> str | None:
         if not self.labels:
+            return None
+        coslat = math.cos(math.radians(lat))
+        if 2.0 * radius_m < 0.5 * self.BUCKET_DEG * 110_000.0 * coslat:
+            # Only the default points in the 3x3 buckets around the point can be within 2 radii:
+            # the same arithmetic as below on them, in index order (the same nearest, the same ties).
+            buckets = self.buckets
+            bx, by = math.floor(lon / self.BUCKET_DEG), math.floor(lat / self.BUCKET_DEG)
+            near = sorted(i for dx_ in (-1, 0, 1) for dy_ in (-1, 0, 1) for i in buckets.get((bx + dx_, by + dy_), ()))
+            best, best_d2 = -1, math.inf
+            for i in near:
+                ddy = (float(self.lats[i]) - lat) * 111_320.0
+                ddx = (float(self.lons[i]) - lon) * 111_320.0 * coslat
+                d2_i = ddx * ddx + ddy * ddy
+                if d2_i < best_d2:
+                    best, best_d2 = i, d2_i
+            if best < 0 or best_d2 > (2.0 * radius_m) ** 2:
+                return None
+            if distance_m(lon, lat, float(self.lons[best]), float(self.lats[best])) <= radius_m:
+                return self.labels[best]
             return None
         # Cheap local-metres prefilter, then one exact geodesic distance.
         dy = (self.lats - lat) * 111_320.0
