@@ -204,9 +204,9 @@ class UnitRef(msgspec.Struct, frozen=True, gc=False):
 class Jurisdiction(msgspec.Struct, frozen=True, gc=False):
     """The responsible unit at each level (None where the set has no unit at that level)."""
 
-    polda: UnitRef | None
-    polres: UnitRef | None
-    polsek: UnitRef | None
+    polda: UnitRef | None = None
+    polres: UnitRef | None = None
+    polsek: UnitRef | None = None
 
 
 class PlaceParent(msgspec.Struct, frozen=True, gc=False):

@@ -150,7 +150,7 @@ def _unit_ref(unit: Any) -> UnitRef | None:
     return None if unit is None else UnitRef(unit.code, unit.name)
 
 
-def jurisdiction_of(chain: Mapping[str, Any]) -> Jurisdiction:
+def jurisdiction_of(chain: Mapping[Any, Any]) -> Jurisdiction:
     """The jurisdiction of a chain of units by level."""
     return Jurisdiction(_unit_ref(chain.get("polda")), _unit_ref(chain.get("polres")), _unit_ref(chain.get("polsek")))
 

@@ -254,9 +254,12 @@ class PlaceService:
         are dropped; when two or more units remain the answer gets ``PLACE_SPLIT``. A typed answer
         comes back as a new value; a stored (dict) answer is changed in place and returned.
         """
-        typed = isinstance(answer, LocateAnswer)
-        match = answer.match if typed else answer.get("match")  # type: ignore[union-attr]
-        flags = answer.flags if typed else answer.get("flags", [])  # type: ignore[union-attr]
+        match: str | None
+        flags: list[Any]
+        if isinstance(answer, LocateAnswer):
+            match, flags = answer.match, list(answer.flags)
+        else:
+            match, flags = answer.get("match"), list(answer.get("flags", []))
         changes: dict[str, Any] = {"shares_from": "circle"}
         geom = self.polygon(place.code)
         shares = [] if geom is None or match in (None, "none") else [
@@ -270,7 +273,7 @@ class PlaceService:
                 unit_candidate(LeafCandidate(u, dict(index.chain(u.code)), s, 0.0)) for u, s in shares])
             if match in ("inside", "border"):
                 changes["match"] = "border" if shares[0][1] < index.border_share else "inside"
-        if typed:
-            return msgspec.structs.replace(answer, **changes)  # type: ignore[type-var, return-value]
-        answer.update(to_builtins(changes))  # type: ignore[union-attr]
+        if isinstance(answer, LocateAnswer):
+            return msgspec.structs.replace(answer, **changes)
+        answer.update(to_builtins(changes))
         return answer

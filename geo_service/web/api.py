@@ -25,9 +25,11 @@ MAX_JSON_BATCH = 100_000
 
 def request_lang() -> str:
     """'id' (default) or 'en', from ?lang= or Accept-Language."""
-    lang = request.args.get("lang")
+    lang = request.args.get("lang") if request.query_string else None
     if lang in ("id", "en"):
         return lang
+    if "Accept-Language" not in request.headers:
+        return "id"  # most API clients send none: skip parsing the header
     best = request.accept_languages.best_match(["id", "en"], default="id")
     return best or "id"
 
