@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 export GEO_SERVICE_DATA_DIR=${GEO_SERVICE_DATA_DIR:-$PWD/instance}
 if [ ! -x .venv/bin/python ]; then
+  # Debian's own Python needs python3-venv for `python -m venv` (ensurepip); a pyenv/python.org build has it.
+  if ! "$PY" -c 'import ensurepip' >/dev/null 2>&1; then
+    SUDO=""; if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip

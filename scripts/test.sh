@@ -13,6 +13,8 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || need_pkgs+=(postgresql-15-postgis-3)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+# Debian's own Python needs python3-venv for `python -m venv` (ensurepip); a pyenv/python.org build has it.
+"$PY" -c 'import ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_pkgs[*]}"
   $SUDO apt-get update -qq

@@ -103,7 +103,7 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
 
     from geo_service.errors import GeoServiceError
     from geo_service.services import batch
-    from geo_service.services.answers import CompactRecord
+    from geo_service.services.answers import CompactLocate
     from geo_service.services.locate import jurisdiction_of, validate_location, validation_answer
     from geo_service.storage import spatial
 
@@ -116,7 +116,7 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
     with storage.session() as session:
         for start in range(0, len(inputs), batch.CHUNK):
             rows = inputs[start:start + batch.CHUNK]
-            records: list[CompactRecord] = []
+            records: list[CompactLocate] = []
             points: list[tuple[int, float, float]] = []
             for k, values in enumerate(rows):
                 try:
@@ -125,7 +125,7 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
                     records.append(batch.error_record(exc))
                     continue
                 d = validation_answer(result, lang)
-                records.append(CompactRecord(d.status, d.point, d.format, "none", None, None, d.confidence,
+                records.append(CompactLocate(d.status, d.point, d.format, "none", None, None, d.confidence,
                                              [f.code for f in d.flags]))
                 if result.point is not None:
                     points.append((k, result.point[0], result.point[1]))

@@ -8,7 +8,8 @@ Conventions, kept everywhere below this package:
   belongs somewhere. Ties between neighbours go to the lowest unit code (string order),
   never to row order.
 * Distances are geodesic metres on WGS 84 (``pyproj.Geod``); names carry the unit
-  (``distance_m``, ``radius_m``).
+  (``distance_m``, ``radius_m``). The Geod, metres per degree, the polygonal parts of a
+  geometry and areas live in one place, :mod:`geo_service.geo.geometry`.
 * Every pyproj transformer is built with ``always_xy=True``.
 * Nothing is corrected silently: every change returns a stable reason code.
 

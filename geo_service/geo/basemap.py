@@ -39,6 +39,8 @@ import shapely
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
 
+from geo_service.geo.geometry import polygons_of
+
 TILE_PX = 256
 MAX_Z = 18
 POLRES_FROM_Z = 8
@@ -242,8 +244,7 @@ def _split_px(geoms: np.ndarray, z: int, x: int, y: int) -> list[list[float]]:
 
 def _polygons_px(geom: BaseGeometry, z: int, x: int, y: int) -> list[list[list[float]]]:
     """Each polygon part as its rings in pixels (exterior first, then holes: filled even-odd)."""
-    parts = shapely.get_parts(geom)
-    parts = parts[shapely.get_type_id(parts) == 3]
+    parts = np.array(polygons_of(geom), dtype=object)
     if len(parts) == 0:
         return []
     rings, owner = shapely.get_rings(parts, return_index=True)

@@ -5,7 +5,8 @@ severity and, where it applies, the units involved, an area in m² and a locatio
 (``{"lat", "lon"}``, a point inside the problem area). **Errors block publishing; warnings and
 info do not.**
 
-Areas and lengths are measured in EPSG:6933 (WGS 84 / NSIDC EASE-Grid 2.0 Global), an
+Areas and lengths are measured in EPSG:6933 (WGS 84 / NSIDC EASE-Grid 2.0 Global, see
+:mod:`geo_service.geo.geometry`), an
 ellipsoidal *equal-area* cylindrical projection: areas are exact up to floating point, so one
 CRS serves all of Indonesia (UTM would need a zone per unit). Lengths in EPSG:6933 are
 distorted by under 2 % at Indonesian latitudes (|lat| < 11°); they are only used for the
@@ -54,7 +55,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import pyproj
 import shapely
 from shapely import STRtree
 from shapely.geometry import Point, Polygon
@@ -62,6 +62,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.geo.area import LEVELS, Unit, is_special_area
 from geo_service.geo.distance import distance_to_geometry_m
+from geo_service.geo.geometry import area_m2, areas_m2, polygons_of, project_to_area_crs
 
 Severity = Literal["error", "warning", "info"]
 
@@ -76,10 +77,6 @@ SAME_HOLE_FRACTION = 0.01
 UNIT_VERTICES_WARN = 50_000
 INDONESIA_LON = (94.0, 142.0)
 INDONESIA_LAT = (-12.0, 7.0)
-#: Equal-area CRS of every area in m².
-AREA_CRS = "EPSG:6933"
-
-_TO_AREA_CRS = pyproj.Transformer.from_crs("EPSG:4326", AREA_CRS, always_xy=True)
 _LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 _MAX_UNITS_LISTED = 12
 
@@ -181,54 +178,10 @@ class Report:
 # Measures
 
 
-def areas_m2(geoms: Sequence[BaseGeometry | None] | np.ndarray) -> np.ndarray:
-    """Areas in m² of EPSG:4326 geometries, measured in equal-area EPSG:6933.
-
-    Lines, points, empty and None give 0.
-
-    Parameters
-    ----------
-    geoms : sequence of shapely geometries in (lon, lat)
-
-    Returns
-    -------
-    numpy.ndarray of float
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> round(float(areas_m2([box(115.0, -8.5, 115.01, -8.49)])[0]) / 1e6, 3)
-    1.218
-    """
-    arr = np.asarray(geoms, dtype=object)
-    if arr.size == 0:
-        return np.zeros(0)
-    arr = np.where(shapely.is_missing(arr), shapely.Point(), arr)
-    projected = shapely.transform(arr, _project_xy)
-    return np.nan_to_num(np.asarray(shapely.area(projected), dtype=float))
-
-
-def area_m2(geom: BaseGeometry | None) -> float:
-    """Area in m² of one EPSG:4326 geometry (equal-area EPSG:6933).
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> area_m2(box(115.0, -8.5, 115.01, -8.49)) > 1.2e6
-    True
-    """
-    return float(areas_m2([geom])[0])
-
-
-def _project_xy(xy: np.ndarray) -> np.ndarray:
-    x, y = _TO_AREA_CRS.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
-
-
 def _perimeters_m(geoms: np.ndarray) -> np.ndarray:
     if len(geoms) == 0:
         return np.zeros(0)
-    return np.asarray(shapely.length(shapely.transform(geoms, _project_xy)), dtype=float)
+    return np.asarray(shapely.length(shapely.transform(geoms, project_to_area_crs)), dtype=float)
 
 
 def location_of(geom: BaseGeometry | None) -> dict[str, float] | None:
@@ -242,24 +195,12 @@ def location_of(geom: BaseGeometry | None) -> dict[str, float] | None:
     """
     if geom is None or geom.is_empty:
         return None
-    polys = _polygonal_parts(geom)
-    if polys is not None and not polys.is_empty:
+    polys = polygons_of(geom)
+    if polys:
         # The largest part, so the marker lands on the part that matters.
-        parts = list(getattr(polys, "geoms", [polys]))
-        geom = max(parts, key=lambda p: p.area)
+        geom = max(polys, key=lambda p: p.area)
     pt = geom.representative_point()
     return {"lat": round(pt.y, 6), "lon": round(pt.x, 6)}
-
-
-def _polygonal_parts(geom: BaseGeometry) -> BaseGeometry | None:
-    """The polygonal part of a geometry (None when it has none)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    if geom.geom_type == "GeometryCollection":
-        polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-        if polys:
-            return shapely.union_all(polys)
-    return None
 
 
 def looks_swapped(bounds: Sequence[float]) -> bool:
@@ -574,8 +515,7 @@ def _check_parent_coverage(parent: Unit, kids: list[Unit], covered: BaseGeometry
 
 
 def _holes_of(geom: BaseGeometry) -> list[Polygon]:
-    polys = shapely.get_parts(geom)
-    return [Polygon(r) for p in polys if p.geom_type == "Polygon" for r in p.interiors]
+    return [Polygon(r) for p in polygons_of(geom) for r in p.interiors]
 
 
 def _report_gap_pieces(
@@ -588,9 +528,7 @@ def _report_gap_pieces(
     pieces: list[BaseGeometry] | None = None,
 ) -> list[BaseGeometry]:
     """Report each polygon piece of ``geom`` as GAP or SLIVER (noise ignored); return them."""
-    parts = np.array(pieces if pieces is not None else [
-        p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"
-    ], dtype=object)
+    parts = np.array(pieces if pieces is not None else polygons_of(geom), dtype=object)
     if len(parts) == 0:
         return []
     areas = areas_m2(parts)
@@ -660,7 +598,7 @@ def _check_level_holes(
                 continue
             if near[k]:
                 rest = shapely.difference(hole, shapely.union_all([already[j] for j in near[k]]))
-                fresh.extend(p for p in shapely.get_parts(rest) if p.geom_type == "Polygon")
+                fresh.extend(polygons_of(rest))
             else:
                 fresh.append(hole)
         holes = fresh

@@ -57,6 +57,7 @@ from geo_service.geo import links as _links
 from geo_service.geo import machine as _machine
 from geo_service.geo.distance import distance_m
 from geo_service.geo.extract import find_pieces, ignored_text, number_kind
+from geo_service.geo.geometry import M_PER_DEG
 
 Format = Literal["decimal", "dms", "ddm", "utm", "mgrs", "pluscode", "geo_uri", "url", "aml", "projected",
                  "dms_dotted", "compact", "json", "geojson", "wkt", "kml", "nmea", "keyvalue"]
@@ -68,8 +69,6 @@ OrderSource = Literal["explicit", "range", "assumed"]
 MAX_TEXT_LENGTH = 2000
 #: Most tokens a degree text may have (a long DMS pair with words has about 20).
 MAX_TOKENS = 60
-#: Metres per degree of latitude (used only to turn digit counts into a precision).
-M_PER_DEG = 111_320.0
 
 _MGRS = _mgrs.MGRS()
 

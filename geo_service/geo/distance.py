@@ -1,6 +1,7 @@
 """Geodesic helpers: point-to-point and point-to-geometry distances, and uncertainty circles.
 
-Every distance is a geodesic distance in metres on the WGS 84 ellipsoid (``pyproj.Geod``).
+Every distance is a geodesic distance in metres on the WGS 84 ellipsoid
+(:data:`geo_service.geo.geometry.GEOD`).
 Coordinates are ``(lon, lat)`` in EPSG:4326.
 
 Point-to-geometry distance is computed in two steps: find the nearest point of the
@@ -20,12 +21,10 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Geod
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-#: The one geodesic calculator of the package (WGS 84).
-GEOD = Geod(ellps="WGS84")
+from geo_service.geo.geometry import GEOD
 
 #: Number of vertices of the ring returned by :func:`circle`.
 CIRCLE_VERTICES = 64
@@ -46,6 +45,19 @@ def lon_scale(lat: float) -> float:
     """
     s = math.sin(math.radians(lat))
     return math.cos(math.radians(lat)) * (1.0 - _E2 * s * s) / (1.0 - _E2)
+
+
+def lon_scales(lats: ArrayLike) -> NDArray[np.float64]:
+    """Vectorised :func:`lon_scale`.
+
+    Examples
+    --------
+    >>> lon_scales([0.0, -8.5]).round(5).tolist()
+    [1.00674, 0.99554]
+    """
+    rad = np.radians(np.asarray(lats, dtype=float))
+    s2 = np.sin(rad) ** 2
+    return np.asarray(np.cos(rad) * (1.0 - _E2 * s2) / (1.0 - _E2), dtype=float)
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -47,12 +47,13 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely import STRtree
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
-from geo_service.geo.distance import GEOD, circle, distance_m, distances_m, lon_scale
+from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale, lon_scales
+from geo_service.geo.geometry import repair_polygonal
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -69,8 +70,6 @@ CIRCLE_CROSSES_BORDER = "CIRCLE_CROSSES_BORDER"
 AT_SEA = "AT_SEA"
 #: Outside every leaf and beyond the coastal band.
 OUTSIDE_SERVICE_AREA = "OUTSIDE_SERVICE_AREA"
-
-_E2 = GEOD.es
 
 #: Default share of the uncertainty circle below which the match is "border".
 BORDER_SHARE = 0.9
@@ -138,16 +137,10 @@ def _polygonal(geom: BaseGeometry, code: str) -> tuple[BaseGeometry, bool]:
         return geom, False
     if shapely.get_type_id(geom) not in (3, 6, 7):  # Polygon, MultiPolygon, GeometryCollection
         raise BoundaryFileError(f"unit {code} has a {geom.geom_type}, not a polygon")
-    if shapely.is_valid(geom) and shapely.get_type_id(geom) != 7:
-        return geom, False
-    fixed = shapely.make_valid(geom)
-    polys = [p for p in shapely.get_parts(fixed) if isinstance(p, Polygon)]
-    for p in shapely.get_parts(fixed):
-        if isinstance(p, MultiPolygon):
-            polys.extend(p.geoms)
-    if not polys:
+    fixed, repaired = repair_polygonal(geom)
+    if fixed.is_empty:
         raise BoundaryFileError(f"unit {code} has no area left after repair")
-    return (polys[0] if len(polys) == 1 else shapely.union_all(polys)), True
+    return fixed, repaired
 
 
 #: Marker in the cell grid for a cell that a leaf border crosses (or where leaves overlap).
@@ -249,6 +242,24 @@ class _CellGrid:
         out = np.full(len(x), -1, dtype=np.int64)
         k = fj[ok].astype(np.int64) * self.nx + fi[ok].astype(np.int64)
         out[ok] = self.cells[k]
+        return out
+
+    def interior_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """True where the point's cell and its 8 neighbours lie in one same leaf (and only in it).
+
+        No border crosses an unmixed cell, so such a point is at least one cell
+        (:attr:`cell_deg`) away from every leaf border, and exactly one leaf covers it.
+        """
+        fi = (x - self.x0) * self.inv
+        fj = (y - self.y0) * self.inv
+        ok = (fi >= 1.0) & (fi < self.nx - 1) & (fj >= 1.0) & (fj < self.ny - 1)
+        k = fj[ok].astype(np.int64) * self.nx + fi[ok].astype(np.int64)
+        centre = self.cells[k]
+        same = centre >= 0
+        for dk in (-self.nx - 1, -self.nx, -self.nx + 1, -1, 1, self.nx - 1, self.nx, self.nx + 1):
+            same &= self.cells[k + dk] == centre
+        out = np.zeros(len(x), dtype=bool)
+        out[ok] = same
         return out
 
     @property
@@ -814,6 +825,40 @@ class JurisdictionIndex:
         low[low == len(self._leaves)] = -1
         return low, np.bincount(in_hit, minlength=n)
 
+    def clear_of_borders_many(self, lons: ArrayLike, lats: ArrayLike, radius_deg: ArrayLike) -> NDArray[np.bool_]:
+        """True where exactly one leaf covers the point and no leaf border lies within ``radius_deg``.
+
+        ``radius_deg`` is measured in degrees (of longitude, the shorter ones, for a circle).
+        Most points are answered by the cell grid (:meth:`_CellGrid.interior_many`, for radii
+        under a cell); the rest by a cover count and the border segments near them.
+
+        Examples
+        --------
+        >>> from geo_service.geo.bundled import load_bali_units
+        >>> idx = JurisdictionIndex.build(load_bali_units())
+        >>> idx.clear_of_borders_many([115.21234, 115.21234, 116.5], [-8.61234, -8.61234, -10.5], [1e-5, 1.0, 1e-5]).tolist()
+        [True, False, False]
+        """
+        x = np.asarray(lons, dtype=float).ravel()
+        y = np.asarray(lats, dtype=float).ravel()
+        r = np.broadcast_to(np.asarray(radius_deg, dtype=float), x.shape)
+        out = np.zeros(len(x), dtype=bool)
+        if len(x) == 0 or len(self._leaves) == 0:
+            return out
+        if self._grid is not None:
+            out = self._grid.interior_many(x, y) & (r < self._grid.cell_deg)
+        rest = np.flatnonzero(~out)
+        if len(rest):
+            ok = self._two_step(x[rest], y[rest])[1] == 1
+            # The segment tree's frame scales longitudes by k0: a border within r degrees is
+            # within r * max(k0, 1) there.
+            k0 = self._seg_k0
+            near, _ = self._seg_tree.query(shapely.points(x[rest] * k0, y[rest]), predicate="dwithin",
+                                           distance=r[rest] * max(k0, 1.0))
+            ok[near] = False
+            out[rest] = ok
+        return out
+
     def codes_for(self, positions: ArrayLike) -> NDArray[np.object_]:
         """Leaf codes for positions from :meth:`locate_many` (None for -1)."""
         table = np.array([*self._leaf_codes, None], dtype=object)
@@ -842,8 +887,7 @@ class JurisdictionIndex:
             return pos, dist
         in_idx, seg = self._seg_tree.query_nearest(shapely.points(x * self._seg_k0, y), all_matches=False)
         px, py = x[in_idx], y[in_idx]
-        s2 = np.sin(np.radians(py)) ** 2
-        k = np.cos(np.radians(py)) * (1.0 - _E2 * s2) / (1.0 - _E2)
+        k = lon_scales(py)
         xy = self._seg_xy[seg]
         x1, y1 = (xy[:, 0] - px) * k, xy[:, 1] - py
         dx, dy = (xy[:, 2] - px) * k - x1, xy[:, 3] - py - y1

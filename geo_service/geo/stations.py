@@ -21,13 +21,11 @@ from typing import Any
 import numpy as np
 
 from geo_service.errors import BoundaryFileError
-from geo_service.geo.distance import GEOD, lon_scale
+from geo_service.geo.distance import lon_scale
+from geo_service.geo.geometry import GEOD, M_PER_DEG_LAT_MIN
 
 #: The bundled sample station file (not real station positions).
 SAMPLE_STATIONS_PATH = Path(__file__).resolve().parents[2] / "boundaries" / "sample_stations.geojson"
-
-# Metres per degree of latitude, a lower bound used only to pad the pre-selection.
-_M_PER_DEG = 110_574.0
 
 
 @dataclass(frozen=True)
@@ -170,7 +168,7 @@ class StationIndex:
         kth = float(np.partition(d, k - 1)[k - 1])
         # The frame's distances are within 1 % of geodesic ones near Bali and 2 % across
         # Indonesia; keep everything within 3 % (+ 200 m) of the k-th so geodesics decide.
-        return np.flatnonzero(d <= kth * 1.03 + 200.0 / _M_PER_DEG).tolist()
+        return np.flatnonzero(d <= kth * 1.03 + 200.0 / M_PER_DEG_LAT_MIN).tolist()
 
 
 def station_from_feature(feature: dict[str, Any]) -> Station:

@@ -65,6 +65,7 @@ from geo_service.geo.coords import (
 )
 from geo_service.geo.distance import distance_m
 from geo_service.geo.gazetteer import Place, PlaceMatch, resolve
+from geo_service.geo.geometry import M_PER_DEG
 from geo_service.geo.messages import flag_message
 
 Status = Literal["valid", "corrected", "approximate", "suspect", "invalid"]
@@ -284,8 +285,8 @@ class _DefaultPoints:
                 return self.labels[best]
             return None
         # Cheap local-metres prefilter, then one exact geodesic distance.
-        dy = (self.lats - lat) * 111_320.0
-        dx = (self.lons - lon) * 111_320.0 * math.cos(math.radians(lat))
+        dy = (self.lats - lat) * M_PER_DEG
+        dx = (self.lons - lon) * M_PER_DEG * math.cos(math.radians(lat))
         d2 = dx * dx + dy * dy
         i = int(np.argmin(d2))
         if d2[i] > (2.0 * radius_m) ** 2:

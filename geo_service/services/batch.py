@@ -1,13 +1,13 @@
 """Batch validate and locate (JSON list, CSV, GeoJSON), streamed in input order.
 
-Hot path, vectorised (:func:`fast_positions`): plain WGS 84 numbers (no text, CRS, radius or
-hint) with at least 3 decimals that are not rounded, covered by exactly one leaf with the
-precision circle of their digits clear of every border (:class:`_Guard`), not near a default
-location, and with no unwritten sign whose flip also lands inside, are answered from
-:meth:`JurisdictionIndex.locate_many` in one numpy pass. Every other row (text to parse, a
+Hot path, vectorised: plain WGS 84 numbers (no text, CRS, radius or hint) that the per-point
+path would answer ``valid`` inside one leaf are answered in one numpy pass; which rows qualify
+is decided in the geo core, beside the scalar rules
+(:func:`geo_service.geo.validate_arrays.fast_positions`). Every other row (text to parse, a
 point that needs a correction, the sea, a border) takes the same per-point path as
 ``POST /api/v1/locate``, so both paths give the same answer; oracle tests in
 tests/services/test_batch.py and tests/web/test_locate_api.py check it on thousands of points.
+This module reads the rows and writes the answers.
 
 Batch answers are *compact*: status, point, format, match, jurisdiction (code and name per
 level), distance_m, flags (codes), confidence; no stations per row.
@@ -18,22 +18,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import msgspec
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo_service.errors import BadRequest, GeoServiceError, UnsupportedMediaType
-from geo_service.geo import validate as validate_mod
-from geo_service.geo.coords import M_PER_DEG
 from geo_service.geo.index import JurisdictionIndex
+from geo_service.geo.validate_arrays import decimals_of_floats, fast_positions
 from geo_service.services.answers import (
     BatchError,
-    CompactRecord,
+    CompactLocate,
     Jurisdiction,
     LocateAnswer,
     Point,
@@ -51,11 +48,6 @@ from geo_service.services.locate import (
 
 MAX_POINTS = 1_000_000
 CHUNK = 20_000
-#: Rows with fewer decimals than this, or whose digits say they are rounded to more than
-#: 90 % of ``validate.ROUNDED_THRESHOLD_M``, take the per-point path (COORDINATE_ROUNDED check).
-FAST_MIN_DECIMALS = 3
-#: Rows this close (degrees, ~ 22 m) to a default point go to the per-point path.
-DEFAULT_PROBE_DEG = 0.0002
 LEVELS = ("polda", "polres", "polsek")
 CSV_OUT_COLUMNS = ["status", "lat", "lon", "format", "match", "polda_code", "polres_code", "polsek_code",
                    "polsek_name", "distance_m", "confidence", "flags"]
@@ -67,167 +59,18 @@ def compact(answer: LocateAnswer | Mapping[str, Any]) -> dict[str, Any]:
     return to_builtins(compact_record(typed))  # type: ignore[no-any-return]
 
 
-def error_record(exc: GeoServiceError) -> CompactRecord:
+def error_record(exc: GeoServiceError) -> CompactLocate:
     """The compact record of a row whose body is malformed."""
-    return CompactRecord("invalid", None, None, "none", None, None, 0.0, [],
+    return CompactLocate("invalid", None, None, "none", None, None, 0.0, [],
                          error=BatchError(exc.code, exc.detail, exc.errors))
 
 
-def _slow(body: Any, index: JurisdictionIndex, lang: str) -> CompactRecord:
+def _slow(body: Any, index: JurisdictionIndex, lang: str) -> CompactLocate:
     try:
         result = validate_location(body, index)
     except GeoServiceError as exc:
         return error_record(exc)
     return compact_record(locate_validated(result, index, lang=lang, k_stations=0))
-
-
-@lru_cache(maxsize=4)
-def _default_tree(index: JurisdictionIndex) -> shapely.STRtree | None:
-    pts = index.default_points()
-    if not pts:
-        return None
-    return shapely.STRtree(shapely.points([p[0] for p in pts], [p[1] for p in pts]))
-
-
-def _decimals(values: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Decimals of each float as the per-point parser counts them (shortest repr, no trailing zeros)."""
-    s = np.asarray([repr(float(v)) for v in values], dtype=str)
-    dot = np.char.find(s, ".")
-    length = np.char.str_len(s)
-    has_exp = np.char.find(s, "e") >= 0
-    dec = np.where(dot >= 0, length - dot - 1, 0)
-    # "114.0" has no decimals, as Decimal("114.0").normalize() says.
-    dec = np.where(np.char.endswith(s, ".0"), 0, dec)
-    return np.where(has_exp, -1, dec).astype(np.int64)
-
-
-class _Guard:
-    """Where the vectorised answer of a plain point equals the per-point answer.
-
-    The per-point path draws the precision circle of the digits (radius under 1 m from
-    5 decimals up) and says ``border`` / ``CIRCLE_CROSSES_BORDER`` / ``ON_BORDER`` /
-    ``OVERLAP`` when that circle reaches the edge of its leaf or another leaf covers the
-    point. A point is safe when exactly one leaf covers it and no leaf border lies within
-    twice its radius. A grid of cells 2+ cells away from every border vertex (borders
-    densified to half a cell) answers most points; the rest are measured against the
-    border segments.
-    """
-
-    def __init__(self, index: JurisdictionIndex, max_cells: int = 2_000_000, min_cell_deg: float = 0.001) -> None:
-        geoms = []
-        for u in index.leaves:
-            g = u.geometry
-            if u.code in index.repaired or not g.is_valid:
-                parts = shapely.get_parts(shapely.make_valid(g))
-                g = shapely.multipolygons([q for q in parts if q.geom_type == "Polygon"])
-            geoms.append(g)
-        self.geoms = np.array(geoms, dtype=object)
-        shapely.prepare(self.geoms)
-        self.tree = shapely.STRtree(self.geoms)
-        bounds = shapely.total_bounds(self.geoms) if len(geoms) else np.array([0.0, 0.0, 0.0, 0.0])
-        xmin, ymin, xmax, ymax = (float(v) for v in bounds)
-        w, h = max(xmax - xmin, 1e-9), max(ymax - ymin, 1e-9)
-        cs = max(float(np.sqrt(w * h / max_cells)), min_cell_deg)
-        self.x0, self.y0, self.inv, self.cell_deg = xmin - 3 * cs, ymin - 3 * cs, 1.0 / cs, cs
-        self.nx, self.ny = int(np.ceil(w / cs)) + 7, int(np.ceil(h / cs)) + 7
-        lines = shapely.boundary(self.geoms)
-        xy = shapely.get_coordinates(shapely.segmentize(lines, cs / 2)) if len(geoms) else np.zeros((0, 2))
-        ci = np.floor((xy[:, 0] - self.x0) * self.inv).astype(np.int64)
-        cj = np.floor((xy[:, 1] - self.y0) * self.inv).astype(np.int64)
-        near = np.zeros(self.nx * self.ny, dtype=bool)
-        # A border crossing a cell has a vertex within a quarter cell; marking 5x5 around every
-        # vertex keeps the safe cells at least one whole cell away from every border.
-        for dj in range(-2, 3):
-            for di in range(-2, 3):
-                near[(cj + dj) * self.nx + (ci + di)] = True
-        # No border crosses a run of free cells along a row: one test at the run's first cell.
-        free = ~near
-        start = free.copy()
-        start[1:] &= near[:-1]
-        start[:: self.nx] = free[:: self.nx]
-        run = np.cumsum(start) - 1
-        first = np.flatnonzero(start)
-        cx = self.x0 + (first % self.nx + 0.5) * cs
-        cy = self.y0 + (first // self.nx + 0.5) * cs
-        one = self._cover_counts(cx, cy) == 1 if len(first) else np.zeros(0, dtype=bool)
-        self.safe = free & one[np.clip(run, 0, None)] if len(first) else np.zeros(self.nx * self.ny, dtype=bool)
-        parts, _ = shapely.get_parts(lines, return_index=True)
-        coords, ring = shapely.get_coordinates(parts, return_index=True)
-        keep = ring[1:] == ring[:-1]
-        segs = shapely.linestrings(np.stack([coords[:-1][keep], coords[1:][keep]], axis=1)) if len(coords) else []
-        self.segments = shapely.STRtree(segs)
-
-    def _cover_counts(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        in_idx, tree_idx = self.tree.query(shapely.points(x, y))
-        hit = shapely.intersects_xy(self.geoms[tree_idx], x[in_idx], y[in_idx])
-        return np.bincount(in_idx[hit], minlength=len(x))
-
-    def safe_mask(self, x: np.ndarray, y: np.ndarray, radius_deg: np.ndarray) -> np.ndarray:
-        """True where one leaf covers the point and no border is within ``radius_deg``."""
-        fi = (x - self.x0) * self.inv
-        fj = (y - self.y0) * self.inv
-        inside = (fi >= 0) & (fi < self.nx) & (fj >= 0) & (fj < self.ny)
-        out = np.zeros(len(x), dtype=bool)
-        k = fj[inside].astype(np.int64) * self.nx + fi[inside].astype(np.int64)
-        # Safe cells are at least one cell from every border: enough for radii below a cell.
-        out[inside] = self.safe[k] & (radius_deg[inside] < self.cell_deg)
-        rest = np.flatnonzero(~out)
-        if len(rest):
-            ok = self._cover_counts(x[rest], y[rest]) == 1
-            near_idx, _ = self.segments.query(shapely.points(x[rest], y[rest]), predicate="dwithin",
-                                              distance=radius_deg[rest])
-            ok[near_idx] = False
-            out[rest] = ok
-        return out
-
-
-@lru_cache(maxsize=4)
-def _guard(index: JurisdictionIndex) -> _Guard:
-    return _Guard(index)
-
-
-def fast_positions(index: JurisdictionIndex, lons: np.ndarray, lats: np.ndarray,
-                   decimals: np.ndarray) -> np.ndarray:
-    """Leaf position of every row the vectorised path answers exactly as the per-point path; -1 elsewhere.
-
-    A row qualifies when it is a plain WGS 84 point (the caller passes ``decimals < 0`` for
-    anything else) with at least ``FAST_MIN_DECIMALS`` decimals, inside exactly one leaf with
-    its precision circle clear of every border, not near a default point, and no unwritten
-    sign whose flip would also land inside (the per-point path calls that ambiguous).
-    """
-    n = len(lons)
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(lons) & np.isfinite(lats) & (np.abs(lats) <= 60) & (np.abs(lons) <= 180)
-    ok &= ~((lons == 0) & (lats == 0)) & (decimals >= FAST_MIN_DECIMALS)
-    pos = np.full(n, -1, dtype=np.int64)
-    if not ok.any():
-        return pos
-    sel = np.flatnonzero(ok)
-    pos[sel] = index.locate_many(lons[sel], lats[sel])
-    ok &= pos >= 0
-    # Unwritten signs (positive numbers) near zero: the per-point path also tries the flip.
-    for flip_lat in (True, False):
-        v = lats if flip_lat else lons
-        doubt = np.flatnonzero(ok & (v > 0) & (2 * v <= validate_mod.MAX_AREA_SPAN_DEG))
-        if len(doubt):
-            fx = lons[doubt] if flip_lat else -lons[doubt]
-            fy = -lats[doubt] if flip_lat else lats[doubt]
-            ok[doubt[index.locate_many(fx, fy) >= 0]] = False
-    tree = _default_tree(index)
-    if tree is not None and ok.any():
-        sel = np.flatnonzero(ok)
-        hit_idx, _ = tree.query(shapely.points(lons[sel], lats[sel]), predicate="dwithin", distance=DEFAULT_PROBE_DEG)
-        ok[sel[np.unique(hit_idx)]] = False
-    if ok.any():
-        sel = np.flatnonzero(ok)
-        step = 10.0 ** -decimals[sel].astype(float)
-        coslat = np.cos(np.radians(lats[sel]))
-        radius_m = 0.5 * np.hypot(step * M_PER_DEG * coslat, step * M_PER_DEG)
-        radius_deg = 2.0 * radius_m / (M_PER_DEG * coslat) + 1e-9
-        unrounded = radius_m <= 0.9 * validate_mod.ROUNDED_THRESHOLD_M
-        ok[sel] = unrounded & _guard(index).safe_mask(lons[sel], lats[sel], radius_deg)
-    pos[~ok] = -1
-    return pos
 
 
 def _leaf_jurisdictions(index: JurisdictionIndex) -> list[Jurisdiction]:
@@ -236,16 +79,16 @@ def _leaf_jurisdictions(index: JurisdictionIndex) -> list[Jurisdiction]:
 
 
 def fast_records(index: JurisdictionIndex, lons: np.ndarray, lats: np.ndarray,
-                 decimals: np.ndarray) -> tuple[np.ndarray, list[CompactRecord | None]]:
+                 decimals: np.ndarray) -> tuple[np.ndarray, list[CompactLocate | None]]:
     """Vectorised answers for the rows that qualify; returns (mask of answered rows, records)."""
     pos = fast_positions(index, lons, lats, decimals)
     ok = pos >= 0
     juris = _leaf_jurisdictions(index) if ok.any() else []
-    records: list[CompactRecord | None] = [None] * len(lons)
+    records: list[CompactLocate | None] = [None] * len(lons)
     for i in np.flatnonzero(ok).tolist():
         # The per-point answer rounds to 7 decimals (a no-op for the 5-7 decimals of most input).
         point = Point(round(float(lats[i]), 7), round(float(lons[i]), 7))
-        records[i] = CompactRecord("valid", point, "decimal", "inside", juris[int(pos[i])], 0.0, 1.0, [])
+        records[i] = CompactLocate("valid", point, "decimal", "inside", juris[int(pos[i])], 0.0, 1.0, [])
     return ok, records
 
 
@@ -262,7 +105,7 @@ def _number_items(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
             plain[i] = True
     if plain.any():
         sel = np.flatnonzero(plain)
-        dec[sel] = np.minimum(_decimals(lats[sel]), _decimals(lons[sel]))
+        dec[sel] = np.minimum(decimals_of_floats(lats[sel]), decimals_of_floats(lons[sel]))
     return lons, lats, dec, plain
 
 
@@ -271,7 +114,7 @@ def locate_items(items: list[Any], index: JurisdictionIndex, *, lang: str = "id"
     return (to_builtins(rec) for rec in locate_records(items, index, lang=lang))
 
 
-def locate_records(items: list[Any], index: JurisdictionIndex, *, lang: str = "id") -> Iterator[CompactRecord]:
+def locate_records(items: list[Any], index: JurisdictionIndex, *, lang: str = "id") -> Iterator[CompactLocate]:
     """Compact locate records for a list of location bodies, in order."""
     lons, lats, dec, plain = _number_items(items)
     ok, fast = fast_records(index, lons, lats, np.where(plain, dec, -1))
@@ -281,9 +124,9 @@ def locate_records(items: list[Any], index: JurisdictionIndex, *, lang: str = "i
 
 
 def validate_items(items: list[Any], index: JurisdictionIndex, *,
-                   lang: str = "id") -> list[ValidationAnswer | CompactRecord]:
+                   lang: str = "id") -> list[ValidationAnswer | CompactLocate]:
     """Full validation answers for a list of bodies, in order (errors per item, not per batch)."""
-    out: list[ValidationAnswer | CompactRecord] = []
+    out: list[ValidationAnswer | CompactLocate] = []
     for item in items:
         try:
             out.append(validation_answer(validate_location(item, index), lang))
@@ -306,8 +149,8 @@ def read_csv_frame(data: bytes) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python") \
             if len(text) < 4096 else pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise BadRequest(f"the CSV cannot be read: {str(exc).splitlines()[0]}", code="CSV_INVALID") from None
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:  # csv.Error: the sniffer found no delimiter
+        raise BadRequest(f"the CSV cannot be read: {(str(exc).splitlines() or ['?'])[0]}", code="CSV_INVALID") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     aliases = {"latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon"}
     frame = frame.rename(columns={c: aliases[c] for c in frame.columns if c in aliases})
@@ -370,7 +213,7 @@ def csv_fast_positions(frame: pd.DataFrame, index: JurisdictionIndex) -> tuple[n
         dec = np.full(n, -1, dtype=np.int64)
         finite = np.flatnonzero(simple & np.isfinite(lats) & np.isfinite(lons))
         if len(finite):
-            dec[finite] = np.minimum(_decimals(lats[finite]), _decimals(lons[finite]))
+            dec[finite] = np.minimum(decimals_of_floats(lats[finite]), decimals_of_floats(lons[finite]))
     else:
         lats = lons = np.full(n, np.nan)
         dec = np.full(n, -1, dtype=np.int64)
@@ -383,10 +226,10 @@ def _codes(j: Jurisdiction | None) -> list[str]:
     return [u.code if u is not None else "" for u in units] + [units[2].name if units[2] is not None else ""]
 
 
-def csv_answer_cells(rec: CompactRecord | Mapping[str, Any]) -> list[Any]:
+def csv_answer_cells(rec: CompactLocate | Mapping[str, Any]) -> list[Any]:
     """The answer cells (``CSV_OUT_COLUMNS``) of a compact record (typed, or as dicts)."""
-    if not isinstance(rec, CompactRecord):
-        rec = msgspec.convert(rec, type=CompactRecord)
+    if not isinstance(rec, CompactLocate):
+        rec = msgspec.convert(rec, type=CompactLocate)
     point = rec.point
     return [rec.status, point.lat if point else "", point.lon if point else "", rec.format or "", rec.match or "",
             *_codes(rec.jurisdiction), "" if rec.distance_m is None else round(rec.distance_m, 1), rec.confidence,
@@ -450,7 +293,7 @@ def validate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str
     for i, values in enumerate(inputs.tolist()):
         row = dict(zip(columns, values, strict=True))
         try:
-            d: ValidationAnswer | CompactRecord = validation_answer(validate_location(row_body(row), index), lang)
+            d: ValidationAnswer | CompactLocate = validation_answer(validate_location(row_body(row), index), lang)
         except GeoServiceError as exc:
             d = error_record(exc)
         point, unc = d.point, getattr(d, "uncertainty_m", None)
@@ -480,7 +323,7 @@ def validate_csv(data: bytes, index: JurisdictionIndex, *, lang: str = "id") -> 
 # ------------------------------------------------------------------- JSON and GeoJSON
 
 
-def _json_chunks(records: Iterator[CompactRecord]) -> Iterator[str]:
+def _json_chunks(records: Iterator[CompactLocate]) -> Iterator[str]:
     yield "["
     first = True
     parts: list[str] = []
@@ -494,12 +337,12 @@ def _json_chunks(records: Iterator[CompactRecord]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[CompactRecord]) -> Iterator[str]:
+def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[CompactLocate]) -> Iterator[str]:
     yield '{"type":"FeatureCollection","features":['
     parts: list[str] = []
     for i, rec in enumerate(records):
-        feat = features[i]
-        props = dict(feat.get("properties") or {})
+        feat = features[i] if isinstance(features[i], dict) else {}  # a null feature is answered, not a 500
+        props = dict(feat["properties"]) if isinstance(feat.get("properties"), dict) else {}
         props["geo_service"] = rec
         point = rec.point
         geom = {"type": "Point", "coordinates": [point.lon, point.lat]} if point else feat.get("geometry")

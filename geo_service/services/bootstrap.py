@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from pyproj import Geod
-
 from geo_service.config import Settings
 from geo_service.geo.area import Unit
 from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
+from geo_service.geo.geometry import geodesic_area_m2
 from geo_service.services.registry import read_sample_stations
 from geo_service.services.structure import load_bali_structure_units
 from geo_service.storage import repo
 from geo_service.storage.db import Storage
 
 LOGGER = logging.getLogger(__name__)
-_GEOD = Geod(ellps="WGS84")
 SAMPLE_STATIONS = BOUNDARIES_DIR / "sample_stations.geojson"
 
 
 def unit_areas_m2(units: list[Unit]) -> dict[str, float]:
     """Geodesic area of each unit in m² (WGS 84 ellipsoid)."""
-    return {u.code: abs(_GEOD.geometry_area_perimeter(u.geometry)[0]) for u in units}
+    return {u.code: geodesic_area_m2(u.geometry) for u in units}
 
 
 def ensure_bundled(storage: Storage, settings: Settings) -> bool:

@@ -408,7 +408,8 @@ def iter_incidents(session: Session, query: IncidentQuery, *, now: datetime, ove
                                             limit=limit)
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet reads as a formula."""
     # Spreadsheet formula injection: a text cell must not start with = + - @ (tab/CR too).
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -426,13 +427,13 @@ def incidents_csv(incidents: Iterable[Incident], index: JurisdictionIndex | None
         writer.writerow([
             inc.id, inc.status, inc.version, inc.category, inc.channel,
             local_isoformat(inc.reported_at, inc.reported_utc_offset_min), _utc_iso(inc.created_at),
-            _csv_safe(inc.created_by), _utc_iso(inc.first_action_at) or "", _utc_iso(inc.done_at) or "",
+            csv_safe(inc.created_by), _utc_iso(inc.first_action_at) or "", _utc_iso(inc.done_at) or "",
             inc.polda_code or "", inc.polres_code or "", inc.polsek_code or "", inc.unit_code or "",
-            _csv_safe((unit or {}).get("name") or ""),
+            csv_safe((unit or {}).get("name") or ""),
             "" if inc.lon is None else repr(inc.lon), "" if inc.lat is None else repr(inc.lat),
             (inc.location or {}).get("status") or "",
             "true" if is_overdue(inc, now, overdue_minutes) else "false",
-            "true" if inc.demo else "false", _csv_safe(inc.description),
+            "true" if inc.demo else "false", csv_safe(inc.description),
         ])
     return buf.getvalue()
 
@@ -638,8 +639,9 @@ def apply_caller_location(
     :func:`update_incident` (retried on a fresh read: the caller cannot resend). ``raw_location``
     is what the caller's phone sent, as a location body. The location is
     not moved, and a ``note`` event says why, when the incident is final, when a dispatcher set
-    its location or unit after ``requested_at`` (never overwritten silently), or when the caller
-    only typed a place and the incident already has a point.
+    its location or unit after ``requested_at`` (never overwritten silently), when the caller
+    only typed a place and the incident already has a point, or when the point lies outside
+    every unit while the incident has one.
     """
     now = now or utcnow()
     if isinstance(location, LocateAnswer):
@@ -656,10 +658,13 @@ def apply_caller_location(
             return None
         expected = incident.version
         why = _why_not_moved(session, incident, requested_at=requested_at, source=source)
+        codes = _jurisdiction_codes(location)
+        unit_code = codes["polsek"] or codes["polres"] or codes["polda"]
+        if why is None and unit_code is None and incident.unit_code is not None:
+            # Whoever holds the link could otherwise drop the incident out of every unit's queue.
+            why = "the position is outside every unit"
         values: dict[str, Any] = {}
         if why is None:
-            codes = _jurisdiction_codes(location)
-            unit_code = codes["polsek"] or codes["polres"] or codes["polda"]
             values = {"location": dict(location), "raw_location": dict(raw_location), "lon": lon, "lat": lat,
                       "geom": shapely.Point(lon, lat),
                       "boundary_set_id": location.get("boundary_set", index.set_id),

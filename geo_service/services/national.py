@@ -68,13 +68,13 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 from shapely import STRtree
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from geo_service.errors import InvalidInput
 from geo_service.geo import boundary_files, checks
 from geo_service.geo.area import LEVELS, Level, Unit
 from geo_service.geo.bundled import polres_name
+from geo_service.geo.geometry import area_m2, polygonal_part
 from geo_service.services import structure
 from geo_service.services.bootstrap import unit_areas_m2
 from geo_service.services.boundaries import published_units
@@ -252,10 +252,11 @@ def merge_fine_units(
         hits = STRtree(geoms).query(fine_union, predicate="intersects")
         for i in sorted(int(h) for h in hits):
             unit = others[i]
-            removed = checks.area_m2(shapely.intersection(unit.geometry, fine_union))
+            removed = area_m2(shapely.intersection(unit.geometry, fine_union))
             if removed < checks.NOISE_AREA_M2:
                 continue  # they only touch along a border
-            rest = _polygonal_parts(shapely.difference(unit.geometry, fine_union))
+            # a clip can leave lines or points along the cut
+            rest = polygonal_part(shapely.difference(unit.geometry, fine_union))
             others[i] = replace(unit, geometry=rest)
             clipped[unit.code] = removed
     if clipped:
@@ -267,14 +268,6 @@ def merge_fine_units(
                f"Province(s) {', '.join(keep)} come from the finer set ({len(kept_fine)} units); "
                f"{len(national) - len(others)} national unit(s) were replaced.", units=list(keep))
     return sorted([*others, *kept_fine], key=_order), report, clipped
-
-
-def _polygonal_parts(geom: BaseGeometry) -> BaseGeometry:
-    """The polygons of a difference (a clip can leave lines or points along the cut)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-    return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
 
 
 def _order(u: Unit) -> tuple[int, str]:

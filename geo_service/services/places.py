@@ -34,8 +34,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.config import Settings
 from geo_service.geo.bundled import BOUNDARIES_DIR
-from geo_service.geo.distance import GEOD
 from geo_service.geo.gazetteer import Gazetteer, Place, PlaceMatch
+from geo_service.geo.geometry import geodesic_area_m2
 from geo_service.geo.index import JurisdictionIndex, LeafCandidate
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_place
@@ -103,7 +103,7 @@ def _area_places(path: Path, kind_of: Callable[[dict[str, Any]], str]) -> list[P
     for feat, geom, point in zip(data["features"], geoms, points, strict=True):
         p = feat["properties"]
         code = p["kode"]
-        area_m2 = abs(GEOD.geometry_area_perimeter(geom)[0])
+        area_m2 = geodesic_area_m2(geom)
         parents = _parents(code, "", p.get("nama_kab", ""), p.get("nama_prov", ""))
         out.append(Place(kind_of(p), code, p["nama"], parents, round(float(point.x), 6), round(float(point.y), 6),
                          float(round(math.sqrt(area_m2 / math.pi)))))

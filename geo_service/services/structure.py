@@ -45,6 +45,7 @@ from geo_service.errors import InvalidInput
 from geo_service.geo import boundary_files, checks
 from geo_service.geo.area import LEVELS, Unit
 from geo_service.geo.bundled import BOUNDARIES_DIR, polres_name
+from geo_service.geo.geometry import polygonal_part
 
 STRUCTURE_FILE = BOUNDARIES_DIR / "police_structure.csv"
 SPECIAL_AREAS_FILE = BOUNDARIES_DIR / "special_areas.geojson"
@@ -331,20 +332,13 @@ def apply_special_areas(units: Sequence[Unit], plan: Plan, polygons: Mapping[str
             if other.code in ancestors or not other.geometry.intersects(geom):
                 continue
             rest = shapely.difference(other.geometry, geom, grid_size=1e-6)
-            out[i] = replace(other, geometry=_polygons_only(rest))
+            out[i] = replace(other, geometry=polygonal_part(rest))
             cut.append(other.code)
         out.append(Unit(code=code, name=u["name"], level=u["level"], parent_code=u["parent"], geometry=geom))
         report.add("SPECIAL_AREA_OVERLAY", "info",
                    f"Special area {code} ({u['name']}) lies over {', '.join(cut) or 'no unit'}: it was cut out of "
                    "them so it answers there (intended overlay, not an overlap).", units=[code, *cut])
     return out
-
-
-def _polygons_only(geom: BaseGeometry) -> BaseGeometry:
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-    return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
 
 
 def clip_special_to(plan: Plan, polygons: Mapping[str, BaseGeometry], admin: AdminAreas,
@@ -356,7 +350,7 @@ def clip_special_to(plan: Plan, polygons: Mapping[str, BaseGeometry], admin: Adm
             continue
         near = [g for _n, g in admin.kecamatan.values() if g.intersects(out[code])]
         if near:
-            out[code] = _polygons_only(shapely.intersection(out[code], shapely.union_all(near), grid_size=1e-6))
+            out[code] = polygonal_part(shapely.intersection(out[code], shapely.union_all(near), grid_size=1e-6))
     return out
 
 

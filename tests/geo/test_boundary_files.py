@@ -31,7 +31,8 @@ from geo_service.geo.boundary_files import (
     units_from_mapping,
 )
 from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
-from geo_service.geo.checks import area_m2, check_units
+from geo_service.geo.checks import check_units
+from geo_service.geo.geometry import area_m2
 from geo_service.geo.stations import Station
 
 DATA = BOUNDARIES_DIR  # the reference files ship in boundaries/ (see boundaries/SOURCES.md)
@@ -467,3 +468,12 @@ def test_station_geojson() -> None:
     assert [(s.code, s.lon, s.lat, s.phone, s.sample) for s in stations] == [("S1", 115.17, -8.72, "110", False)]
     assert report.codes("error") == ["NOT_POINT"]
     expect("UNSUPPORTED_FORMAT", read_station_file, b"SQLite format 3\x00", "s.gpkg")
+
+
+@pytest.mark.parametrize("module", ["archive", "reading", "fields", "units", "mapping", "stations"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"geo_service.geo.boundary_files.{module}"))
+    assert result.failed == 0

@@ -59,7 +59,7 @@ def test_circle() -> None:
             circle(115.2, -8.6, bad)
 
 
-@pytest.mark.parametrize("module", ["distance", "stations", "index"])
+@pytest.mark.parametrize("module", ["distance", "stations", "index", "geometry"])
 def test_docstring_examples_run(module: str) -> None:
     import doctest
     import importlib

@@ -15,7 +15,7 @@ from shapely.geometry import box
 from geo_service.errors import InvalidInput
 from geo_service.geo.area import Unit
 from geo_service.geo.bundled import BOUNDARIES_DIR, load_bali_units
-from geo_service.geo.checks import area_m2
+from geo_service.geo.geometry import area_m2
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import zone_for_unit
 from geo_service.services import national
