@@ -41,6 +41,7 @@ from geo_service.geo.area import LEVELS
 from geo_service.geo.coords import MAX_TEXT_LENGTH
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WITA, zone_for_unit
+from geo_service.services.answers import LocateAnswer, to_builtins
 from geo_service.services.locate import locate_location, parse_location_body
 from geo_service.storage import incidents as incident_store
 from geo_service.storage.incidents import STATUSES, IncidentQuery, unit_filter
@@ -120,7 +121,7 @@ def _check_reported_at(moment: datetime, now: datetime) -> str | None:
 
 
 def parse_incident_body(body: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """Check a create body; returns ``location`` (only :data:`LOCATION_KEYS`), ``category``,
+    """Check a create body; returns ``location`` (only :data:`LOCATION_KEYS`), its typed ``query``, ``category``,
     ``description``, ``channel``, ``reported_at`` (aware, not in the future as of ``now``).
     Type errors -> 400, bad values -> 422, each with pointers."""
     if not isinstance(body, Mapping):
@@ -166,8 +167,8 @@ def parse_incident_body(body: Any, *, now: datetime | None = None) -> dict[str, 
         raise InvalidInput("the incident body has invalid values", errors=value_errors)
     location_body = {k: location[k] for k in LOCATION_KEYS if location.get(k) is not None} \
         if isinstance(location, Mapping) else {}
-    parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers; finite numbers
-    return {"location": location_body, "category": body["category"], "description": description,
+    query = parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers
+    return {"location": location_body, "query": query, "category": body["category"], "description": description,
             "channel": body["channel"], "reported_at": reported_at}
 
 
@@ -239,7 +240,7 @@ def create_incident(
     now = now or utcnow()
     data = parse_incident_body(body, now=now)
     try:
-        answer = locate_location(data["location"], index, lang=lang, places=places)
+        answer = to_builtins(locate_location(data["query"], index, lang=lang, places=places))
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=[{"pointer": "/location/crs", "detail": exc.detail}]) from None
     point = answer.get("point")
@@ -623,7 +624,7 @@ def _why_not_moved(session: Session, incident: Incident, *, requested_at: dateti
 def apply_caller_location(
     session: Session,
     incident_id: int,
-    location: Mapping[str, Any],
+    location: LocateAnswer | Mapping[str, Any],
     index: JurisdictionIndex,
     *,
     raw_location: Mapping[str, Any],
@@ -647,6 +648,9 @@ def apply_caller_location(
     every unit while the incident has one.
     """
     now = now or utcnow()
+    if isinstance(location, LocateAnswer):
+        location = to_builtins(location)  # stored as JSON with the incident
+    assert isinstance(location, Mapping)
     point = location.get("point")
     if not isinstance(point, Mapping):
         return None
