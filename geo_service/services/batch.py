@@ -39,6 +39,7 @@ from geo_service.services.answers import (
     to_builtins,
     to_json,
 )
+from geo_service.services.csv_cells import csv_safe, csv_safe_frame
 from geo_service.services.locate import (
     jurisdiction_of,
     locate_validated,
@@ -221,9 +222,11 @@ def csv_fast_positions(frame: pd.DataFrame, index: JurisdictionIndex) -> tuple[n
 
 
 def _codes(j: Jurisdiction | None) -> list[str]:
-    """The polda, polres, polsek codes and the polsek name of a jurisdiction ("" where missing)."""
+    """The polda, polres, polsek codes and the polsek name of a jurisdiction ("" where missing), as CSV
+    cells (codes and names come from uploaded boundary files: no cell may start a formula)."""
     units = (j.polda, j.polres, j.polsek) if j is not None else (None, None, None)
-    return [u.code if u is not None else "" for u in units] + [units[2].name if units[2] is not None else ""]
+    cells = [u.code if u is not None else "" for u in units] + [units[2].name if units[2] is not None else ""]
+    return [csv_safe(c) for c in cells]
 
 
 def csv_answer_cells(rec: CompactLocate | Mapping[str, Any]) -> list[Any]:
@@ -253,6 +256,7 @@ def locate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str,
     n = len(frame)
     columns = list(frame.columns)
     inputs = frame.to_numpy(dtype=object)
+    echo = csv_safe_frame(frame).to_numpy(dtype=object)  # the input cells as written back: no formulas
     pos, lats, lons, dec = csv_fast_positions(frame, index)
     juris: list[Jurisdiction | None] = [*_leaf_jurisdictions(index), None]
     tails = np.array([_codes(j) for j in juris], dtype=object)
@@ -270,7 +274,7 @@ def locate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str,
         for k in np.flatnonzero(~fast).tolist():
             rec = _slow(row_body(dict(zip(columns, inputs[start + k], strict=True))), index, lang)
             out[k] = csv_answer_cells(rec)
-        writer.writerows(zip(*inputs[start:stop].T.tolist(), *out.T.tolist(), strict=True))
+        writer.writerows(zip(*echo[start:stop].T.tolist(), *out.T.tolist(), strict=True))
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
@@ -290,6 +294,7 @@ def validate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str
     writer.writerow([f"input_{c}" if c in VALIDATE_CSV_COLUMNS else c for c in frame.columns] + VALIDATE_CSV_COLUMNS)
     columns = list(frame.columns)
     inputs = frame.to_numpy(dtype=object)
+    echo = csv_safe_frame(frame).to_numpy(dtype=object).tolist()  # the input cells as written back: no formulas
     for i, values in enumerate(inputs.tolist()):
         row = dict(zip(columns, values, strict=True))
         try:
@@ -297,7 +302,7 @@ def validate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str
         except GeoServiceError as exc:
             d = error_record(exc)
         point, unc = d.point, getattr(d, "uncertainty_m", None)
-        writer.writerow([*values, d.status, point.lat if point else "", point.lon if point else "", d.format or "",
+        writer.writerow([*echo[i], d.status, point.lat if point else "", point.lon if point else "", d.format or "",
                          "" if unc is None else unc, d.confidence,
                          ";".join(f if isinstance(f, str) else f.code for f in d.flags)])
         if (i + 1) % CHUNK == 0:

@@ -42,6 +42,7 @@ from geo_service.geo.coords import MAX_TEXT_LENGTH
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WITA, zone_for_unit
 from geo_service.services.answers import LocateAnswer, to_builtins
+from geo_service.services.csv_cells import csv_safe  # noqa: F401  (re-exported: recap, calls)
 from geo_service.services.locate import locate_location, parse_location_body
 from geo_service.storage import incidents as incident_store
 from geo_service.storage.incidents import STATUSES, IncidentQuery, unit_filter
@@ -406,14 +407,6 @@ def iter_incidents(session: Session, query: IncidentQuery, *, now: datetime, ove
     """Every matching incident (newest call first), at most ``limit``."""
     yield from incident_store.iter_matching(session, query, overdue_before=now - timedelta(minutes=overdue_minutes),
                                             limit=limit)
-
-
-def csv_safe(value: Any) -> Any:
-    """A CSV cell that no spreadsheet reads as a formula."""
-    # Spreadsheet formula injection: a text cell must not start with = + - @ (tab/CR too).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def incidents_csv(incidents: Iterable[Incident], index: JurisdictionIndex | None, *, now: datetime,

