@@ -17,7 +17,7 @@ from geo_service.geo.coords import LinkExpander
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
-from geo_service.services.structure import MABES, unit_type
+from geo_service.services.structure import MABES, WIB, unit_type
 
 if TYPE_CHECKING:
     from geo_service.services.places import PlaceService
@@ -174,11 +174,13 @@ def structure_fields(jurisdiction: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
                     places: PlaceService | None = None, expand_link: LinkExpander | None = None,
-                    index_at: IndexAt | None = None) -> dict[str, Any]:
+                    index_at: IndexAt | None = None, earliest: datetime | None = None) -> dict[str, Any]:
     """Validate then locate a location body (a place name too, when ``places`` is given), with the
     structure in force at its ``"at"`` (default now).
 
     The answer's ``boundary_set`` names the set that answered; ``at`` echoes the moment (UTC).
+    An ``at`` before ``earliest`` (when the earliest published set takes effect,
+    ``IndexHolder.earliest_from``) is answered by that set with the flag ``AT_BEFORE_EARLIEST_SET``.
     """
     index, at = _index_for(body, index, index_at)  # type: ignore[assignment]
     result = validate_location(body, index, places, expand_link)
@@ -187,4 +189,10 @@ def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
         places.refine_answer(out, result.place, index, lang=lang)
     if at is not None:
         out["at"] = at.isoformat()
+        if earliest is not None and at < earliest:
+            # Days as Indonesian structure days (00:00 WIB), as the structure file dates them.
+            params = {"at": at.astimezone(WIB).date().isoformat(),
+                      "effective_from": earliest.astimezone(WIB).date().isoformat()}
+            out.setdefault("flags", []).append({"code": "AT_BEFORE_EARLIEST_SET", "params": params,
+                                                "message": flag_message("AT_BEFORE_EARLIEST_SET", params, lang=lang)})
     return out

@@ -379,6 +379,32 @@ def build_structure_units(
     return sorted(units, key=lambda u: (LEVELS.index(u.level), u.code)), report, csv_bytes
 
 
+def _plan_signature(plan: Plan) -> frozenset[tuple]:
+    return frozenset((code, u["name"], u["level"], u["parent"], frozenset(u["kec"]), u["special"])
+                     for code, u in plan.units.items())
+
+
+def version_days(admin: AdminAreas, rows: Sequence[StructureRow] | None = None) -> list[date]:
+    """The first day of every distinct structure version *for these areas*, oldest first.
+
+    The first version starts on :data:`STRUCTURE_START` (the first day the file describes: a
+    moment before it is answered by the first version, with the flag ``AT_BEFORE_EARLIEST_SET``);
+    a change date (:func:`change_dates`) starts a new version only when it changes a unit of
+    ``admin`` (name, parent, areas or special polygon), so Bali gets no set for the Papua change.
+    """
+    rows = list(rows if rows is not None else read_structure())
+    days = [STRUCTURE_START]
+    last = _plan_signature(plan_units(rows_in_force(rows, STRUCTURE_START), admin))
+    for day in change_dates(rows):
+        if day <= STRUCTURE_START:
+            continue
+        signature = _plan_signature(plan_units(rows_in_force(rows, day), admin))
+        if signature != last:
+            days.append(day)
+            last = signature
+    return days
+
+
 def bali_admin_areas(directory: Path = BOUNDARIES_DIR) -> AdminAreas:
     """The fine bundled Bali areas (the province is the union of its regencies)."""
     admin = read_admin_areas(directory / "bali_kecamatan.geojson", directory / "bali_kabupaten_kota.geojson")

@@ -93,23 +93,36 @@ def validate() -> Response:
     return jsonify(result.to_dict(lang=request_lang()))
 
 
+#: The ``?at=`` query parameter of the batch endpoints and ``GET /api/v1/units``.
+AT_QUERY = {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
+            "description": "answer with the set in force at this moment (ISO 8601 with offset; default now); "
+                           "items must not carry their own 'at' (400 BATCH_AT_PER_ITEM)"}
+
+
+def index_at_query() -> Any:
+    """The index of the set in force at the request's ``?at=`` (the current one without it)."""
+    at = request.args.get("at")
+    return service().holder.index_at(parse_at({"at": at})) if at else index()
+
+
 @bp.post("/api/v1/coordinates/validate/batch")
 @allow("dispatcher")
 @doc("Validate a list of coordinates (JSON list of location bodies, or CSV with text or lat,lon columns)",
      body={"type": "array", "items": SCHEMAS["LocationBody"], "maxItems": MAX_JSON_BATCH},
-     content_types=("application/json", "text/csv"), tags=("coordinates",),
+     content_types=("application/json", "text/csv"), tags=("coordinates",), params=[AT_QUERY],
      responses={200: {"type": "array", "items": {"$ref": "#/components/schemas/Validation"}}})
 def validate_batch() -> Response:
     lang = request_lang()
     if request.mimetype == "text/csv":
-        out = batch_service.validate_csv(request.get_data(), index(), lang=lang)
+        out = batch_service.validate_csv(request.get_data(), index_at_query(), lang=lang)
         return Response(out, mimetype="text/csv")
     body = json_body()
     if not isinstance(body, list):
         raise BadRequest("the body must be a JSON list of location objects", code="JSON_LIST_REQUIRED")
     if len(body) > MAX_JSON_BATCH:
         raise BadRequest(f"at most {MAX_JSON_BATCH} items per batch", code="BATCH_TOO_LARGE")
-    return jsonify(batch_service.validate_items(body, index(), lang=lang))
+    batch_service.reject_item_at(body)
+    return jsonify(batch_service.validate_items(body, index_at_query(), lang=lang))
 
 
 @bp.post("/api/v1/locate")
@@ -118,16 +131,17 @@ def validate_batch() -> Response:
      body=SCHEMAS["LocationBody"], tags=("locate",))
 def locate() -> Response:
     return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places(),
-                                   expand_link=service().link_expander, index_at=service().holder.index_at))
+                                   expand_link=service().link_expander, index_at=service().holder.index_at,
+                                   earliest=service().holder.earliest_from()))
 
 
 @bp.post("/api/v1/locate/batch")
 @allow("dispatcher")
 @doc("Locate up to 1,000,000 points: JSON list, CSV (lat,lon or text) or GeoJSON; answered in the same "
      "format and order, streamed", body={"type": "array", "items": SCHEMAS["LocationBody"]},
-     content_types=("application/json", "text/csv", "application/geo+json"), tags=("locate",))
+     content_types=("application/json", "text/csv", "application/geo+json"), tags=("locate",), params=[AT_QUERY])
 def locate_batch() -> Response:
-    idx = index()
+    idx = index_at_query()
     lang = request_lang()
     mimetype = request.mimetype
     batch_service.check_batch_mimetype(mimetype)  # before reading the body
@@ -160,8 +174,7 @@ def units() -> Response:
             raise NotFound(f"boundary set {set_id} does not exist")
         fc = units_service.units_geojson(repo.load_units(db_session(), set_id, level=level), simplify=simplify)
     elif request.args.get("at"):
-        idx = service().holder.index_at(parse_at({"at": request.args["at"]}))
-        fc = units_service.index_units_geojson(idx, level=level, simplify=simplify)
+        fc = units_service.index_units_geojson(index_at_query(), level=level, simplify=simplify)
     else:
         fc = units_service.index_units_geojson(index(), level=level, simplify=simplify)
     resp = jsonify(fc)
