@@ -115,6 +115,55 @@ def test_sql_only_in_storage() -> None:
     assert not offenders, offenders
 
 
+def blueprint_modules() -> set[str]:
+    """The web/ modules that define a blueprint (``bp = Blueprint(...)``)."""
+    return {path.stem for path in (PKG / "web").glob("*.py") if "Blueprint(" in path.read_text(encoding="utf-8")}
+
+
+def web_modules_imported(path: Path) -> set[str]:
+    """The ``geo_service.web`` modules a file imports (``from geo_service.web import x`` counts as ``x``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "geo_service.web":
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geo_service.web."):
+            found.add(node.module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[2] for a in node.names if a.name.startswith("geo_service.web."))
+    return found
+
+
+def test_blueprints_do_not_import_each_other() -> None:
+    """Blueprints share through web/common.py (and the other modules below them); only app.py registers them."""
+    blueprints = blueprint_modules()
+    assert {"api", "pages", "admin", "incidents"} <= blueprints
+    offenders = []
+    for path in (PKG / "web").glob("*.py"):
+        if path.stem == "app":
+            continue
+        bad = (web_modules_imported(path) & blueprints) - {path.stem}
+        if bad:
+            offenders.append(f"web/{path.name}: {sorted(bad)}")
+    assert not offenders, offenders
+
+
+def test_no_private_names_across_modules() -> None:
+    """No ``from x import _name`` and no ``obj._name`` read outside its own class (``self``/``cls``)."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geo_service"):
+                offenders += [f"{path.relative_to(PKG)}: imports {a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+            elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+                  and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"})):
+                offenders.append(f"{path.relative_to(PKG)}:{node.lineno}: .{node.attr}")
+    assert not offenders, offenders
+
+
 def test_geo_reads_files_with_gdal_only_in_the_upload_readers() -> None:
     allowed = {("boundary_files",), ("upload_safety.py",)}
     offenders = []

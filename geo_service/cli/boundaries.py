@@ -12,33 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from geo_service.cli.common import command_group, settings_and_storage
+from geo_service.cli.common import command_group, settings_and_storage, step_progress
 
 _STEPS = 4  # progress messages import_boundaries sends: read, build, check, store
-
-
-def _progress(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
-    """A progress callback and its closer: a tqdm bar on a terminal, plain lines otherwise."""
-    from tqdm import tqdm
-
-    if sys.stderr.isatty():
-        bar = tqdm(total=total, file=sys.stderr, unit="step", leave=False)
-
-        def step(message: str) -> None:
-            bar.set_description_str(message[:60])
-            bar.update(1)
-
-        return step, bar.close
-
-    def line(message: str) -> None:
-        print(f"... {message}", file=sys.stderr, flush=True)
-
-    return line, lambda: None
 
 
 def _storage() -> tuple[Any, Any]:
@@ -136,7 +115,7 @@ def cmd_boundaries_import(args: argparse.Namespace) -> int:
     data = _read(args.file)
     mapping = _read(args.mapping) if args.mapping else None
     _settings, storage = _storage()
-    step, close = _progress(_STEPS)
+    step, close = step_progress(_STEPS)
     try:
         with storage.transaction() as session:
             bset = boundaries.import_boundaries(

@@ -55,3 +55,27 @@ def row_progress(total: int, desc: str, enabled: bool) -> Iterator[Callable[[int
     with tqdm(total=total, desc=desc, unit="rows", unit_scale=True, file=sys.stderr,
               disable=not enabled or total < PROGRESS_MIN_ROWS) as bar:
         yield bar.update
+
+
+def step_progress(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A progress callback taking step messages, and its closer: a tqdm bar with one tick per step on a
+    terminal, plain ``... message`` lines on stderr otherwise."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, file=sys.stderr, unit="step", disable=not sys.stderr.isatty(),
+               bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
+
+    def step(message: str) -> None:
+        if bar.disable:
+            print(f"... {message}", file=sys.stderr, flush=True)
+            return
+        if bar.n or bar.desc:
+            bar.update(1)
+        bar.set_description_str(message[:28])
+
+    def close() -> None:
+        if not bar.disable:
+            bar.update(total - bar.n)
+        bar.close()
+
+    return step, close

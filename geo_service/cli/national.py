@@ -18,39 +18,14 @@ in :mod:`geo_service.services.national`.
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from geo_service.cli.common import command_group, settings_and_storage
+from geo_service.cli.common import command_group, settings_and_storage, step_progress
 from geo_service.geo.bundled import BOUNDARIES_DIR
 
 DEFAULT_DATA_DIR = str(BOUNDARIES_DIR)  # the national files ship in boundaries/
-
-
-def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
-    """A tqdm bar with one tick per step (plain lines on stderr when it is not a terminal)."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, file=sys.stderr, unit="step", disable=not sys.stderr.isatty(),
-               bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
-
-    def step(message: str) -> None:
-        if bar.disable:
-            print(f"... {message}", file=sys.stderr, flush=True)
-            return
-        if bar.n or bar.desc:
-            bar.update(1)
-        bar.set_description_str(message[:28])
-
-    def close() -> None:
-        if not bar.disable:
-            bar.update(total - bar.n)
-        bar.close()
-
-    return step, close
 
 
 def cmd_national_load(args: argparse.Namespace) -> int:
@@ -63,7 +38,7 @@ def cmd_national_load(args: argparse.Namespace) -> int:
     keep = () if args.national_only else tuple(args.keep_province or national.DEFAULT_KEEP_PROVINCES)
     history = args.history and args.on is None
     versions = len(national.history_days()) if history else 1
-    step, close = _progress_bar(versions * (len(national.STEPS) + 1) + (1 if args.publish else 0))
+    step, close = step_progress(versions * (len(national.STEPS) + 1) + (1 if args.publish else 0))
     options = {"data_dir": Path(args.data_dir), "actor": "cli", "keep_provinces": keep, "fine_from": args.fine_from,
                "kecamatan_checks": not args.skip_kecamatan_checks, "publish": args.publish, "name": args.name,
                "progress": step}

@@ -3,7 +3,7 @@
 Conventions
 -----------
 * Inside geo_service every coordinate is ``(lon, lat)``. Leaflet and folium want
-  ``[lat, lon]``; :func:`_latlon` is the only place that swaps, and every folium call in this
+  ``[lat, lon]``; :func:`latlon` is the only place that swaps, and every folium call in this
   package takes its location from it. GeoJSON is handed to Leaflet as GeoJSON (lon, lat).
 * Text that may come from an uploaded file or a user (unit, station and incident names,
   messages) never goes through folium's ``Tooltip``/``Popup``: folium 0.20 pastes the text
@@ -115,7 +115,7 @@ def labels(lang: str) -> dict[str, str]:
     return {key: gettext(lang, msgid) for key, msgid in LABELS.items()}
 
 
-def _latlon(lon: float, lat: float) -> list[float]:
+def latlon(lon: float, lat: float) -> list[float]:
     """The one place where ``(lon, lat)`` becomes Leaflet's ``[lat, lon]``."""
     return [float(lat), float(lon)]
 
@@ -123,7 +123,7 @@ def _latlon(lon: float, lat: float) -> list[float]:
 def bounds_latlon(bounds: Sequence[float]) -> list[list[float]]:
     """``(min_lon, min_lat, max_lon, max_lat)`` as Leaflet ``[[south, west], [north, east]]``."""
     min_lon, min_lat, max_lon, max_lat = (float(v) for v in bounds)
-    return [_latlon(min_lon, min_lat), _latlon(max_lon, max_lat)]
+    return [latlon(min_lon, min_lat), latlon(max_lon, max_lat)]
 
 
 def bounds_of_points(points: Iterable[tuple[float, float]], pad_deg: float = 0.0) -> tuple[float, ...] | None:
@@ -364,7 +364,7 @@ class PointSet(MacroElement):
     """Many circle markers from one JSON array (compact for hundreds of incidents).
 
     Each point is ``{"latlng": [lat, lon], "color", "radius", "lines"}``; build it with
-    :func:`point_entry` so the coordinate order comes from :func:`_latlon`.
+    :func:`point_entry` so the coordinate order comes from :func:`latlon`.
     """
 
     _template = Template(
@@ -385,7 +385,7 @@ def point_entry(
     lon: float, lat: float, *, color: str, lines: list[Any], radius: int = 7, rank: int = 0
 ) -> dict[str, Any]:
     """One :class:`PointSet` entry for ``(lon, lat)``; ``rank`` orders urgency in clusters."""
-    return {"latlng": _latlon(lon, lat), "color": color, "radius": radius, "lines": lines, "rank": rank}
+    return {"latlng": latlon(lon, lat), "color": color, "radius": radius, "lines": lines, "rank": rank}
 
 
 def add_text(element: Element, lines: list[Any], *, tooltip: bool = True) -> Element:
@@ -418,7 +418,7 @@ def new_map(
         (BALI_BOUNDS[1] + BALI_BOUNDS[3]) / 2,
     )
     fmap = folium.Map(
-        location=_latlon(lon, lat),
+        location=latlon(lon, lat),
         zoom_start=zoom,
         tiles=None,
         control_scale=True,

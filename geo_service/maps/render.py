@@ -27,7 +27,6 @@ from geo_service.maps.base import (
     GeoJsonLayer,
     InfoBox,
     PointSet,
-    _latlon,
     add_text,
     bounds_of_points,
     finish,
@@ -36,6 +35,7 @@ from geo_service.maps.base import (
     format_share,
     geojson_bounds,
     labels,
+    latlon,
     name_of,
     new_map,
     point_entry,
@@ -212,7 +212,7 @@ def _add_incident_point(
     radius_m = result.get("uncertainty_m")
     if radius_m:
         circle = folium.Circle(
-            location=_latlon(*point), radius=float(radius_m), color=POINT_COLOR, weight=1.5,
+            location=latlon(*point), radius=float(radius_m), color=POINT_COLOR, weight=1.5,
             fill=True, fill_color=POINT_COLOR, fill_opacity=0.08,
         )
         add_text(circle, [text["uncertainty"], "± " + format_distance(float(radius_m), lang)], tooltip=False)
@@ -229,11 +229,11 @@ def _add_incident_point(
             lines.extend(reasons)
         group = folium.FeatureGroup(name=text["correction"])
         group.add_child(add_text(folium.PolyLine(
-            locations=[_latlon(*original), _latlon(*point)], color=ORIGINAL_COLOR, weight=2,
+            locations=[latlon(*original), latlon(*point)], color=ORIGINAL_COLOR, weight=2,
             dash_array="6 6",
         ), [text["correction"], *reasons], tooltip=False))
         group.add_child(add_text(folium.CircleMarker(
-            location=_latlon(*original), radius=7, color=ORIGINAL_COLOR, weight=2,
+            location=latlon(*original), radius=7, color=ORIGINAL_COLOR, weight=2,
             fill=True, fill_color="#ffffff", fill_opacity=0.9, dash_array="3 3",
         ), lines))
         if shift_m <= ORIGINAL_VIEW_MAX_M:
@@ -241,7 +241,7 @@ def _add_incident_point(
             middle = ((original[0] + point[0]) / 2, (original[1] + point[1]) / 2)
             angle = _screen_bearing_deg(original, point)
             group.add_child(folium.Marker(
-                location=_latlon(*middle),
+                location=latlon(*middle),
                 icon=folium.DivIcon(
                     html=(f'<div style="transform: rotate({angle:.1f}deg); color: {ORIGINAL_COLOR}; '
                           'font-size: 18px; line-height: 18px; width: 18px; text-align: center;">&#10148;</div>'),
@@ -252,7 +252,7 @@ def _add_incident_point(
             drawn.append(original)
         fmap.add_child(group)
     marker = folium.Marker(
-        location=_latlon(*point),
+        location=latlon(*point),
         icon=folium.Icon(color="red", icon="crosshairs", prefix="fa"),
     )
     add_text(marker, _point_lines(result, text, lang, corrected))
@@ -359,7 +359,7 @@ def render_locate_map(
             if station.get("unit_code"):
                 lines.append(["Polsek", station.get("unit_code")])
             marker = folium.Marker(
-                location=_latlon(*lonlat),
+                location=latlon(*lonlat),
                 icon=folium.Icon(
                     color="orange" if sample else "darkblue",
                     icon="building-shield" if not sample else "flask",
@@ -370,7 +370,7 @@ def render_locate_map(
             group.add_child(marker)
             if point is not None:
                 link = folium.PolyLine(
-                    locations=[_latlon(*point), _latlon(*lonlat)],
+                    locations=[latlon(*point), latlon(*lonlat)],
                     color=SAMPLE_STATION_COLOR if sample else STATION_COLOR, weight=1, opacity=0.6,
                     dash_array="2 6",
                 )
@@ -577,7 +577,7 @@ def render_incidents_map(
     fmap.add_child(cluster)
     if heat and lonlats:
         plugins.HeatMap(
-            [[*_latlon(lon, lat), 1.0] for lon, lat in lonlats],
+            [[*latlon(lon, lat), 1.0] for lon, lat in lonlats],
             name=text["heat"], radius=18, blur=15, min_opacity=0.3,
         ).add_to(fmap)
     fmap.add_child(InfoBox([*_legend(text["legend"], INCIDENT_COLORS, status_labels), text["cluster_note"]],

@@ -10,13 +10,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Container
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy.orm import Session
 
 from geo_service.errors import Conflict, InvalidInput, NotFound
+from geo_service.services.api_types import Body, decode, one_of
 from geo_service.storage import credentials, repo
 from geo_service.storage.models import ApiToken, LoginSession, User
 from geo_service.storage.types import utcnow
@@ -126,25 +128,17 @@ def update_user_from_body(session: Session, user_id: int, body: Any, *, actor: s
     Disabling a user or changing their role or unit ends every session they have (they log in
     again and get the new rights). Returns the user and the key hashes of the ended sessions.
     """
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", errors=[{"pointer": "", "detail": "not an object"}])
-    unknown = sorted(set(body) - {"role", "unit_code", "disabled"})
-    if unknown:
-        raise InvalidInput(f"unknown field(s): {', '.join(unknown)}",
-                           errors=[{"pointer": f"/{name}", "detail": "unknown field"} for name in unknown])
+    data = _decode(UserPatch, body)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     changes: dict[str, Any] = {}
-    if "role" in body:
-        changes["role"] = _role_field(body)
-    if "unit_code" in body:
-        changes["unit_code"] = _unit_field(body, known_units)
-    if "disabled" in body:
-        if not isinstance(body["disabled"], bool):
-            raise InvalidInput("'disabled' must be true or false",
-                               errors=[{"pointer": "/disabled", "detail": "not a boolean"}])
-        changes["disabled"] = body["disabled"]
+    if data.role is not UNSET:
+        changes["role"] = _role(data.role)
+    if data.unit_code is not UNSET:
+        changes["unit_code"] = _unit(data.unit_code, known_units)
+    if data.disabled is not UNSET:
+        changes["disabled"] = data.disabled
     changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
     for name, value in changed.items():
         setattr(user, name, value)
@@ -157,28 +151,59 @@ def update_user_from_body(session: Session, user_id: int, body: Any, *, actor: s
 # ------------------------------------------------------------------ admin API helpers (issue 7)
 
 MAX_TOKEN_DAYS = 3650
+T = TypeVar("T")
 
 
-def _text_field(body: dict[str, Any], name: str, *, max_chars: int, required: bool) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
+class TokenCreate(Body):
+    """A bearer token to make."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    role: Annotated[str, one_of(repo.ROLES)]
+    unit_code: Annotated[str, Meta(max_length=40, examples=["51.01"],
+                                   description="limit the token to this unit and the units below it")] | None = None
+    expires_in_days: Annotated[int, Meta(ge=1, le=MAX_TOKEN_DAYS)] | None = None
+
+
+class UserCreate(Body):
+    """A page user to make (the password's minimum length is checked with its own code, PASSWORD_TOO_SHORT)."""
+
+    username: Annotated[str, Meta(min_length=1, max_length=80)]
+    password: Annotated[str, Meta(max_length=200, extra_json_schema={"minLength": MIN_PASSWORD_CHARS})]
+    role: Annotated[str, one_of(repo.ROLES)]
+    unit_code: Annotated[str, Meta(max_length=40)] | None = None
+
+
+class UserPatch(Body, forbid_unknown_fields=True):
+    """Changes to a page user (any change ends the user's login sessions); ``unit_code: null`` clears it."""
+
+    role: Annotated[str, one_of(repo.ROLES)] | UnsetType = UNSET
+    unit_code: Annotated[str, Meta(max_length=40)] | None | UnsetType = UNSET
+    disabled: bool | UnsetType = UNSET
+
+
+def _decode(body_type: type[T], body: Any) -> T:
+    """Account bodies answer 422 INVALID_INPUT for every unusable value, as they always did."""
+    return decode(body_type, body, title="the body has unusable values", error=InvalidInput, code="INVALID_INPUT")
+
+
+def _text(value: str | None, name: str) -> str | None:
+    if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
-        raise InvalidInput(f"{name!r} must be a non-empty string of at most {max_chars} characters",
+    if not value.strip():
+        raise InvalidInput(f"{name!r} must be a non-empty string",
                            errors=[{"pointer": f"/{name}", "detail": "missing or not a usable string"}])
     return value.strip()
 
 
-def _role_field(body: dict[str, Any]) -> str:
-    role = body.get("role")
+def _role(role: str) -> str:
     if role not in repo.ROLES:
         raise InvalidInput(f"'role' must be one of {', '.join(repo.ROLES)}", code="UNKNOWN_ROLE",
                            errors=[{"pointer": "/role", "detail": "unknown role"}])
-    return str(role)
+    return role
 
 
-def _unit_field(body: dict[str, Any], known_units: Container[str] | None) -> str | None:
-    unit_code = _text_field(body, "unit_code", max_chars=40, required=False)
+def _unit(value: str | None, known_units: Container[str] | None) -> str | None:
+    unit_code = _text(value, "unit_code")
     if unit_code is not None and known_units is not None and unit_code not in known_units:
         raise InvalidInput(f"unit {unit_code!r} is not in the published boundary set", code="UNKNOWN_UNIT",
                            errors=[{"pointer": "/unit_code", "detail": "unknown unit"}])
@@ -187,36 +212,25 @@ def _unit_field(body: dict[str, Any], known_units: Container[str] | None) -> str
 
 def create_token_from_body(session: Session, body: Any, *, actor: str,
                            known_units: Container[str] | None = None) -> tuple[ApiToken, str]:
-    """Validate ``{name, role, unit_code?, expires_in_days?}`` and create a token (audited by the repo)."""
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", errors=[{"pointer": "", "detail": "not an object"}])
-    name = _text_field(body, "name", max_chars=120, required=True)
-    role = _role_field(body)
-    unit_code = _unit_field(body, known_units)
-    days = body.get("expires_in_days")
-    expires_at = None
-    if days is not None:
-        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
-            raise InvalidInput(f"'expires_in_days' must be an integer from 1 to {MAX_TOKEN_DAYS}",
-                               errors=[{"pointer": "/expires_in_days", "detail": "out of range"}])
-        expires_at = utcnow() + timedelta(days=days)
+    """Decode :class:`TokenCreate` and create a token (audited by the repo)."""
+    data = _decode(TokenCreate, body)
+    name = _text(data.name, "name")
+    role = _role(data.role)
+    unit_code = _unit(data.unit_code, known_units)
+    days = data.expires_in_days
+    expires_at = utcnow() + timedelta(days=days) if days is not None else None
     return repo.create_token(session, name=str(name), role=role, unit_code=unit_code, expires_at=expires_at,
                              created_by=actor)
 
 
 def create_user_from_body(session: Session, body: Any, *, actor: str,
                           known_units: Container[str] | None = None) -> User:
-    """Validate ``{username, password, role, unit_code?}`` and create a page user (audited)."""
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", errors=[{"pointer": "", "detail": "not an object"}])
-    username = _text_field(body, "username", max_chars=80, required=True)
-    password = body.get("password")
-    if not isinstance(password, str) or len(password) > 200:
-        raise InvalidInput("'password' must be a string of at most 200 characters",
-                           errors=[{"pointer": "/password", "detail": "missing or too long"}])
-    role = _role_field(body)
-    unit_code = _unit_field(body, known_units)
-    return create_user(session, username=str(username), password=password, role=role, unit_code=unit_code,
+    """Decode :class:`UserCreate` and create a page user (audited)."""
+    data = _decode(UserCreate, body)
+    username = _text(data.username, "username")
+    role = _role(data.role)
+    unit_code = _unit(data.unit_code, known_units)
+    return create_user(session, username=str(username), password=data.password, role=role, unit_code=unit_code,
                        actor=actor)
 
 

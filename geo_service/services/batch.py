@@ -161,8 +161,8 @@ def read_csv_frame(data: bytes) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python") \
             if len(text) < 4096 else pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise BadRequest(f"the CSV cannot be read: {str(exc).splitlines()[0]}", code="CSV_INVALID") from None
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:  # csv.Error: the sniffer found no delimiter
+        raise BadRequest(f"the CSV cannot be read: {(str(exc).splitlines() or ['?'])[0]}", code="CSV_INVALID") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     aliases = {"latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon"}
     frame = frame.rename(columns={c: aliases[c] for c in frame.columns if c in aliases})
@@ -353,8 +353,8 @@ def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[dict[str, 
     yield '{"type":"FeatureCollection","features":['
     parts: list[str] = []
     for i, rec in enumerate(records):
-        feat = features[i]
-        props = dict(feat.get("properties") or {})
+        feat = features[i] if isinstance(features[i], dict) else {}  # a null feature is answered, not a 500
+        props = dict(feat["properties"]) if isinstance(feat.get("properties"), dict) else {}
         props["geo_service"] = rec
         point = rec.get("point")
         geom = {"type": "Point", "coordinates": [point["lon"], point["lat"]]} if point else feat.get("geometry")

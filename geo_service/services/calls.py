@@ -55,7 +55,7 @@ from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
-from geo_service.services.incidents import _csv_safe as csv_safe
+from geo_service.services.incidents import csv_safe
 from geo_service.storage import calls as store
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow

@@ -407,7 +407,8 @@ def iter_incidents(session: Session, query: IncidentQuery, *, now: datetime, ove
                                             limit=limit)
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet reads as a formula."""
     # Spreadsheet formula injection: a text cell must not start with = + - @ (tab/CR too).
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -425,13 +426,13 @@ def incidents_csv(incidents: Iterable[Incident], index: JurisdictionIndex | None
         writer.writerow([
             inc.id, inc.status, inc.version, inc.category, inc.channel,
             local_isoformat(inc.reported_at, inc.reported_utc_offset_min), _utc_iso(inc.created_at),
-            _csv_safe(inc.created_by), _utc_iso(inc.first_action_at) or "", _utc_iso(inc.done_at) or "",
+            csv_safe(inc.created_by), _utc_iso(inc.first_action_at) or "", _utc_iso(inc.done_at) or "",
             inc.polda_code or "", inc.polres_code or "", inc.polsek_code or "", inc.unit_code or "",
-            _csv_safe((unit or {}).get("name") or ""),
+            csv_safe((unit or {}).get("name") or ""),
             "" if inc.lon is None else repr(inc.lon), "" if inc.lat is None else repr(inc.lat),
             (inc.location or {}).get("status") or "",
             "true" if is_overdue(inc, now, overdue_minutes) else "false",
-            "true" if inc.demo else "false", _csv_safe(inc.description),
+            "true" if inc.demo else "false", csv_safe(inc.description),
         ])
     return buf.getvalue()
 

@@ -36,14 +36,16 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from msgspec import Meta
 from sqlalchemy.orm import Session
 
 from geo_service.errors import BadRequest, Conflict, GeoServiceError, Gone, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.services import incidents as incident_service
+from geo_service.services.api_types import Body, decode, one_of
 from geo_service.services.locate import locate_location
 from geo_service.storage import location_requests as queries
 from geo_service.storage import repo
@@ -208,14 +210,17 @@ def open_for_caller(session: Session, token: str, *, secret: str, user_agent: st
     return row
 
 
-def _number(body: Mapping[str, Any], key: str, lo: float, hi: float, errors: list[dict[str, str]]) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not lo <= value <= hi:
-        errors.append({"pointer": f"/{key}", "detail": f"must be a number in {lo:g}..{hi:g}"})
-        return None
-    return float(value)
+class CallerAnswer(Body):
+    """What the caller's page posts: a position (gps or pin), a typed place (text), or ``{"source": "denied"}``;
+    decoded once, by type (:func:`~geo_service.services.api_types.decode`)."""
+
+    source: Annotated[str, one_of([*SOURCES, "denied"])]
+    lat: Annotated[float, Meta(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    accuracy_m: Annotated[float, Meta(ge=0, le=MAX_ACCURACY_M)] | None = None
+    timestamp: Annotated[float | str, Meta(description="time of the fix: epoch milliseconds or ISO 8601 with "
+                                                       "an offset")] | None = None
+    text: Annotated[str, Meta(max_length=MAX_TEXT_CHARS)] | None = None
 
 
 def _fix_time(value: Any, errors: list[dict[str, str]]) -> datetime | None:
@@ -236,32 +241,25 @@ def _fix_time(value: Any, errors: list[dict[str, str]]) -> datetime | None:
 
 
 def parse_answer_body(body: Any) -> dict[str, Any]:
-    """Check what the caller's page posts: a position, a typed place, or ``{"source": "denied"}``."""
-    if not isinstance(body, Mapping):
-        raise BadRequest("the body must be a JSON object", errors=[{"pointer": "/", "detail": "not an object"}])
-    source = body.get("source")
-    if source == "denied":
+    """Check what the caller's page posts (:class:`CallerAnswer`): types first, then what a type cannot say."""
+    data = decode(CallerAnswer, body, title="the answer is malformed")
+    if data.source == "denied":
         return {"source": "denied"}
-    if source not in SOURCES:
+    if data.source not in SOURCES:
         raise BadRequest("source must be gps, pin, text or denied",
                          errors=[{"pointer": "/source", "detail": "unknown source"}])
     errors: list[dict[str, str]] = []
-    if source == "text":
-        text = body.get("text")
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_CHARS:
-            errors.append({"pointer": "/text", "detail": f"type the village or street (1..{MAX_TEXT_CHARS} characters)"})
-        if errors:
-            raise BadRequest("the answer is malformed", errors=errors)
-        return {"source": "text", "text": " ".join(str(text).split())}
-    lat = _number(body, "lat", -90, 90, errors)
-    lon = _number(body, "lon", -180, 180, errors)
-    if body.get("lat") is None or body.get("lon") is None:
+    if data.source == "text":
+        if data.text is None or not data.text.strip():
+            raise BadRequest("the answer is malformed", errors=[
+                {"pointer": "/text", "detail": f"type the village or street (1..{MAX_TEXT_CHARS} characters)"}])
+        return {"source": "text", "text": " ".join(data.text.split())}
+    if data.lat is None or data.lon is None:
         errors.append({"pointer": "/", "detail": "give both 'lat' and 'lon'"})
-    accuracy = _number(body, "accuracy_m", 0, MAX_ACCURACY_M, errors)
-    moment = _fix_time(body.get("timestamp"), errors)
+    moment = _fix_time(data.timestamp, errors)
     if errors:
         raise BadRequest("the answer is malformed", errors=errors)
-    return {"source": source, "lat": lat, "lon": lon, "accuracy_m": accuracy,
+    return {"source": data.source, "lat": data.lat, "lon": data.lon, "accuracy_m": data.accuracy_m,
             "timestamp": moment.isoformat() if moment else None}
 
 

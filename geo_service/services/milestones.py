@@ -19,11 +19,11 @@ dispatcher's change). Quick-response target (call -> on scene): ``services.calls
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from msgspec import Meta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from geo_service.errors import BadRequest, Conflict, InvalidInput, NotFound
 from geo_service.geo.distance import distance_m
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.services import incidents as incident_service
+from geo_service.services.api_types import Body, decode, one_of
 from geo_service.storage import calls as store
 from geo_service.storage import credentials
 from geo_service.storage.models import Incident, IncidentMilestone
@@ -59,42 +60,39 @@ def milestone_label(kind: str, lang: str = "id") -> str:
     return pgettext(lang, *LABELS[kind])
 
 
-def _float(body: Mapping[str, Any], key: str, lo: float, hi: float, errors: list[dict[str, str]]) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or not lo <= value <= hi:
-        errors.append({"pointer": f"/{key}", "detail": f"a number between {lo:g} and {hi:g}"})
-        return None
-    return float(value)
+class MilestoneCreate(Body):
+    """A response milestone from the field (the first of a kind counts): decoded once, by type, with
+    the field's JSON pointer on a mismatch (:func:`~geo_service.services.api_types.decode`)."""
+
+    kind: Annotated[str, one_of(RECORDED_KINDS, "an officer link may record acknowledged, en_route, "
+                                                "on_scene and done")]
+    key: Annotated[str, Meta(min_length=8, max_length=MAX_KEY, description="idempotency key")] | None = None
+    at: Annotated[str, Meta(description="the phone's time of the tap (ISO 8601 with offset)",
+                            extra_json_schema={"format": "date-time"})] | None = None
+    lat: Annotated[float, Meta(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    accuracy_m: Annotated[float, Meta(ge=0, le=1e6)] | None = None
 
 
 def parse_milestone_body(body: Any, allowed: Sequence[str]) -> dict[str, Any]:
-    """Check ``{kind, key?, at?, lat?, lon?, accuracy_m?}`` (400 with pointers)."""
-    if not isinstance(body, Mapping):
-        raise BadRequest("the body must be a JSON object", errors=[{"pointer": "/", "detail": "not an object"}])
+    """Decode ``{kind, key?, at?, lat?, lon?, accuracy_m?}`` (400 with pointers), then check what a type
+    cannot say: the kinds this caller may record, an aware time, lat and lon together."""
+    data = decode(MilestoneCreate, body, title="the milestone body is malformed")
     errors: list[dict[str, str]] = []
-    kind = body.get("kind")
-    if kind not in allowed:
+    if data.kind not in allowed:
         errors.append({"pointer": "/kind", "detail": f"one of {', '.join(allowed)}"})
-    key = body.get("key")
-    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= MAX_KEY):
-        errors.append({"pointer": "/key", "detail": f"an idempotency key of 8..{MAX_KEY} characters"})
     at = None
-    if body.get("at") is not None:
+    if data.at is not None:
         try:
-            at = incident_service.parse_aware_datetime(body["at"], "/at")
+            at = incident_service.parse_aware_datetime(data.at, "/at")
         except (BadRequest, InvalidInput) as exc:
             errors.extend(exc.errors)
-    lat = _float(body, "lat", -90, 90, errors)
-    lon = _float(body, "lon", -180, 180, errors)
-    accuracy = _float(body, "accuracy_m", 0, 1e6, errors)
-    if (lat is None) != (lon is None):
+    if (data.lat is None) != (data.lon is None):
         errors.append({"pointer": "/lat", "detail": "give lat and lon together"})
     if errors:
         raise BadRequest("the milestone body is malformed", errors=errors)
-    return {"kind": kind, "key": key, "at": at, "lat": lat, "lon": lon, "accuracy_m": accuracy}
+    return {"kind": data.kind, "key": data.key, "at": at, "lat": data.lat, "lon": data.lon,
+            "accuracy_m": data.accuracy_m}
 
 
 def _plausible_time(sent: datetime | None, reported_at: datetime, now: datetime) -> datetime:
@@ -220,5 +218,6 @@ def milestone_to_dict(m: IncidentMilestone) -> dict[str, Any]:
             "far": m.kind == "on_scene" and m.distance_m is not None and m.distance_m > FAR_FROM_INCIDENT_M}
 
 
-__all__ = ["FAR_FROM_INCIDENT_M", "KINDS", "OFFICER_KINDS", "RECORDED_KINDS", "link_incident_id", "link_progress",
+__all__ = ["FAR_FROM_INCIDENT_M", "KINDS", "OFFICER_KINDS", "RECORDED_KINDS", "MilestoneCreate", "link_incident_id",
+           "link_progress",
            "milestone_to_dict", "parse_milestone_body", "record_dispatch", "record_milestone", "timeline"]

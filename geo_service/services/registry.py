@@ -111,6 +111,11 @@ class IndexHolder:
         """Generation of the loaded index (-1 before the first load)."""
         return self._generation
 
+    @property
+    def loaded(self) -> JurisdictionIndex | None:
+        """The index loaded last, without loading or reloading anything (None before the first load)."""
+        return self._index
+
     def current(self) -> JurisdictionIndex:
         """The index to answer from now (loads it on first use; a scheduled set once it is due)."""
         if self._index is None:

@@ -133,17 +133,25 @@ SUBDIVIDE_LEAVES = text(
 )
 
 
-def list_boundary_sets(session: Session) -> list[tuple[BoundarySet, int]]:
-    """Every set, newest first, with its unit count."""
-    counts = (
-        select(JurisdictionUnit.set_id, func.count().label("n")).group_by(JurisdictionUnit.set_id).subquery()
-    )
+def _list_sets(session: Session, model: Any, item: Any) -> list[tuple[Any, int]]:
+    """Every set of ``model``, newest first, with how many ``item`` rows it has."""
+    counts = select(item.set_id, func.count().label("n")).group_by(item.set_id).subquery()
     rows = session.execute(
-        select(BoundarySet, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.set_id == BoundarySet.id)
-        .order_by(BoundarySet.id.desc())
+        select(model, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.set_id == model.id)
+        .order_by(model.id.desc())
     ).all()
     return [(r[0], int(r[1])) for r in rows]
+
+
+def _count_items(session: Session, item: Any, set_id: int | None) -> int:
+    if set_id is None:
+        return 0
+    return int(session.execute(select(func.count()).where(item.set_id == set_id)).scalar_one())
+
+
+def list_boundary_sets(session: Session) -> list[tuple[BoundarySet, int]]:
+    """Every set, newest first, with its unit count."""
+    return _list_sets(session, BoundarySet, JurisdictionUnit)
 
 
 def count_sets(session: Session, kind: str) -> int:
@@ -177,11 +185,7 @@ def load_units(session: Session, set_id: int, *, level: str | None = None) -> li
 
 def count_units(session: Session, set_id: int | None) -> int:
     """Number of units in a set (0 for None)."""
-    if set_id is None:
-        return 0
-    return int(
-        session.execute(select(func.count()).where(JurisdictionUnit.set_id == set_id)).scalar_one()
-    )
+    return _count_items(session, JurisdictionUnit, set_id)
 
 
 def _publish(session: Session, model: type[BoundarySet] | type[StationSet], set_id: int, *, kind: str,
@@ -313,20 +317,12 @@ def get_station_set(session: Session, set_id: int) -> StationSet:
 
 def list_station_sets(session: Session) -> list[tuple[StationSet, int]]:
     """Every station set, newest first, with its station count."""
-    counts = select(Station.set_id, func.count().label("n")).group_by(Station.set_id).subquery()
-    rows = session.execute(
-        select(StationSet, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.set_id == StationSet.id)
-        .order_by(StationSet.id.desc())
-    ).all()
-    return [(r[0], int(r[1])) for r in rows]
+    return _list_sets(session, StationSet, Station)
 
 
 def count_stations(session: Session, set_id: int | None) -> int:
     """Number of stations in a set (0 for None)."""
-    if set_id is None:
-        return 0
-    return int(session.execute(select(func.count()).where(Station.set_id == set_id)).scalar_one())
+    return _count_items(session, Station, set_id)
 
 
 def load_stations(session: Session, set_id: int | None) -> list[dict[str, Any]]:

@@ -14,81 +14,23 @@ from flask import Blueprint, Response, g, jsonify
 from geo_service.errors import InvalidInput
 from geo_service.services import accounts, officer_links
 from geo_service.services import incidents as incident_service
+from geo_service.services.account_types import (
+    NewToken,
+    OfficerLink,
+    OfficerLinkRevoked,
+    Token,
+    User,
+)
 from geo_service.services.locate import locate_location
-from geo_service.storage import repo
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import TOKEN_CACHE, allow, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
-from geo_service.web.openapi import SCHEMAS, doc
+from geo_service.web.openapi import answers, body, doc, problems
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
-ROLE_SCHEMA = {"type": "string", "enum": list(repo.ROLES)}
-TOKEN_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "role"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 120},
-        "role": ROLE_SCHEMA,
-        "unit_code": {"type": "string", "maxLength": 40, "example": "51.01",
-                      "description": "limit the token to this unit and the units below it"},
-        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": accounts.MAX_TOKEN_DAYS},
-    },
-}
-TOKEN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"}, "role": ROLE_SCHEMA,
-        "unit_code": {"type": ["string", "null"]}, "created_at": {"type": "string"},
-        "created_by": {"type": "string"}, "expires_at": {"type": ["string", "null"]},
-        "revoked_at": {"type": ["string", "null"]}, "last_used_at": {"type": ["string", "null"]},
-        "active": {"type": "boolean"},
-    },
-}
-NEW_TOKEN_SCHEMA: dict[str, Any] = {
-    **TOKEN_SCHEMA,
-    "properties": {**TOKEN_SCHEMA["properties"],
-                   "token": {"type": "string", "description": "the bearer token; shown only this once"}},
-}
-USER_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["username", "password", "role"],
-    "properties": {
-        "username": {"type": "string", "minLength": 1, "maxLength": 80},
-        "password": {"type": "string", "minLength": accounts.MIN_PASSWORD_CHARS, "maxLength": 200},
-        "role": ROLE_SCHEMA,
-        "unit_code": {"type": "string", "maxLength": 40},
-    },
-}
-USER_PATCH_BODY: dict[str, Any] = {
-    "type": "object",
-    "properties": {"role": ROLE_SCHEMA, "unit_code": {"type": ["string", "null"], "maxLength": 40},
-                   "disabled": {"type": "boolean"}},
-    "additionalProperties": False,
-}
-USER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"id": {"type": "integer"}, "username": {"type": "string"}, "role": ROLE_SCHEMA,
-                   "unit_code": {"type": ["string", "null"]}, "disabled": {"type": "boolean"},
-                   "created_at": {"type": "string"}},
-}
-LINK_BODY: dict[str, Any] = {
-    "oneOf": [
-        SCHEMAS["LocationBody"],
-        {"type": "object", "required": ["incident_id"], "properties": {"incident_id": {"type": "integer"}}},
-    ],
-    "description": "a location (as for /api/v1/locate) or an incident whose stored location is sent",
-}
-LINK_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"url": {"type": "string", "example": "/p/<token>"}, "jti": {"type": "string"},
-                   "expires_at": {"type": "string"}},
-}
-
-
 def _known_units() -> set[str] | None:
-    holder = service().holder
-    idx = holder._index  # noqa: SLF001 - the loaded index, if any (a fresh install may have none yet)
+    idx = service().holder.loaded  # a fresh install may have none yet
     return set(idx.units) if idx is not None else None
 
 
@@ -98,7 +40,10 @@ def _known_units() -> set[str] | None:
 @bp.post("/tokens")
 @allow()
 @doc("Create a bearer token (the clear token is in this answer only; the database keeps its hash)",
-     body=TOKEN_BODY, responses={201: NEW_TOKEN_SCHEMA}, tags=("accounts",))
+     tags=("accounts",))
+@body(accounts.TokenCreate)
+@answers(201, NewToken)
+@problems(422)
 def create_token() -> tuple[Response, int]:
     body = json_body()
     with write_transaction() as session:
@@ -109,8 +54,8 @@ def create_token() -> tuple[Response, int]:
 
 @bp.get("/tokens")
 @allow()
-@doc("Every bearer token, newest first (never the token or its hash)",
-     responses={200: {"type": "array", "items": TOKEN_SCHEMA}}, tags=("accounts",))
+@doc("Every bearer token, newest first (never the token or its hash)", tags=("accounts",))
+@answers(200, list[Token])
 def list_tokens() -> Response:
     return jsonify([accounts.token_to_dict(t) for t in accounts.list_tokens(db_session())])
 
@@ -118,8 +63,9 @@ def list_tokens() -> Response:
 @bp.post("/tokens/<int:token_id>/revoke")
 @allow()
 @doc("Revoke a token (at once in this process, within seconds in the others, also while the database is "
-     "away later); revoking twice is harmless",
-     responses={200: TOKEN_SCHEMA}, tags=("accounts",))
+     "away later); revoking twice is harmless", tags=("accounts",))
+@answers(200, Token)
+@problems(404)
 def revoke_token(token_id: int) -> Response:
     with write_transaction() as session:
         row = accounts.revoke_token(session, token_id, actor=actor(), request_id=g.get("request_id"))
@@ -135,8 +81,10 @@ def revoke_token(token_id: int) -> Response:
 
 @bp.post("/users")
 @allow()
-@doc("Create a page user (argon2id password hash)", body=USER_BODY, responses={201: USER_SCHEMA},
-     tags=("accounts",))
+@doc("Create a page user (argon2id password hash)", tags=("accounts",))
+@body(accounts.UserCreate)
+@answers(201, User)
+@problems(409, 422)
 def create_user() -> tuple[Response, int]:
     body = json_body()
     with write_transaction() as session:
@@ -148,7 +96,10 @@ def create_user() -> tuple[Response, int]:
 @bp.patch("/users/<int:user_id>")
 @allow()
 @doc("Change a page user's role, unit or disabled flag; any change ends the user's login sessions at once",
-     body=USER_PATCH_BODY, responses={200: USER_SCHEMA}, tags=("accounts",))
+     tags=("accounts",))
+@body(accounts.UserPatch)
+@answers(200, User)
+@problems(404, 422)
 def update_user(user_id: int) -> Response:
     body = json_body()
     with write_transaction() as session:
@@ -163,8 +114,8 @@ def update_user(user_id: int) -> Response:
 
 @bp.get("/users")
 @allow()
-@doc("Every page user (never the password hash)", responses={200: {"type": "array", "items": USER_SCHEMA}},
-     tags=("accounts",))
+@doc("Every page user (never the password hash)", tags=("accounts",))
+@answers(200, list[User])
 def list_users() -> Response:
     return jsonify([accounts.user_to_dict(u) for u in accounts.list_users(db_session())])
 
@@ -189,7 +140,13 @@ def _link_answer(body: Any) -> tuple[dict[str, Any], int | None]:
 @bp.post("/officer-links")
 @allow("dispatcher")
 @doc("Make a signed, expiring link to the officer page for a location or an incident",
-     body=LINK_BODY, responses={201: LINK_SCHEMA}, tags=("officer-links",))
+     tags=("officer-links",))
+@body({"anyOf": [{"$ref": "#/components/schemas/LocationBody"},
+                 {"type": "object", "required": ["incident_id"], "properties": {"incident_id": {"type": "integer"}},
+                  "description": "an incident whose stored location is sent"}],
+       "description": "a location (as for /api/v1/locate) or an incident whose stored location is sent"})
+@answers(201, OfficerLink)
+@problems(403, 404, 422)
 def create_officer_link() -> tuple[Response, int]:
     answer, incident_id = _link_answer(json_body())
     settings = service().settings
@@ -206,6 +163,8 @@ def create_officer_link() -> tuple[Response, int]:
 @bp.post("/officer-links/<jti>/revoke")
 @allow("dispatcher")
 @doc("Revoke an officer link: its page answers 410 from now on", tags=("officer-links",))
+@answers(200, OfficerLinkRevoked)
+@problems(404)
 def revoke_officer_link(jti: str) -> Response:
     principal = require_principal()
     scope = None if principal.role == "admin" else principal.unit_code

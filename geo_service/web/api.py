@@ -7,47 +7,38 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from sqlalchemy.exc import SQLAlchemyError
 
-from geo_service.errors import BadRequest, NotFound, UnsupportedMediaType
+from geo_service.errors import BadRequest, NotFound
 from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
+from geo_service.services.api_types import Health
 from geo_service.services.locate import locate_location, parse_at, validate_location
+from geo_service.services.unit_types import UnitCollection, UnitFeature
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import db_session, index, places, service
-from geo_service.web.openapi import SCHEMAS, build_openapi, doc
-from geo_service.web.problem import parse_json_strict
+from geo_service.web.openapi import CSV_TEXT, answer_type, answers, body, build_openapi, doc, problems
 
 bp = Blueprint("api", __name__)
 ALL_ROLES = ("dispatcher", "supervisor", "officer")
 MAX_JSON_BATCH = 100_000
-
-
-def request_lang() -> str:
-    """'id' (default) or 'en', from ?lang= or Accept-Language."""
-    lang = request.args.get("lang")
-    if lang in ("id", "en"):
-        return lang
-    best = request.accept_languages.best_match(["id", "en"], default="id")
-    return best or "id"
-
-
-def json_body() -> Any:
-    """The parsed JSON body, or a 400/415 problem (read only after the cheap checks: the role rule
-    and the size limit ran in ``before_request``, the content type is checked here first).
-
-    Strict JSON: ``NaN``/``Infinity`` are refused (they are not JSON, PostgreSQL cannot store them
-    and an answer echoing them would not be JSON either), and so is nesting deeper than
-    :data:`~geo_service.web.problem.MAX_JSON_DEPTH` (a deep body used to end in a 500).
-    """
-    if not request.is_json:
-        raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
-    return parse_json_strict(request.get_data(cache=True))
+# The locate/validate bodies: services.answers' types once they exist (issue 13), else hand-written.
+VALIDATE_QUERY = answer_type("ValidateQuery", {"$ref": "#/components/schemas/LocationBody"})
+LOCATE_QUERY = answer_type("LocateQuery", {"$ref": "#/components/schemas/LocationBody"})
+VALIDATION_ANSWER = answer_type("ValidationAnswer", {"$ref": "#/components/schemas/Validation"})
+LOCATE_ANSWER = answer_type("LocateAnswer", {"$ref": "#/components/schemas/LocateAnswer"})
+COMPACT_LOCATE = answer_type("CompactLocate", {"$ref": "#/components/schemas/CompactLocate"})
+GEOJSON_POINTS = {"type": "object", "description": "a GeoJSON FeatureCollection of points; the answer adds "
+                  "properties.geo_service (a compact locate record) to each feature",
+                  "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}},
+                  "required": ["type", "features"]}
 
 
 @bp.get("/health")
 @public
 @doc("Health of this instance: database, published boundary set, unit count; status ok, degraded "
      "(database unreachable) or read_only (the store takes no writes)", tags=("meta",))
+@answers(200, Health)
 def health() -> Response:
     svc = service()
     holder = svc.holder
@@ -59,7 +50,7 @@ def health() -> Response:
         except SQLAlchemyError:
             read_only = "the database did not answer the write probe"
     status = "degraded" if holder.degraded else "read_only" if read_only else "ok"
-    idx = holder._index  # noqa: SLF001 - the loaded index, even when the database is away
+    idx = holder.loaded  # the loaded index, even when the database is away
     body: dict[str, Any] = {
         "status": status,
         "database": svc.settings.backend,
@@ -79,14 +70,16 @@ def health() -> Response:
 @bp.get("/api/v1/openapi.json")
 @public
 @doc("This OpenAPI document", tags=("meta",))
+@answers(200, {"type": "object", "description": "OpenAPI 3.1", "required": ["openapi", "paths", "components"]})
 def openapi() -> Response:
     return jsonify(build_openapi(current_app))
 
 
 @bp.post("/api/v1/coordinates/validate")
 @allow("dispatcher")
-@doc("Parse, validate and correct one coordinate", body=SCHEMAS["LocationBody"],
-     responses={200: {"$ref": "#/components/schemas/Validation"}}, tags=("coordinates",))
+@doc("Parse, validate and correct one coordinate", tags=("coordinates",))
+@body(VALIDATE_QUERY)
+@answers(200, VALIDATION_ANSWER)
 def validate() -> Response:
     result = validate_location(json_body(), index(), places(), service().link_expander,
                                index_at=service().holder.index_at)
@@ -108,9 +101,11 @@ def index_at_query() -> Any:
 @bp.post("/api/v1/coordinates/validate/batch")
 @allow("dispatcher")
 @doc("Validate a list of coordinates (JSON list of location bodies, or CSV with text or lat,lon columns)",
-     body={"type": "array", "items": SCHEMAS["LocationBody"], "maxItems": MAX_JSON_BATCH},
-     content_types=("application/json", "text/csv"), tags=("coordinates",), params=[AT_QUERY],
-     responses={200: {"type": "array", "items": {"$ref": "#/components/schemas/Validation"}}})
+     tags=("coordinates",), params=[AT_QUERY])
+@body({"type": "array", "items": VALIDATE_QUERY, "maxItems": MAX_JSON_BATCH})
+@body(CSV_TEXT, content_types=("text/csv",))
+@answers(200, {"type": "array", "items": VALIDATION_ANSWER})
+@answers(200, CSV_TEXT, content_type="text/csv")
 def validate_batch() -> Response:
     lang = request_lang()
     if request.mimetype == "text/csv":
@@ -128,7 +123,9 @@ def validate_batch() -> Response:
 @bp.post("/api/v1/locate")
 @allow("dispatcher")
 @doc("Validate a coordinate and give the responsible Polda/Polres/Polsek and nearest stations",
-     body=SCHEMAS["LocationBody"], tags=("locate",))
+     tags=("locate",))
+@body(LOCATE_QUERY)
+@answers(200, LOCATE_ANSWER)
 def locate() -> Response:
     return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places(),
                                    expand_link=service().link_expander, index_at=service().holder.index_at,
@@ -138,8 +135,13 @@ def locate() -> Response:
 @bp.post("/api/v1/locate/batch")
 @allow("dispatcher")
 @doc("Locate up to 1,000,000 points: JSON list, CSV (lat,lon or text) or GeoJSON; answered in the same "
-     "format and order, streamed", body={"type": "array", "items": SCHEMAS["LocationBody"]},
-     content_types=("application/json", "text/csv", "application/geo+json"), tags=("locate",), params=[AT_QUERY])
+     "format and order, streamed", tags=("locate",), params=[AT_QUERY])
+@body({"type": "array", "items": LOCATE_QUERY})
+@body(CSV_TEXT, content_types=("text/csv",))
+@body(GEOJSON_POINTS, content_types=("application/geo+json",))
+@answers(200, {"type": "array", "items": COMPACT_LOCATE})
+@answers(200, CSV_TEXT, content_type="text/csv")
+@answers(200, GEOJSON_POINTS, content_type="application/geo+json")
 def locate_batch() -> Response:
     idx = index_at_query()
     lang = request_lang()
@@ -160,6 +162,8 @@ def locate_batch() -> Response:
              {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
               "description": "the units of the set in force at this moment (ISO 8601 with offset)"}],
      tags=("units",))
+@answers(200, UnitCollection, content_type="application/geo+json")
+@problems(400, 404)
 def units() -> Response:
     level = request.args.get("level")
     simplify = _float_arg("simplify", 0.0, 0.0, 0.1)
@@ -187,6 +191,8 @@ def units() -> Response:
 @doc("One unit of the published set as a GeoJSON Feature with its chain of parents",
      params=[{"name": "simplify", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 0.1}}],
      tags=("units",))
+@answers(200, UnitFeature, content_type="application/geo+json")
+@problems(400, 404)
 def unit(code: str) -> Response:
     idx = index()
     try:

@@ -14,11 +14,11 @@ from geo_service.maps.calls import render_answer_rate_map
 from geo_service.services import calls as svc
 from geo_service.storage.types import utcnow
 from geo_service.web.auth import allow, require_principal
+from geo_service.web.common import map_frame, page_setup, tile_kwargs
 from geo_service.web.context import db_session, index, service
-from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
 
 bp = Blueprint("call_pages", __name__, template_folder="templates")
-bp.before_request(_page_setup)  # nonce, language and the CSRF check, as on every page
+bp.before_request(page_setup)  # nonce, language and the CSRF check, as on every page
 
 
 def _scope() -> str | None:
@@ -52,7 +52,7 @@ def dashboard() -> Any:
     map_html = None
     features = svc.answer_rate_features(report, idx)
     if features["features"]:
-        map_html = map_frame(render_answer_rate_map(features, **_tile_kwargs()))
+        map_html = map_frame(render_answer_rate_map(features, **tile_kwargs()))
     days = svc.weekly_trend(session, hierarchy, report)
     chain = [hierarchy.node(c) for c in reversed(hierarchy.ancestors(report["unit"]["code"]))
              if hierarchy.within(c, _scope())]

@@ -17,37 +17,18 @@ from geo_service.services import calls as svc
 from geo_service.services import incidents as incident_service
 from geo_service.services import milestones as ms
 from geo_service.services import officer_links
+from geo_service.services.call_types import CallRecord, CallReport, CallsUpload, ImportResult
+from geo_service.services.incident_types import Milestone, Timeline
 from geo_service.storage.types import utcnow
-from geo_service.web.api import json_body
 from geo_service.web.auth import Principal, allow, public, require_principal
+from geo_service.web.common import json_body
 from geo_service.web.context import actor, db_session, index, service, write_transaction
-from geo_service.web.openapi import doc
+from geo_service.web.openapi import BINARY, CSV_TEXT, answers, body, doc, problems
 from geo_service.web.uploads import read_upload
 
 bp = Blueprint("calls", __name__)
 READERS = ("dispatcher", "supervisor", "officer")
 
-CALL_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["call_id", "started_at", "ended_at", "routed_to", "outcome"],
-    "properties": {
-        "call_id": {"type": "string", "maxLength": svc.MAX_CALL_ID},
-        "started_at": {"type": "string", "format": "date-time", "example": "2026-11-02T08:15:00+08:00"},
-        "answered_at": {"type": ["string", "null"], "description": "empty or null: not answered"},
-        "ended_at": {"type": "string", "format": "date-time"},
-        "answered_by": {"type": ["string", "null"], "description": "unit code that answered"},
-        "routed_to": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
-                      "description": "unit lines the call rang, in order (list or ';'-separated)"},
-        "caller_unit": {"type": ["string", "null"]},
-        "outcome": {"type": "string", "enum": list(svc.OUTCOMES)},
-        "incident_id": {"type": ["integer", "string", "null"]},
-    },
-}
-IMPORT_RESULT: dict[str, Any] = {"type": "object", "properties": {
-    "rows": {"type": "integer"}, "created": {"type": "integer"}, "updated": {"type": "integer"},
-    "rejected": {"type": "integer"},
-    "errors": {"type": "array", "items": {"type": "object", "properties": {
-        "row": {}, "column": {"type": "string"}, "detail": {"type": "string"}}}}}}
 REPORT_PARAMS = [
     {"name": "unit", "in": "query", "schema": {"type": "string"}, "description": "default: your unit, else MABES"},
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
@@ -57,11 +38,6 @@ REPORT_PARAMS = [
     {"name": "month", "in": "query", "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}},
     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
 ]
-MILESTONE_BODY: dict[str, Any] = {"type": "object", "required": ["kind"], "properties": {
-    "kind": {"type": "string", "enum": list(ms.RECORDED_KINDS)},
-    "key": {"type": "string", "minLength": 8, "maxLength": ms.MAX_KEY, "description": "idempotency key"},
-    "at": {"type": "string", "format": "date-time"}, "lat": {"type": "number"}, "lon": {"type": "number"},
-    "accuracy_m": {"type": "number"}}}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -82,8 +58,11 @@ def _import_response(result: svc.ImportResult) -> tuple[Response, int]:
 @allow("dispatcher")
 @doc("Record 110 call(s) from the telephony integration: one call object or a list; idempotent by call_id "
      "(a repeat updates). Bad rows are listed with their pointer and reason, good ones kept; 422 when none is good.",
-     body={"oneOf": [CALL_SCHEMA, {"type": "array", "items": CALL_SCHEMA}]},
-     responses={201: IMPORT_RESULT, 200: IMPORT_RESULT}, tags=("calls",))
+     tags=("calls",))
+@body(CallRecord | list[CallRecord])
+@answers(201, ImportResult)
+@answers(200, ImportResult)
+@problems(422)
 def post_calls() -> tuple[Response, int]:
     body = json_body()
     hierarchy = svc.hierarchy_for(index())
@@ -96,8 +75,12 @@ def post_calls() -> tuple[Response, int]:
 @allow("dispatcher", "supervisor")
 @doc("Import a CSV of 110 calls (multipart field 'file' or a text/csv body; columns in the README): one "
      "transaction, every bad row reported with line, column and reason, re-import updates",
-     responses={201: IMPORT_RESULT, 200: IMPORT_RESULT}, content_types=("multipart/form-data", "text/csv"),
      tags=("calls",))
+@body(CallsUpload, content_types=("multipart/form-data",))
+@body(CSV_TEXT, content_types=("text/csv",))
+@answers(201, ImportResult)
+@answers(200, ImportResult)
+@problems(415, 422)
 def import_calls() -> tuple[Response, int]:
     if request.mimetype == "text/csv":
         limit = service().settings.max_upload_bytes
@@ -127,6 +110,10 @@ def _build_report() -> dict[str, Any]:
      "answered, answer rate, answer times, outcomes, overflow; response times from the field; the units below "
      "ranked by volume and by unanswered calls (format=csv|xlsx for exports)",
      params=REPORT_PARAMS, tags=("calls",))
+@answers(200, CallReport)
+@answers(200, CSV_TEXT, content_type="text/csv")
+@answers(200, BINARY, content_type=XLSX)
+@problems(400, 404)
 def report() -> Response:
     fmt = request.args.get("format") or "json"
     if fmt not in ("json", "csv", "xlsx"):
@@ -152,6 +139,8 @@ def report() -> Response:
 @doc("Response timeline of an incident: received, answered, dispatched, acknowledged, en route, on scene, done "
      "(seconds since the call; an arrival more than 500 m from the incident point is flagged far)",
      tags=("incidents",))
+@answers(200, Timeline)
+@problems(404)
 def get_milestones(incident_id: int) -> Response:
     principal = require_principal()
     session = db_session()
@@ -162,7 +151,11 @@ def get_milestones(incident_id: int) -> Response:
 @bp.post("/api/v1/incidents/<int:incident_id>/milestones")
 @allow("dispatcher", "officer")
 @doc("Record a milestone (first of a kind counts; send an idempotency key so a retry does not count twice)",
-     body=MILESTONE_BODY, tags=("incidents",))
+     tags=("incidents",))
+@body(ms.MilestoneCreate)
+@answers(201, Milestone)
+@answers(200, Milestone)
+@problems(404, 422)
 def post_milestone(incident_id: int) -> tuple[Response, int]:
     principal = require_principal()
     data = ms.parse_milestone_body(json_body(), ms.RECORDED_KINDS)
@@ -175,6 +168,12 @@ def post_milestone(incident_id: int) -> tuple[Response, int]:
 
 @bp.post("/p/<token>/milestones")
 @public
+@doc("An officer's milestone tap from the officer page (public: the signed link is the credential)",
+     tags=("incidents",))
+@body(ms.MilestoneCreate)
+@answers(201, Milestone)
+@answers(200, Milestone)
+@problems(403, 404, 410, 422, 429)
 def officer_milestone(token: str) -> tuple[Response, int]:
     """An officer's tap from the officer page; the signed link is the credential (no login on the phone)."""
     settings = service().settings

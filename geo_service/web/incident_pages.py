@@ -21,12 +21,12 @@ from geo_service.services import recap as recap_service
 from geo_service.storage.types import utcnow
 from geo_service.translations import labels
 from geo_service.web.auth import allow, require_principal
+from geo_service.web.common import map_frame, page_setup, tile_kwargs
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import page_error, texts
-from geo_service.web.pages import _page_setup, _tile_kwargs, map_frame
 
 bp = Blueprint("incident_pages", __name__, template_folder="templates")
-bp.before_request(_page_setup)  # nonce, language and the CSRF check, as on every page
+bp.before_request(page_setup)  # nonce, language and the CSRF check, as on every page
 
 
 def _scope() -> str | None:
@@ -143,7 +143,7 @@ def incidents_page() -> Any:
     points = [{"id": i.id, "lat": i.lat, "lon": i.lon, "status": i.status, "category": i.category,
                "reported_at": i.reported_at.isoformat()}
               for i in svc.iter_incidents(db_session(), query, now=now, overdue_minutes=overdue) if i.lat is not None]
-    map_html = render_incidents_map(points[:5000], heat=request.args.get("heat") == "1", **_tile_kwargs())
+    map_html = render_incidents_map(points[:5000], heat=request.args.get("heat") == "1", **tile_kwargs())
     return render_template("incidents.html", rows=rows, total=total, page=page, query=query,
                            status_labels=labels(g.lang, "incident_status"), categories=svc.CATEGORIES,
                            map_html=map_frame(map_html),
@@ -210,7 +210,7 @@ def recap_page() -> Any:
                "reported_at": i.reported_at.isoformat()}
               for i in svc.iter_incidents(db_session(), query, now=now, overdue_minutes=overdue) if i.lat is not None]
     heat = request.args.get("heat") == "1"
-    map_html = render_incidents_map(points, heat=heat, **_tile_kwargs())
+    map_html = render_incidents_map(points, heat=heat, **tile_kwargs())
     units = sorted(((u.code, u.name) for u in idx.units.values()
                     if u.level != "polsek" and svc.code_in_scope(u.code, _scope())), key=lambda x: x[0])
     rc = calls_service.report_for(db_session(), idx, service().settings, unit=unit_code, scope=_scope(),

@@ -8,58 +8,28 @@ below it (403 ``OUT_OF_SCOPE`` when asking for another unit); without a unit, ev
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from geo_service.errors import BadRequest, InvalidInput
 from geo_service.services import incidents as svc
 from geo_service.services import recap as recap_service
+from geo_service.services.incident_types import (
+    Incident,
+    IncidentCreate,
+    IncidentPage,
+    IncidentPatch,
+    WeeklyRecap,
+)
 from geo_service.storage.types import utcnow
-from geo_service.web.api import json_body, request_lang
 from geo_service.web.auth import Principal, allow, require_principal
+from geo_service.web.common import json_body, request_lang
 from geo_service.web.context import actor, db_session, index, places, service
-from geo_service.web.openapi import SCHEMAS, doc
+from geo_service.web.openapi import CSV_TEXT, answers, body, doc, problems
 
 bp = Blueprint("incidents", __name__)
 READERS = ("dispatcher", "supervisor", "officer")
 
-INCIDENT_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["location", "category", "reported_at", "channel"],
-    "properties": {
-        "location": SCHEMAS["LocationBody"],
-        "category": {"type": "string", "enum": list(svc.CATEGORIES)},
-        "description": {"type": "string", "maxLength": svc.MAX_DESCRIPTION},
-        "reported_at": {"type": "string", "format": "date-time", "example": "2026-11-28T14:05:00+08:00",
-                        "description": "ISO 8601 with a UTC offset (a time without offset is refused)"},
-        "channel": {"type": "string", "enum": list(svc.CHANNELS)},
-    },
-}
-PATCH_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["version"],
-    "properties": {
-        "version": {"type": "integer", "minimum": 1, "description": "the version you last read (optimistic lock)"},
-        "status": {"type": "string", "enum": list(svc.STATUSES)},
-        "unit_code": {"type": "string", "description": "reassign to this unit (needs a note)"},
-        "note": {"type": "string", "maxLength": svc.MAX_NOTE},
-    },
-    "additionalProperties": False,
-}
-INCIDENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"}, "status": {"type": "string", "enum": list(svc.STATUSES)},
-        "version": {"type": "integer"}, "location": {"type": "object"},
-        "unit": {"type": "object", "properties": {lvl: {"oneOf": [{"$ref": "#/components/schemas/Unit"},
-                                                                   {"type": "null"}]}
-                                                   for lvl in ("polda", "polres", "polsek")}},
-        "category": {"type": "string"}, "description": {"type": "string"}, "channel": {"type": "string"},
-        "reported_at": {"type": "string"}, "created_at": {"type": "string"}, "created_by": {"type": "string"},
-        "overdue": {"type": "boolean"}, "events": {"type": "array"},
-    },
-}
 LIST_PARAMS = [
     {"name": "unit", "in": "query", "schema": {"type": "string"}, "description": "this unit and every unit below"},
     {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(svc.STATUSES)}},
@@ -157,8 +127,10 @@ def _csv_response(text: str, filename: str, total: int | None = None) -> Respons
 @bp.post("/api/v1/incidents")
 @allow("dispatcher")
 @doc("Record a call: validate and locate its position, assign the responsible unit (status belum_ditangani). "
-     "An unusable position still records the call, without a unit.",
-     body=INCIDENT_BODY, responses={201: INCIDENT_SCHEMA}, tags=("incidents",))
+     "An unusable position still records the call, without a unit.", tags=("incidents",))
+@body(IncidentCreate)
+@answers(201, Incident)
+@problems(422)
 def create() -> tuple[Response, int]:
     session = db_session()
     overdue_minutes, now = _settings_now()
@@ -174,9 +146,10 @@ def create() -> tuple[Response, int]:
 @bp.get("/api/v1/incidents")
 @allow(*READERS)
 @doc("List incidents of a unit and the units below it (filters, paging; format=csv exports every match)",
-     params=LIST_PARAMS, responses={200: {"type": "object", "properties": {
-         "items": {"type": "array", "items": INCIDENT_SCHEMA}, "total": {"type": "integer"},
-         "page": {"type": "integer"}, "per_page": {"type": "integer"}}}}, tags=("incidents",))
+     params=LIST_PARAMS, tags=("incidents",))
+@answers(200, IncidentPage)
+@answers(200, CSV_TEXT, content_type="text/csv")
+@problems(400)
 def list_() -> Response:
     principal = require_principal()
     overdue_minutes, now = _settings_now()
@@ -209,8 +182,9 @@ def list_() -> Response:
 
 @bp.get("/api/v1/incidents/<int:incident_id>")
 @allow(*READERS)
-@doc("One incident with its location answer and its event log", responses={200: INCIDENT_SCHEMA},
-     tags=("incidents",))
+@doc("One incident with its location answer and its event log", tags=("incidents",))
+@answers(200, Incident)
+@problems(404)
 def get(incident_id: int) -> Response:
     principal = require_principal()
     overdue_minutes, now = _settings_now()
@@ -226,7 +200,10 @@ def get(incident_id: int) -> Response:
      "(409 STALE_VERSION when someone changed it first, 409 INVALID_TRANSITION for a forbidden change, "
      "403 OUT_OF_SCOPE for another unit's incident; a unit-scoped dispatcher may only claim an unassigned "
      "call for its own unit)",
-     body=PATCH_BODY, responses={200: INCIDENT_SCHEMA}, tags=("incidents",))
+     tags=("incidents",))
+@body(IncidentPatch)
+@answers(200, Incident)
+@problems(404, 409, 422)
 def patch(incident_id: int) -> Response:
     principal = require_principal()
     overdue_minutes, now = _settings_now()
@@ -243,6 +220,9 @@ def patch(incident_id: int) -> Response:
 @doc("Weekly recap of a unit in its local time zone (Monday 00:00 to Monday 00:00): counts by status and "
      "category, unhandled calls, median minutes to first action and to done, units below ranked",
      params=RECAP_PARAMS, tags=("incidents",))
+@answers(200, WeeklyRecap)
+@answers(200, CSV_TEXT, content_type="text/csv")
+@problems(400, 404)
 def weekly() -> Response:
     principal = require_principal()
     scope = _scope(principal)

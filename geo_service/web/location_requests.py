@@ -25,68 +25,30 @@ from flask import Blueprint, Response, g, jsonify, make_response, render_templat
 from geo_service.errors import BadRequest, GeoServiceError, NotFound, RateLimited
 from geo_service.maps import render_locate_map
 from geo_service.services import location_requests as svc
-from geo_service.web.api import json_body, request_lang
+from geo_service.services.location_request_types import (
+    CallerReply,
+    LocationRequestCreate,
+    LocationRequestCreated,
+    LocationRequestState,
+)
 from geo_service.web.auth import allow, public, require_principal
+from geo_service.web.common import (
+    json_body,
+    map_frame,
+    request_lang,
+    tile_kwargs,
+    unit_features,
+    with_set_in_force,
+)
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
 from geo_service.web.i18n import page_lang, texts
-from geo_service.web.openapi import doc
-from geo_service.web.pages import _tile_kwargs, _unit_features, map_frame, with_set_in_force
+from geo_service.web.openapi import answers, body, doc, problems
 from geo_service.web.security import tile_origin
 
 bp = Blueprint("location_requests", __name__, template_folder="templates")
 ROLES = ("dispatcher", "supervisor")
 LEAFLET_JS = "/maps/leaflet-1.9.3/leaflet.js"
 LEAFLET_CSS = "/maps/leaflet-1.9.3/leaflet.css"
-
-CREATE_BODY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "incident_id": {"type": "integer", "minimum": 1, "description": "the incident this call belongs to"},
-        "phone": {"type": "string", "maxLength": 40, "example": "+62 812 3456 7890",
-                  "description": "the caller's number, for the sms:/WhatsApp link (stored, masked in the audit)"},
-        "lang": {"type": "string", "enum": list(svc.LANGS), "default": "id",
-                 "description": "language of the SMS text and of the caller's page"},
-    },
-    "additionalProperties": False,
-}
-CREATED: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"}, "url": {"type": "string", "example": "/l/AbCdEfGhIjKl0123456789abcdef"},
-        "short_code": {"type": "string", "example": "K7Q-4MP"}, "expires_at": {"type": "string"},
-        "sms_text": {"type": "string"}, "qr_svg": {"type": "string", "description": "data:image/svg+xml URI"},
-    },
-    "required": ["id", "url", "short_code", "expires_at", "sms_text"],
-}
-STATE: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "status": {"type": "string", "enum": ["waiting", "received", "expired", "denied"]},
-        "version": {"type": "string", "description": "pass back as ?since= to wait for the next change"},
-        "location": {"description": "the locate answer (as POST /api/v1/locate) of the caller's position, plus "
-                                    "'fix' {source, accuracy_m, timestamp, age_s_at_receipt}",
-                     "oneOf": [{"type": "object"}, {"type": "null"}]},
-        "received_at": {"type": ["string", "null"]}, "opened_at": {"type": ["string", "null"]},
-        "source": {"type": ["string", "null"], "enum": ["gps", "pin", "text", None]},
-        "text": {"type": ["string", "null"], "description": "the place the caller typed (source text)"},
-    },
-    "required": ["status", "location", "received_at"],
-}
-ANSWER_BODY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "source": {"type": "string", "enum": [*svc.SOURCES, "denied"]},
-        "lat": {"type": "number", "minimum": -90, "maximum": 90},
-        "lon": {"type": "number", "minimum": -180, "maximum": 180},
-        "accuracy_m": {"type": "number", "minimum": 0, "maximum": svc.MAX_ACCURACY_M},
-        "timestamp": {"description": "time of the fix: epoch milliseconds or ISO 8601 with an offset",
-                      "oneOf": [{"type": "number"}, {"type": "string"}]},
-        "text": {"type": "string", "maxLength": svc.MAX_TEXT_CHARS},
-    },
-    "required": ["source"],
-}
-
 
 def _long_poll_slots() -> Any:
     """At most half of the host's sync workers may sit in a long poll at once (measured in
@@ -122,7 +84,10 @@ def _limit(key: str, limit: tuple[int, int]) -> None:
 @allow(*ROLES)
 @doc("Make a location request for a caller: a signed, expiring (default 30 min), single-use link /l/<token>, "
      "an SMS/WhatsApp text in Bahasa Indonesia and a QR code (rate-limited per user)",
-     body=CREATE_BODY, responses={201: CREATED}, tags=("location-requests",))
+     tags=("location-requests",))
+@body(LocationRequestCreate)
+@answers(201, LocationRequestCreated)
+@problems(404, 422, 429)
 def create() -> tuple[Response, int]:
     principal = require_principal()
     body = json_body() if request.content_length else {}
@@ -155,7 +120,9 @@ def _wait_arg() -> float:
      "waits for the next change (long polling), ?since=<version> names the state you already have",
      params=[{"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 20}},
              {"name": "since", "in": "query", "schema": {"type": "string", "maxLength": 20}}],
-     responses={200: STATE}, tags=("location-requests",))
+     tags=("location-requests",))
+@answers(200, LocationRequestState)
+@problems(400, 404)
 def state(public_id: str) -> Response:
     wait_s = _wait_arg()
     since = (request.args.get("since") or "")[:20] or None
@@ -181,8 +148,8 @@ def answer_map(public_id: str) -> Response:
     if not location or not location.get("point"):
         raise NotFound("this location request has no located answer yet", code="LOCATION_NOT_RECEIVED")
     location = with_set_in_force(location)
-    unit_fc, neighbours = _unit_features(location)
-    html = render_locate_map(location, unit_geojson=unit_fc, neighbour_geojson=neighbours, **_tile_kwargs())
+    unit_fc, neighbours = unit_features(location)
+    html = render_locate_map(location, unit_geojson=unit_fc, neighbour_geojson=neighbours, **tile_kwargs())
     resp = make_response(map_frame(html))
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -253,9 +220,10 @@ def caller_page(token: str) -> Response:
 @public
 @doc("The caller's answer to a location request (public: the link token is the key; single use, "
      "a retried identical answer is idempotent): a position, a typed place, or {'source': 'denied'}",
-     body=ANSWER_BODY, responses={200: {"type": "object", "properties": {
-         "status": {"type": "string"}, "accuracy_m": {"type": ["number", "null"]}}}},
      tags=("location-requests",))
+@body(svc.CallerAnswer)
+@answers(200, CallerReply)
+@problems(404, 409, 410, 422, 429)
 def caller_answer(token: str) -> Response:
     g.csp_nonce = secrets.token_urlsafe(16)
     _limit(f"locreq:answer:{token[:svc.LINK_ID_CHARS]}", svc.ANSWER_LIMIT)

@@ -7,14 +7,11 @@ nonce (the CSP allows no other inline script).
 
 from __future__ import annotations
 
-import re
-import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     g,
     make_response,
@@ -40,30 +37,29 @@ from geo_service.maps.render import set_in_force_words, unit_type_words
 from geo_service.services import accounts, milestones, officer_links, ratelimit
 from geo_service.services import boundaries as boundary_service
 from geo_service.services.locate import locate_location, structure_fields
-from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS, SetKind
-from geo_service.services.structure import WIB
-from geo_service.services.units import units_geojson
+from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS
 from geo_service.storage import repo
 from geo_service.web import auth, security
 from geo_service.web.auth import allow, public
+from geo_service.web.common import (
+    map_frame,
+    page_setup,
+    publish_set,
+    tile_kwargs,
+    unit_features,
+    upload_boundaries,
+    upload_stations,
+    with_set_in_force,
+)
 from geo_service.web.context import actor, db_session, index, places, service, write_transaction
-from geo_service.web.i18n import error_texts, page_lang, texts
-from geo_service.web.uploads import read_upload
+from geo_service.web.i18n import texts
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+bp.before_request(page_setup)  # nonce, language and the CSRF check, as on every page
 UNITS_URL = "/api/v1/units?level=polsek&simplify=0.0005"
-_SCRIPT_OPEN = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)([^>]*)>", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ plumbing
-
-
-@bp.before_request
-def _page_setup() -> None:
-    g.csp_nonce = secrets.token_urlsafe(16)
-    g.lang = page_lang()
-    if request.method == "POST":
-        security.check_csrf()
 
 
 class _LazyCsrfToken:
@@ -83,22 +79,6 @@ def _template_globals() -> dict[str, Any]:
             "csrf_token": _LazyCsrfToken(), "principal": g.get("principal")}
 
 
-def with_nonce(html: str) -> str:
-    """Give every inline <script> of a rendered map the response's CSP nonce."""
-    nonce = g.csp_nonce
-    return _SCRIPT_OPEN.sub(lambda m: f'<script nonce="{nonce}"{m.group(1)}>', html)
-
-
-def map_frame(html: str) -> str:
-    """A map document ready for an iframe ``srcdoc`` (Jinja escapes it for the attribute)."""
-    return with_nonce(html)
-
-
-def _tile_kwargs() -> dict[str, Any]:
-    settings = service().settings
-    return {"tile_url": settings.tile_url, "assets_url": "/maps/", "lang": g.lang}
-
-
 def _safe_next(target: str | None) -> str:
     if not target:
         return "/"
@@ -106,15 +86,6 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def error_page(status: int, title: str, detail: str) -> Response:
-    """An HTML error page (escaped by Jinja)."""
-    if "lang" not in g:
-        g.lang = page_lang()
-    title, detail = error_texts(status, title, detail)
-    resp = make_response(render_template("error.html", status=status, title=title, detail=detail), status)
-    return resp
 
 
 # ------------------------------------------------------------------ login
@@ -195,30 +166,6 @@ def _formats(point: dict[str, float] | None) -> list[tuple[str, str]]:
     ]
 
 
-def _unit_features(answer: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    idx = index()
-    juris = answer.get("jurisdiction") or {}
-    leaf = juris.get("polsek") or juris.get("polres") or juris.get("polda")
-    unit_fc = None
-    if leaf:
-        try:
-            unit_fc = units_geojson([idx.unit(leaf["code"])], simplify=0.0003)
-        except KeyError:
-            unit_fc = None
-    neighbours = None
-    if answer.get("match") == "border":
-        codes = [(c.get("polsek") or c.get("polres") or {}).get("code") for c in answer.get("candidates", [])]
-        units = []
-        for code in codes:
-            if code and (not leaf or code != leaf["code"]):
-                try:
-                    units.append(idx.unit(code))
-                except KeyError:
-                    continue
-        neighbours = units_geojson(units, simplify=0.0003) if units else None
-    return unit_fc, neighbours
-
-
 def _summary(answer: dict[str, Any], t: dict[str, str]) -> str:
     status = answer.get("status")
     if status == "invalid" or not answer.get("point"):
@@ -238,22 +185,6 @@ def _summary(answer: dict[str, Any], t: dict[str, str]) -> str:
     if match == "border":
         return f"{t['border']} — {names}"
     return f"{t['in_unit']} {names}"
-
-
-def with_set_in_force(answer: dict[str, Any], set_id: int | None = None) -> dict[str, Any]:
-    """The answer with ``set_in_force`` ``{id, since}``: its boundary set (``set_id``, else the one
-    it names) and the first day that set answers (``effective_from`` as a WIB calendar day, as the
-    structure file counts days). Unchanged when the set cannot be read (the database is away)."""
-    set_id = set_id if set_id is not None else answer.get("boundary_set")
-    if set_id is None:
-        return answer
-    try:
-        bset = repo.get_boundary_set(db_session(), int(set_id))
-    except Exception:  # noqa: BLE001 - a page still opens without the date (officer links while degraded)
-        return answer
-    moment = bset.effective_from or bset.published_at
-    since = moment.astimezone(WIB).date().isoformat() if moment is not None else None
-    return {**answer, "set_in_force": {"id": int(set_id), "since": since}}
 
 
 def structure_words(answer: dict[str, Any]) -> dict[str, str | None]:
@@ -290,16 +221,16 @@ def console() -> Any:
     if answer is not None and answer.get("jurisdiction"):
         answer = with_set_in_force(answer)
     if answer is not None and answer.get("point"):
-        unit_fc, neighbours = _unit_features(answer)
+        unit_fc, neighbours = unit_features(answer)
         place_fc = places().place_geojson(answer["place"]["code"]) if answer.get("place") else None
         # A village with its bundled polygon is drawn as that polygon, instead of its equal-area circle.
         drawn = {**answer, "uncertainty_m": None} if place_fc else answer
         map_html = render_locate_map(drawn, units_url=None, unit_geojson=unit_fc, neighbour_geojson=neighbours,
-                                     place_geojson=place_fc, **_tile_kwargs())
+                                     place_geojson=place_fc, **tile_kwargs())
     else:
         idx = index()
         minx, miny, maxx, maxy = _bounds(idx)
-        map_html = render_overview_map(units_url=UNITS_URL, bounds=(minx, miny, maxx, maxy), **_tile_kwargs())
+        map_html = render_overview_map(units_url=UNITS_URL, bounds=(minx, miny, maxx, maxy), **tile_kwargs())
     units = sorted(((u.code, u.name) for u in index().units.values() if u.level != "polsek"), key=lambda x: x[0])
     return render_template(
         "console.html", query=query, hint=hint, answer=answer, summary=_summary(answer, t) if answer else None,
@@ -368,8 +299,8 @@ def officer_page(token: str) -> Any:
     except GeoServiceError as exc:
         return make_response(render_template("officer_error.html", status=exc.status, detail=exc.detail), exc.status)
     answer = with_set_in_force(_officer_answer(payload), index().set_id)
-    unit_fc, _ = _unit_features(answer)
-    map_html = render_officer_map(answer, unit_geojson=unit_fc, **_tile_kwargs())
+    unit_fc, _ = unit_features(answer)
+    map_html = render_officer_map(answer, unit_geojson=unit_fc, **tile_kwargs())
     lat, lon = payload["lat"], payload["lon"]
     nav = {"geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}",
            "gmaps": f"https://www.google.com/maps/search/?api=1&query={lat:.6f},{lon:.6f}"}
@@ -386,12 +317,6 @@ def officer_page(token: str) -> Any:
 # ------------------------------------------------------------------ admin: boundaries
 
 
-def _publish(kind: SetKind, set_id: int) -> None:
-    with write_transaction() as s:
-        kind.publish(s, set_id, actor=actor(), request_id=g.request_id)
-    service().holder.refresh()
-
-
 @bp.get("/admin/boundaries")
 @allow()
 def admin_boundaries() -> Any:
@@ -402,20 +327,7 @@ def admin_boundaries() -> Any:
 @bp.post("/admin/boundaries")
 @allow()
 def admin_upload_boundaries() -> Any:
-    data, filename = read_upload("file")  # type: ignore[misc]
-    mapping = read_upload("mapping", required=False)
-
-    def field(name: str) -> str | None:
-        return request.form.get(name, "").strip()[:200] or None
-
-    with write_transaction() as s:
-        bset = boundary_service.import_boundaries(
-            s, data=data, filename=filename, level=field("level"), actor=actor(),
-            code_field=field("code_field"), name_field=field("name_field"), parent_field=field("parent_field"),
-            source_crs=field("crs"), mapping_csv=mapping[0] if mapping else None,
-            request_id=g.request_id)
-        set_id = bset.id
-    return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
+    return redirect(url_for("pages.admin_boundary_set", set_id=upload_boundaries()))
 
 
 def _diff_geojson(diff: dict[str, Any], set_id: int) -> dict[str, Any]:
@@ -448,11 +360,11 @@ def admin_boundary_set(set_id: int) -> Any:
     items = [*report.get("errors", []), *report.get("warnings", [])]
     map_items = [{**i, "point": i["location"]} if i.get("location") else i for i in items]
     problems_html = render_problems_map(map_items, units_url=f"/api/v1/units?set={set_id}&level=polsek&simplify=0.001"
-                                        if summary["units"] else None, **_tile_kwargs())
+                                        if summary["units"] else None, **tile_kwargs())
     # A draft is compared with the published set; the published set with the one it replaced.
     against = published if published != set_id else bset.base_set_id
     diff = boundary_service.diff_against_published(session_db, set_id, against) if against else None
-    diff_html = render_diff_map(_diff_geojson(diff, set_id), **_tile_kwargs()) if diff and diff["changes"] else None
+    diff_html = render_diff_map(_diff_geojson(diff, set_id), **tile_kwargs()) if diff and diff["changes"] else None
     return render_template("admin_boundary_set.html", s=summary, report=report, diff=diff,
                            problems_map=map_frame(problems_html),
                            diff_map=map_frame(diff_html) if diff_html else None)
@@ -461,7 +373,7 @@ def admin_boundary_set(set_id: int) -> Any:
 @bp.post("/admin/boundaries/<int:set_id>/publish")
 @allow()
 def admin_publish_boundaries(set_id: int) -> Any:
-    _publish(BOUNDARY_SETS, set_id)
+    publish_set(BOUNDARY_SETS, set_id)
     return redirect(url_for("pages.admin_boundary_set", set_id=set_id))
 
 
@@ -480,15 +392,12 @@ def admin_stations() -> Any:
 @bp.post("/admin/stations")
 @allow()
 def admin_upload_stations() -> Any:
-    data, filename = read_upload("file")  # type: ignore[misc]
-    with write_transaction() as s:
-        boundary_service.import_stations(s, data=data, filename=filename, actor=actor(),
-                                         request_id=g.request_id)
+    upload_stations()
     return redirect(url_for("pages.admin_stations"))
 
 
 @bp.post("/admin/stations/<int:set_id>/publish")
 @allow()
 def admin_publish_stations(set_id: int) -> Any:
-    _publish(STATION_SETS, set_id)
+    publish_set(STATION_SETS, set_id)
     return redirect(url_for("pages.admin_stations"))

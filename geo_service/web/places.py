@@ -5,32 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from geo_service.errors import BadRequest
+from geo_service.services.place_types import PlaceMatch
 from geo_service.services.places import MAX_LIMIT
 from geo_service.web.auth import allow
 from geo_service.web.context import index, places
-from geo_service.web.openapi import doc
+from geo_service.web.openapi import answers, doc, problems
 
 bp = Blueprint("places", __name__)
 MAX_QUERY_CHARS = 200
-
-PLACE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "kind": {"type": "string", "enum": ["desa", "kelurahan", "kecamatan", "kabupaten", "kota", "provinsi"]},
-        "code": {"type": "string", "example": "51.01.01.1006", "description": "Kemendagri code (dotted)"},
-        "name": {"type": "string", "example": "Baler Bale Agung"},
-        "parents": {"type": "array", "items": {"type": "object", "properties": {
-            "kind": {"type": "string"}, "code": {"type": "string"}, "name": {"type": "string"}}}},
-        "point": {"$ref": "#/components/schemas/Point"},
-        "radius_m": {"type": "number", "description": "radius of a circle with the place's area"},
-        "score": {"type": "number", "description": "100 = the name as written; see geo/gazetteer.py"},
-        "match": {"type": "string", "enum": ["exact", "prefix", "fuzzy"]},
-        "preferred": {"type": "boolean", "description": "inside the hinted (or the caller's) unit"},
-        "label": {"type": "string", "description": "text that locates this place when sent to /api/v1/locate"},
-    },
-    "required": ["kind", "code", "name", "parents", "point", "radius_m", "score"],
-}
-
 
 @bp.get("/api/v1/places")
 @allow("dispatcher", "supervisor")
@@ -40,7 +22,9 @@ PLACE_SCHEMA = {
               "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}},
              {"name": "hint_unit", "in": "query", "schema": {"type": "string", "maxLength": 40}},
              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}}],
-     responses={200: {"type": "array", "items": PLACE_SCHEMA}}, tags=("places",))
+     tags=("places",))
+@answers(200, list[PlaceMatch])
+@problems(400)
 def search_places() -> Response:
     q = request.args.get("q", "")
     if not q.strip() or len(q) > MAX_QUERY_CHARS:

@@ -14,54 +14,13 @@ from flask import Flask, Response, g, json, redirect, request, url_for
 from sqlalchemy.exc import DataError, InternalError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from geo_service.errors import BadRequest, GeoServiceError, ServiceUnavailable
+from geo_service.errors import GeoServiceError, ServiceUnavailable
 from geo_service.storage.db import is_write_failure
+from geo_service.web.common import error_page
 from geo_service.web.server import RequestReadTimeout
 
 LOGGER = logging.getLogger(__name__)
 PROBLEM_BASE = "https://geo-service.invalid/problems/"
-#: Deepest nesting of arrays/objects a JSON body may have (the richest body, a GeoJSON polygon in a
-#: feature collection, needs 6).
-MAX_JSON_DEPTH = 32
-
-
-def _refuse_constant(name: str) -> Any:
-    raise BadRequest(f"{name} is not a JSON number: send finite numbers only", code="JSON_INVALID",
-                     errors=[{"pointer": "/", "detail": f"{name} is not allowed in JSON"}])
-
-
-def json_depth_exceeds(value: Any, limit: int) -> bool:
-    """True when arrays/objects in ``value`` nest deeper than ``limit`` (iterative: no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
-
-
-def parse_json_strict(data: bytes) -> Any:
-    """Parse a request body as strict JSON; every failure is a 400 problem, never a 500."""
-    too_deep = BadRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="JSON_TOO_DEEP",
-                          errors=[{"pointer": "/", "detail": f"at most {MAX_JSON_DEPTH} nested arrays/objects"}])
-    try:
-        body = json.loads(data, parse_constant=_refuse_constant)
-    except RecursionError:  # the decoder recurses once per level: thousands of '[' end here
-        raise too_deep from None
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body is not valid JSON", code="JSON_INVALID") from None
-    if json_depth_exceeds(body, MAX_JSON_DEPTH):
-        raise too_deep
-    return body
-
-
 def problem_response(
     status: int,
     title: str,
@@ -118,8 +77,6 @@ def register_error_handlers(app: Flask) -> None:
         if exc.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="geo_service"'
         if _wants_html():
-            from geo_service.web.pages import error_page
-
             if exc.status == 401:
                 return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
             return error_page(exc.status, exc.title, exc.detail)
@@ -138,8 +95,6 @@ def register_error_handlers(app: Flask) -> None:
             code = "PAYLOAD_TOO_LARGE"
             detail = f"the request body is larger than the limit of {app.config.get('MAX_CONTENT_LENGTH')} bytes"
         if _wants_html():
-            from geo_service.web.pages import error_page
-
             return error_page(status, exc.name, detail)
         headers = {}
         valid_methods = getattr(exc, "valid_methods", None)
@@ -164,8 +119,6 @@ def register_error_handlers(app: Flask) -> None:
                 "the database is not reachable; nothing was written. Try again shortly.", code="DATABASE_UNAVAILABLE"
             )
         if _wants_html():
-            from geo_service.web.pages import error_page
-
             resp = error_page(err.status, err.title, err.detail)
             resp.headers["Retry-After"] = "5"
             return resp
@@ -180,8 +133,6 @@ def register_error_handlers(app: Flask) -> None:
         LOGGER.info("value out of range [%s]: %s", getattr(g, "request_id", "-"), str(exc).splitlines()[0])
         detail = "a number in the request is outside the range the service can store or look up"
         if _wants_html():
-            from geo_service.web.pages import error_page
-
             return error_page(400, "Bad Request", detail)
         return problem_response(400, "Bad request", detail, code="VALUE_OUT_OF_RANGE")
 
@@ -199,7 +150,5 @@ def register_error_handlers(app: Flask) -> None:
         LOGGER.exception("unhandled error [request %s]", getattr(g, "request_id", "-"))
         detail = "an unexpected error occurred; it has been logged with the request id"
         if _wants_html():
-            from geo_service.web.pages import error_page
-
             return error_page(500, "Internal Server Error", detail)
         return problem_response(500, "Internal Server Error", detail, code="INTERNAL_ERROR")

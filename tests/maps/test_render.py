@@ -25,7 +25,7 @@ from geo_service.maps import (
     render_overview_map,
     render_problems_map,
 )
-from geo_service.maps.base import _latlon, finish, new_map, simplify_geojson
+from geo_service.maps.base import finish, latlon, new_map, simplify_geojson
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 TEMPLATE_BREAK = "`${alert(2)}`</script><script>alert(3)</script>"
@@ -220,7 +220,7 @@ def test_folium_tooltip_would_not_be_safe() -> None:
 # --- coordinates ----------------------------------------------------------------------------
 
 def test_latlon_is_the_one_swap() -> None:
-    assert _latlon(LON, LAT) == [LAT, LON]
+    assert latlon(LON, LAT) == [LAT, LON]
 
 
 @pytest.mark.parametrize("page", ["locate", "officer"])

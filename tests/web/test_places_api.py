@@ -139,6 +139,8 @@ def test_openapi_documents_places_and_the_new_status(papp: Any, heads: dict[str,
     assert op["x-roles"] == ["admin", "dispatcher", "supervisor"]
     assert {p["name"] for p in op["parameters"]} == {"q", "hint_unit", "limit"}
     item = op["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    if "$ref" in item:  # the answer types are shared components
+        item = spec["components"]["schemas"][item["$ref"].rsplit("/", 1)[1]]
     assert set(item["required"]) == {"kind", "code", "name", "parents", "point", "radius_m", "score"}
     assert "approximate" in spec["components"]["schemas"]["Validation"]["properties"]["status"]["enum"]
 
