@@ -17,7 +17,7 @@ from geo_service.geo.coords import LinkExpander
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_coordinate
-from geo_service.services.structure import MABES, WIB, unit_type
+from geo_service.services.structure import MABES, WIB, approximate_special_areas, unit_type
 
 if TYPE_CHECKING:
     from geo_service.services.places import PlaceService
@@ -162,14 +162,16 @@ def structure_fields(jurisdiction: Mapping[str, Any] | None) -> dict[str, Any]:
     ``mabes`` is the national root above every Polda (``services.structure.MABES``);
     ``unit_types`` maps each level to the type its unit's name carries (``polresta``,
     ``polres_metro``, ``polsek_kawasan``, ...); ``special_area`` is the answering unit when it is
-    an airport/port/sea sector (an overlay over the ordinary sector), else None.
+    an airport/port/sea sector (an overlay over the ordinary sector), else None; its ``approximate``
+    says whether its polygon is a bundled approximation (``boundaries/special_areas.geojson``).
     """
     juris = {lvl: u for lvl, u in (jurisdiction or {}).items() if u}
     leaf = juris.get("polsek") or juris.get("polres")
     special = leaf if leaf is not None and is_special_area(leaf["name"]) else None
     return {"mabes": {"code": MABES["code"], "name": MABES["name"]} if juris else None,
             "unit_types": {lvl: unit_type(u["name"]) for lvl, u in juris.items()},
-            "special_area": {"code": special["code"], "name": special["name"]} if special else None}
+            "special_area": {"code": special["code"], "name": special["name"],
+                             "approximate": special["code"] in approximate_special_areas()} if special else None}
 
 
 def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",

@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import shapely
@@ -191,6 +192,21 @@ def read_admin_areas(kecamatan: Path, regencies: Path, provinces: Path | None = 
         gdf = boundary_files.read_bundled_layer(Path(path))
         return dict(zip(gdf["kode"].astype(str), zip(gdf["nama"].astype(str), gdf.geometry, strict=True), strict=True))
     return AdminAreas(load(kecamatan), load(regencies), load(provinces))
+
+
+@lru_cache(maxsize=1)
+def approximate_special_areas(path: Path = SPECIAL_AREAS_FILE) -> frozenset[str]:
+    """Unit codes whose area is a bundled special-area polygon marked ``approximate`` (never a
+    surveyed boundary): the polygons' own codes and every structure row drawn with one
+    (``@special:<code>``, e.g. the airport's Polsek before its Polres).
+
+    Answers name a special area *approximate* by its code: a real polygon uploaded for the same
+    code is still called approximate until the bundled file drops the mark (a conservative error).
+    """
+    polygons = {str(f["properties"]["code"]) for f in _read_features(path) if f["properties"].get("approximate", True)}
+    drawn = {r.code for r in read_structure() if any(a.startswith("@special:") and a.split(":", 1)[1] in polygons
+                                                     for a in r.areas)}
+    return frozenset(polygons | drawn)
 
 
 def read_special_areas(path: Path = SPECIAL_AREAS_FILE) -> dict[str, BaseGeometry]:

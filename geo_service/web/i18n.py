@@ -115,6 +115,7 @@ TEXT: dict[str, str] = {
     "calls_110": N_("Call Center 110"),
     "calls_report": N_("110 call report"),
     "special_area": N_("Special area (airport, port or sea sector)"),
+    "approximate_area": N_("approximate area, not a surveyed boundary"),
     # issue 17: charts of the recap and incidents pages, the console's desk tools
     "charts": N_("At a glance"), "chart_by_unit": N_("Status by unit"),
     "chart_trend": N_("Incidents per week (last 8 weeks)"), "chart_first_action": N_("Time to first action"),

@@ -222,13 +222,14 @@ def test_bali_special_areas_win_just_inside_and_not_just_outside(
     assert inside["jurisdiction"]["polsek"] is None
     outside = _locate(client, headers, AIRPORT_OUTSIDE)
     assert _names(outside) == {"polda": "Polda Bali", "polres": "Polresta Denpasar", "polsek": "Polsek Kuta"}
-    assert inside["special_area"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai"}
+    assert inside["special_area"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai",
+                                      "approximate": True}
     assert inside["unit_types"] == {"polda": "polda", "polres": "polres_kawasan"}
     assert outside["special_area"] is None
     assert outside["unit_types"] == {"polda": "polda", "polres": "polresta", "polsek": "polsek"}
     assert outside["mabes"] == {"code": "MABES", "name": "Mabes Polri"}
     benoa = _locate(client, headers, BENOA_PORT)
-    assert benoa["special_area"]["code"] == "51.71.K01"
+    assert benoa["special_area"]["code"] == "51.71.K01" and benoa["special_area"]["approximate"] is True
     assert benoa["jurisdiction"]["polsek"] == {"code": "51.71.K01", "name": "Polsek Kawasan Laut Benoa"}
     assert benoa["jurisdiction"]["polres"]["name"] == "Polresta Denpasar"
 
@@ -372,12 +373,38 @@ def test_batches_answer_for_the_query_at_and_refuse_an_at_per_item(bali_dated_ap
     assert csv_then.status_code == 200 and "51.01.01" in csv_then.get_data(as_text=True)
 
 
+def test_an_incident_keeps_the_unit_of_its_time(bali_dated_app: Any) -> None:
+    """Reported in 2020 in kecamatan Jembrana: Polsek Negara (Polsek Kota Jembrana exists from 27 Apr 2021)."""
+    client, headers = _dispatcher(bali_dated_app)
+    point = {"lat": KEC_JEMBRANA[1], "lon": KEC_JEMBRANA[0]}
+
+    def create(location: dict[str, Any], reported_at: str) -> Any:
+        r = client.post("/api/v1/incidents", json={"location": location, "category": "lainnya", "channel": "call_110",
+                                                   "reported_at": reported_at, "description": "test"},
+                        headers=headers)
+        assert r.status_code == 201, r.get_data(as_text=True)
+        return r.get_json()
+
+    old = create(point, BEFORE_KOTA_JEMBRANA)
+    assert old["unit"]["polsek"] == {"code": "51.01.01", "name": "Polsek Negara"}
+    recent = create(point, "2025-06-01T12:00:00+08:00")
+    assert recent["unit"]["polsek"] == {"code": "51.01.05", "name": "Polsek Kota Jembrana"}
+    # A location's own "at" (when the caller was there) wins over the time of the report.
+    moved = create({**point, "at": BEFORE_KOTA_JEMBRANA}, "2025-06-01T12:00:00+08:00")
+    assert moved["unit"]["polsek"]["code"] == "51.01.01"
+    bad = client.post("/api/v1/incidents", json={"location": {**point, "at": "2020-06-01"}, "category": "lainnya",
+                                                 "channel": "call_110", "reported_at": BEFORE_KOTA_JEMBRANA},
+                      headers=headers)
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["pointer"] == "/location/at"
+
+
 def test_bali_airport_was_a_polsek_before_its_polres(bali_dated_app: Any) -> None:
     client, headers = _dispatcher(bali_dated_app)
     then = _locate(client, headers, AIRPORT_INSIDE, at=BEFORE_KOTA_JEMBRANA)
     assert then["jurisdiction"]["polres"] == {"code": "51.71", "name": "Polresta Denpasar"}
     assert then["jurisdiction"]["polsek"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai"}
-    assert then["special_area"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai"}
+    assert then["special_area"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai",
+                                    "approximate": True}
     assert _names(_locate(client, headers, AIRPORT_OUTSIDE, at=BEFORE_KOTA_JEMBRANA))["polsek"] == "Polsek Kuta"
     now = _locate(client, headers, AIRPORT_INSIDE)
     assert now["jurisdiction"]["polres"]["code"] == "51.K01" and now["jurisdiction"]["polsek"] is None
@@ -410,16 +437,19 @@ def subset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture()
-def dated_app(backend: str, tmp_path: Path, subset_dir: Path) -> Iterator[Any]:
-    """The national subset stored twice: the structure of June 2024, then today's; both published."""
-    application = make_app(backend, tmp_path)
+@pytest.fixture(scope="module")
+def dated_app(backend: str, tmp_path_factory: pytest.TempPathFactory, subset_dir: Path) -> Iterator[Any]:
+    """The national subset loaded as ``geo-service national load --publish`` does by default: one set per
+    structure version (--history), oldest first, today's current. Module-scoped: the tests only read it."""
+    application = make_app(backend, tmp_path_factory.mktemp(f"dated-{backend}"))
     storage = application.extensions["geo_service"].storage
-    for on in (date(2024, 6, 1), date.today()):
-        with storage.transaction() as session:
-            bset, _built, generation = national.load_national(session, data_dir=subset_dir, actor="test",
-                                                              publish=True, kecamatan_checks=False, on=on)
-            assert generation is not None, bset.report["errors"][:3]
+    with storage.transaction() as session:
+        loaded = national.load_national_history(session, data_dir=subset_dir, actor="test", publish=True,
+                                                kecamatan_checks=False)
+        assert all(generation is not None for _b, _built, generation in loaded), \
+            [b.report["errors"][:3] for b, _built, _g in loaded]
+        assert [b.effective_from for b, _built, _g in loaded] == [structure.day_start(d)
+                                                                  for d in national.history_days()]
     yield application
     dispose_app(application)
 
@@ -450,6 +480,10 @@ def test_national_set_answers_across_the_papua_split(dated_app: Any) -> None:
     # A day just before and just after the telegram of 11 November 2024 (WIB).
     assert _locate(client, headers, NABIRE, at="2024-11-10T23:59:00+07:00")["jurisdiction"]["polda"]["code"] == "91"
     assert _locate(client, headers, NABIRE, at="2024-11-11T00:01:00+07:00")["jurisdiction"]["polda"]["code"] == "94"
+    # History out of the box on the national set too: kecamatan Jembrana before Polsek Kota Jembrana.
+    assert _locate(client, headers, KEC_JEMBRANA, at=BEFORE_KOTA_JEMBRANA)["jurisdiction"]["polsek"]["code"] == \
+        "51.01.01"
+    assert _locate(client, headers, KEC_JEMBRANA)["jurisdiction"]["polsek"]["code"] == "51.01.05"
 
 
 def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
