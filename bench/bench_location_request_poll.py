@@ -1,12 +1,13 @@
-"""What a console waiting for a caller's location costs a `geo-service serve` with sync workers.
+"""What consoles waiting for a caller's location cost a `geo-service serve` (gthread workers).
 
-Starts `geo-service serve` (gunicorn, W sync workers, temp SQLite data dir), then measures
-`POST /api/v1/locate` latency from 4 client threads: alone (baseline), while K consoles hold a
-long poll (`GET /api/v1/location-requests/<id>?wait=S`; at most W/2 are let wait, the rest are
-answered at once), and the cost of one short poll
-(`wait=0`, what the console sends every 3 s before the caller opens the link). Only 127.0.0.1.
+Starts `geo-service serve` (gunicorn, W gthread workers x T threads, temp SQLite data dir), then
+measures `POST /api/v1/locate` latency from 4 client threads: alone (baseline), while K consoles hold a
+long poll (`GET /api/v1/location-requests/<id>?wait=S`; at most W*T/2 are let wait, the rest are
+answered at once), and the cost of one short poll (`wait=0`, what the console sends every 3 s
+before the caller opens the link). K runs over 1, W, the cap W*T/2 and W*T (more than the cap).
+Only 127.0.0.1.
 
-    python bench/bench_location_request_poll.py [--workers 4] [--seconds 4] [--wait 8]
+    python bench/bench_location_request_poll.py [--workers 4] [--threads 16] [--seconds 4] [--wait 8]
 """
 
 from __future__ import annotations
@@ -69,16 +70,23 @@ def _report(label: str, lat: list[float], seconds: float) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--wait", type=float, default=8.0)
     args = ap.parse_args()
     data = tempfile.mkdtemp(prefix="bench_locreq_")
     env = {**os.environ, "GEO_SERVICE_DATA_DIR": data, "GEO_SERVICE_LOG_LEVEL": "WARNING",
-           "GEO_SERVICE_LOCATION_REQUEST_WAIT_S": str(args.wait), "GEO_SERVICE_WORKERS": str(args.workers)}
+           "GEO_SERVICE_LOCATION_REQUEST_WAIT_S": str(args.wait), "GEO_SERVICE_WORKERS": str(args.workers),
+           "GEO_SERVICE_THREADS": str(args.threads)}
     cli = [sys.executable, "-m", "geo_service.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    token = subprocess.run([*cli, "token", "create", "--role", "admin", "--name", "bench"], env=env, check=True,
-                           capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    cap = max(1, args.workers * args.threads // 2)
+    most = args.workers * args.threads
+    # a user may make 12 location requests per 10 minutes: one token per 10 requests
+    tokens = [subprocess.run([*cli, "token", "create", "--role", "admin", "--name", f"bench-{i}"], env=env,
+                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+              for i in range(most // 10 + 1)]
+    token = tokens[0]
     port = _port()
     proc = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -90,21 +98,22 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"cores: {os.cpu_count()}, {args.workers} sync workers, long poll bound {args.wait:g} s, "
-              f"4 client threads posting /api/v1/locate")
+        print(f"cores: {os.cpu_count()}, {args.workers} gthread workers x {args.threads} threads (long-poll cap "
+              f"{cap}), long poll bound {args.wait:g} s, 4 client threads posting /api/v1/locate")
         _report("no console waiting (baseline)", _locate_load(base, token, args.seconds), args.seconds)
-        ids = [_call(base + "/api/v1/location-requests", token, {})[1]["id"] for _ in range(args.workers)]
+        ids = [_call(base + "/api/v1/location-requests", tokens[i // 10], {})[1]["id"] for i in range(most)]
         short = [_call(f"{base}/api/v1/location-requests/{ids[0]}?wait=0", token)[0] for _ in range(200)]
         print(f"  one short poll (wait=0): median {statistics.median(short) * 1000:.1f} ms -> a console polling "
               f"every 3 s uses {statistics.median(short) / 3 * 100:.2f} % of one worker")
-        for k in sorted({1, args.workers - 1, args.workers}):
+        for k in sorted({1, args.workers, cap, most}):
             holders = [threading.Thread(target=_call, args=(f"{base}/api/v1/location-requests/{rid}?wait={args.wait}",
                                                              token)) for rid in ids[:k]]
             for h in holders:
                 h.start()
             time.sleep(0.3)
             seconds = min(args.seconds, args.wait - 1)
-            _report(f"{k} console(s) holding a long poll", _locate_load(base, token, seconds), seconds)
+            label = f"{k} console(s) holding a long poll" + (" (over the cap)" if k > cap else "")
+            _report(label, _locate_load(base, token, seconds), seconds)
             for h in holders:
                 h.join()
     finally:

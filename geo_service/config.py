@@ -7,6 +7,7 @@ what to fix; the CLI prints that line and exits with status 2 instead of a trace
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,9 @@ class Settings:
     session_ttl_s: int = 12 * 3600  # a page login lasts one shift at most
     log_level: str = "INFO"
     expand_short_links: bool = False
+    #: The address callers' and officers' phones use to reach the service (``https://110.example.go.id``);
+    #: empty: the address the dispatcher's own request came in on (fine when both are the same).
+    public_url: str = ""
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -66,6 +70,25 @@ class Settings:
     def is_embedded(self) -> bool:
         """True when running on the embedded SQLite default."""
         return self.backend == "sqlite"
+
+
+def default_workers() -> int:
+    """Worker processes of ``geo-service serve``: 2 per core, at least 2 (CPU-bound lookups, short requests)."""
+    return max(2, 2 * (os.cpu_count() or 1))
+
+
+#: Threads per gthread worker (``GEO_SERVICE_THREADS``). A client that drips its headers or body
+#: holds one thread, not a whole worker process: with sync workers six slow clients stopped the
+#: service (issue 12). Lookups are CPU-bound under the GIL, so more threads add room for slow
+#: clients, not speed; behind nginx (request buffering on) no slow client reaches the service.
+DEFAULT_THREADS = 16
+
+
+def server_threads() -> tuple[int, int]:
+    """(workers, threads per worker) of this host's server, from the environment or the defaults."""
+    workers = int(os.environ.get(PREFIX + "WORKERS", 0) or default_workers())
+    threads = int(os.environ.get(PREFIX + "THREADS", 0) or DEFAULT_THREADS)
+    return workers, threads
 
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -221,7 +244,10 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         session_ttl_s=int(_get_number(env, "SESSION_HOURS", 12.0) * 3600),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
         expand_short_links=_get_bool(env, "EXPAND_SHORT_LINKS", False),
+        public_url=(env.get(PREFIX + "PUBLIC_URL") or "").strip().rstrip("/"),
     )
+    if settings.public_url and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?", settings.public_url):
+        raise ConfigError(f"{PREFIX}PUBLIC_URL must be an http(s) address such as https://110.example.go.id")
     if settings.session_ttl_s < 60:
         raise ConfigError(f"{PREFIX}SESSION_HOURS is too short: use at least 0.02 (about a minute)")
     _check_response_targets(settings.response_targets, settings.response_target_bands)

@@ -6,19 +6,9 @@ import argparse
 import os
 from typing import Any
 
+from geo_service.config import DEFAULT_THREADS, default_workers
 from geo_service.errors import ConfigError
 
-
-def default_workers() -> int:
-    """Worker processes: 2 per core, at least 2 (CPU-bound lookups, short requests)."""
-    return max(2, 2 * (os.cpu_count() or 1))
-
-
-#: Threads per gthread worker (``GEO_SERVICE_THREADS``). A client that drips its headers or body
-#: holds one thread, not a whole worker process: with sync workers six slow clients stopped the
-#: service (issue 12). Lookups are CPU-bound under the GIL, so more threads add room for slow
-#: clients, not speed; behind nginx (request buffering on) no slow client reaches the service.
-DEFAULT_THREADS = 16
 #: gunicorn settings of ``geo-service serve`` (besides bind, workers and the hooks).
 SERVER_SETTINGS: dict[str, Any] = {
     "preload_app": True,
@@ -39,21 +29,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from gunicorn.app.base import BaseApplication
 
+    workers = args.workers or int(os.environ.get("GEO_SERVICE_WORKERS", 0) or default_workers())
+    threads = args.threads or int(os.environ.get("GEO_SERVICE_THREADS", 0) or DEFAULT_THREADS)
+    # What the app sizes by the server it runs in (the long-poll cap, made when web/ is imported) reads these.
+    os.environ["GEO_SERVICE_WORKERS"], os.environ["GEO_SERVICE_THREADS"] = str(workers), str(threads)
+
     from geo_service.web.app import create_app
     from geo_service.web.server import DEFAULT_READ_TIMEOUT_S, worker_class
 
+    read_timeout_s = float(os.environ.get("GEO_SERVICE_REQUEST_READ_TIMEOUT_S", 0) or DEFAULT_READ_TIMEOUT_S)
+    if workers < 1 or threads < 1 or read_timeout_s <= 0:
+        raise ConfigError("GEO_SERVICE_WORKERS, GEO_SERVICE_THREADS and GEO_SERVICE_REQUEST_READ_TIMEOUT_S "
+                          "must be positive")
     app = create_app()  # raises ConfigError before any worker starts
     app.extensions["geo_service"].places.gazetteer()  # built once too, shared by the workers
     # Move everything built so far (the index) out of the collector's reach, so that collections
     # in the workers do not write to the shared pages and copy them (measured: 19 -> 63 MB per worker).
     gc.collect()
     gc.freeze()
-    workers = args.workers or int(os.environ.get("GEO_SERVICE_WORKERS", 0) or default_workers())
-    threads = args.threads or int(os.environ.get("GEO_SERVICE_THREADS", 0) or DEFAULT_THREADS)
-    read_timeout_s = float(os.environ.get("GEO_SERVICE_REQUEST_READ_TIMEOUT_S", 0) or DEFAULT_READ_TIMEOUT_S)
-    if workers < 1 or threads < 1 or read_timeout_s <= 0:
-        raise ConfigError("GEO_SERVICE_WORKERS, GEO_SERVICE_THREADS and GEO_SERVICE_REQUEST_READ_TIMEOUT_S "
-                          "must be positive")
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

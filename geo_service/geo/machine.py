@@ -6,9 +6,9 @@ written, so the caller can count decimals; or raises
 :class:`~geo_service.errors.CoordinateInvalid`.
 
 * JSON objects: ``lat``/``lng``, ``lat``/``lon``, ``latitude``/``longitude`` (any case,
-  numbers or numeric strings), found at any depth (``{"location": {"lat": ..}}``, the
-  browser/Android ``{"coords": {"latitude": .., "accuracy": ..}}``); ``accuracy`` (also
-  ``acc``, ``horizontalAccuracy``, ``radius``) becomes the uncertainty in metres.
+  numbers, also with an exponent, or numeric strings), found at any depth
+  (``{"location": {"lat": ..}}``, the browser/Android ``{"coords": {"latitude": .., "accuracy": ..}}``);
+  ``accuracy`` (also ``acc``, ``horizontalAccuracy``, ``radius``) becomes the uncertainty in metres.
 * GeoJSON ``Point``, a ``Feature`` with a Point, a ``FeatureCollection`` of Points (each one
   a reading; several different points make the answer ``suspect``). GeoJSON order is lon, lat.
 * WKT ``POINT(lon lat)`` (also ``POINT Z``), EWKT ``SRID=4326;POINT(..)``; another SRID is
@@ -29,12 +29,16 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from geo_service import errors
 
 _NUM = r"[-+]?\d{1,3}(?:\.\d{1,20})?"
 _NUM_TEXT = re.compile(r"^[-+]?\d{1,3}(?:\.\d{1,20})?$")
+#: A JSON number with an exponent, as JavaScript and Python write numbers below 1e-6 (``1e-07``).
+_NUM_EXPONENT = re.compile(r"^-?\d{1,3}(?:\.\d{1,20})?[eE][-+]?\d{1,3}$")
+_LAST_DECIMAL = Decimal(1).scaleb(-20)
 MAX_JSON_DEPTH = 8
 
 
@@ -66,10 +70,18 @@ _ACC_KEYS = ("accuracy", "acc", "horizontalaccuracy", "hacc", "radius", "uncerta
 
 
 def _num_text(value: Any) -> str | None:
-    """The number as written in the JSON (``parse_float=str``), or a numeric string."""
+    """The number as written in the JSON (``parse_float=str``), or a numeric string; an exponent
+    (``1e-07``) is written out (``0.0000001``)."""
     if isinstance(value, bool) or value is None:
         return None
     text = str(value).strip()
+    if _NUM_EXPONENT.match(text):
+        # ``1e-07`` is 0.0000001 (a point 1 cm from the equator): written out, at most 20 decimals
+        number = Decimal(text)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -20:
+            number = number.quantize(_LAST_DECIMAL)
+        text = format(number, "f")
     return text if _NUM_TEXT.match(text) else None
 
 

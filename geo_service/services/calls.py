@@ -44,10 +44,12 @@ import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -55,8 +57,9 @@ from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
-from geo_service.services.incidents import csv_safe
+from geo_service.services.incidents import csv_safe, incident_in_scope
 from geo_service.storage import calls as store
+from geo_service.storage.incidents import incidents_by_id
 from geo_service.storage.repo import audit
 from geo_service.storage.types import utcnow
 
@@ -214,18 +217,102 @@ class ImportResult:
                 "rejected": len({e["row"] for e in self.errors}), "errors": self.errors}
 
 
+#: Columns whose values repeat (unit codes, routes, outcomes): checked once per distinct value.
+_FEW_VALUES = ("answered_by", "routed_to", "caller_unit", "outcome", "incident_id")
+_OFFSET_TAIL = re.compile(_OFFSET_RE)
+_SPACE = re.compile(r"\s")
+_INCIDENT_ID = re.compile(r"[1-9]\d{0,8}")
+
+
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     for col in COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
-    return frame[list(COLUMNS)].fillna("").astype(str).apply(lambda s: s.str.strip())
+    df = frame[list(COLUMNS)].fillna("").astype(str)
+    for col in COLUMNS:
+        if col in _FEW_VALUES:
+            df[col] = _per_distinct(df[col], str.strip)
+        elif _SPACE.search("".join(df[col].to_numpy(dtype=object))):  # one C scan: most files have no space
+            df[col] = df[col].str.strip()
+    return df
+
+
+def _per_distinct(texts: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
+    """``fn`` of every text, computed once per distinct text (Python runs a few thousand times for a month of
+    routes, not once per call)."""
+    codes, uniques = pd.factorize(texts)
+    return pd.Series(_objects(fn(text) for text in uniques)[codes], index=texts.index, dtype=object)
+
+
+def _objects(values: Iterable[Any]) -> np.ndarray:
+    """A 1-D object array of ``values`` (``np.array`` would read a list of tuples as 2-D)."""
+    items = list(values)
+    out = np.empty(len(items), dtype=object)
+    for k, value in enumerate(items):
+        out[k] = value
+    return out
+
+
+def _has_offset(text: str) -> bool:
+    return _OFFSET_TAIL.search(text) is not None
 
 
 def _parse_times(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(UTC times, ok mask) of ISO 8601 texts that carry an offset; empty texts -> NaT and not ok."""
-    has_offset = texts.str.contains(_OFFSET_RE, regex=True)
+    # An offset is at most the last 6 characters: the regex runs once per distinct tail, not per row.
+    has_offset = _per_distinct(texts.str[-6:], _has_offset).astype(bool)
     parsed = pd.to_datetime(texts.where(has_offset, None), format="ISO8601", utc=True, errors="coerce")
     return parsed, has_offset & parsed.notna()
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A ``routed_to`` text read once: its unit codes and what is wrong with them, in report order."""
+
+    codes: tuple[str, ...]
+    problems: tuple[str, ...]
+
+    @classmethod
+    def read(cls, text: str, known_units: set[str]) -> _Route:
+        # Cells are already stripped; spaces inside a route ("51.71; 51") are dropped before the split.
+        codes = tuple(text.replace(" ", "").strip(";").split(";")) if text.strip(" ;") else ()
+        problems = []
+        if "" in codes:
+            problems.append("an empty unit code between ';'")
+        if not codes:
+            problems.append("required: the unit codes the call rang, ';'-separated")
+        if len(codes) > MAX_ROUTED:
+            problems.append(f"at most {MAX_ROUTED} units")
+        unknown = [c for c in codes if c not in known_units]
+        if unknown:
+            problems.append(f"unknown unit code(s): {', '.join(unknown[:3])}")
+        if len(set(codes)) != len(codes):
+            problems.append("a unit appears twice")
+        if len(";".join(codes)) > MAX_ROUTED_CHARS:
+            problems.append(f"at most {MAX_ROUTED_CHARS} characters")
+        return cls(codes, tuple(problems))
+
+
+def _read_routes(texts: pd.Series, answered_by: pd.Series, known_units: set[str]) -> dict[str, pd.Series]:
+    """Per row: the route's ``problems``, ``routed_to`` (joined again), ``first_unit``, ``rang_count`` and
+    whether ``answered_by`` is one of its codes; every distinct route and (answerer, route) pair is read once."""
+    route_ids, route_texts = pd.factorize(texts)
+    routes = [_Route.read(text, known_units) for text in route_texts]
+    by_ids, by_texts = pd.factorize(answered_by)
+    n_routes = max(len(routes), 1)
+    pairs, inverse = np.unique(by_ids.astype(np.int64) * n_routes + route_ids, return_inverse=True)
+    by_in_route = np.array([by_texts[p // n_routes] in routes[p % n_routes].codes for p in pairs], dtype=bool)
+
+    def per_row(values: Iterable[Any]) -> pd.Series:
+        return pd.Series(_objects(values)[route_ids], index=texts.index, dtype=object)
+
+    return {
+        "problems": per_row([r.problems for r in routes]),
+        "routed_to": per_row([";".join(r.codes) for r in routes]),
+        "first_unit": per_row([r.codes[0] if r.codes else None for r in routes]),
+        "rang_count": per_row([len(r.codes) for r in routes]),
+        "by_in_route": pd.Series(by_in_route[inverse], index=texts.index, dtype=bool),
+    }
 
 
 def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
@@ -245,11 +332,16 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
 
     flag(df.call_id == "", "call_id", "required")
     for col in ("call_id", "answered_by", "routed_to", "caller_unit", "outcome"):
-        flag(df[col].str.contains("\x00", regex=False), col, "contains a NUL character")
+        if "\x00" in "".join(df[col].to_numpy(dtype=object)):  # one C scan; per row only when needed
+            flag(df[col].str.contains("\x00", regex=False), col, "contains a NUL character")
     flag(df.call_id.str.len() > MAX_CALL_ID, "call_id", f"at most {MAX_CALL_ID} characters")
-    dup = (df.call_id.duplicated(keep="first") | (df.call_id.isin(seen) if seen else False)) & (df.call_id != "")
+    ids = df.call_id.to_numpy(dtype=object)
+    # Set lookups in C: ``isin(seen)`` would hash every id of the earlier chunks again for each chunk.
+    earlier = np.fromiter(map(seen.__contains__, ids), dtype=bool, count=n) if seen else False
+    dup = (df.call_id.duplicated(keep="first") | earlier) & (df.call_id != "")
     if seen is not None:
-        seen.update(df.call_id[df.call_id != ""])
+        seen.update(ids)
+        seen.discard("")
     flag(dup, "call_id", "the same call_id appears earlier in this batch")
     started, ok_start = _parse_times(df.started_at)
     flag(~ok_start, "started_at", "required: ISO 8601 date-time with a UTC offset, e.g. 2026-11-02T08:15:00+08:00")
@@ -265,28 +357,22 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     flag(ok_start & ok_ans & (answered - started > day), "answered_at", "more than a day after started_at")
     flag(ok_start & ok_end & (ended - started > day), "ended_at", "more than a day after started_at")
     flag(~df.outcome.isin(OUTCOMES), "outcome", f"use one of {', '.join(OUTCOMES)}")
-    # Cells are already stripped; spaces inside a route ("51.71; 51") are dropped before the split.
-    routes = df.routed_to.str.replace(" ", "", regex=False).str.strip(";").str.split(";")
-    routes = routes.where(df.routed_to.str.strip(" ;") != "", pd.Series([[]] * n, index=df.index, dtype=object))
-    flag(routes.map(lambda codes: "" in codes), "routed_to", "an empty unit code between ';'")
-    flag(routes.map(len) == 0, "routed_to", "required: the unit codes the call rang, ';'-separated")
-    flag(routes.map(len) > MAX_ROUTED, "routed_to", f"at most {MAX_ROUTED} units")
-    unknown = routes.map(lambda codes: [c for c in codes if c not in known_units])
-    for i in unknown[unknown.map(len) > 0].index:
-        bad[int(i)].append(("routed_to", f"unknown unit code(s): {', '.join(unknown[i][:3])}"))
-    flag(routes.map(lambda codes: len(set(codes)) != len(codes)), "routed_to", "a unit appears twice")
-    flag(routes.map(lambda codes: len(";".join(codes)) > MAX_ROUTED_CHARS), "routed_to",
-         f"at most {MAX_ROUTED_CHARS} characters")
+    route = _read_routes(df.routed_to, df.answered_by, known_units)
+    for i in route["problems"][route["problems"].map(len) > 0].index:
+        bad[int(i)].extend(("routed_to", why) for why in route["problems"][i])
     has_by = df.answered_by != ""
     flag(has_answer & ~has_by, "answered_by", "required when answered_at is given")
     flag(~has_answer & has_by, "answered_at", "required when answered_by is given")
-    by_in_route = pd.Series([b in r for b, r in zip(df.answered_by, routes, strict=True)], index=df.index, dtype=bool)
-    flag(has_by & ~df.answered_by.isin(known_units), "answered_by", "unknown unit code")
-    flag(has_by & df.answered_by.isin(known_units) & ~by_in_route, "answered_by", "not one of the routed_to units")
+    by_in_route = route["by_in_route"]
+    by_known = _per_distinct(df.answered_by, known_units.__contains__).astype(bool)
+    flag(has_by & ~by_known, "answered_by", "unknown unit code")
+    flag(has_by & by_known & ~by_in_route, "answered_by", "not one of the routed_to units")
     caller = df.caller_unit != ""
-    flag(caller & ~df.caller_unit.isin(known_units), "caller_unit", "unknown unit code")
+    flag(caller & ~_per_distinct(df.caller_unit, known_units.__contains__).astype(bool), "caller_unit",
+         "unknown unit code")
     inc = df.incident_id != ""
-    flag(inc & ~df.incident_id.str.fullmatch(r"[1-9]\d{0,8}"), "incident_id", "a positive integer (or empty)")
+    flag(inc & ~_per_distinct(df.incident_id, _INCIDENT_ID.fullmatch).notna(), "incident_id",
+         "a positive integer (or empty)")
 
     errors = [{"row": label(i), "column": col, "detail": why} for i in sorted(bad) for col, why in bad[i]]
     good = ~df.index.isin(list(bad))
@@ -301,9 +387,9 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
         "ended_at": ended[good],
         "answer_s": answer_s,
         "answered_by": g.answered_by.where(g.answered_by != "", None),
-        "routed_to": routes[good].map(";".join),
-        "first_unit": routes[good].map(lambda r: r[0]),
-        "rang_count": routes[good].map(len),
+        "routed_to": route["routed_to"][good],
+        "first_unit": route["first_unit"][good],
+        "rang_count": route["rang_count"][good].astype(np.int64),
         "caller_unit": g.caller_unit.where(g.caller_unit != "", None),
         "outcome": g.outcome,
         "incident_id": pd.to_numeric(g.incident_id.where(g.incident_id != ""), errors="coerce"),
@@ -311,23 +397,58 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
     return values, errors
 
 
+def _drop_out_of_scope(session: Session, values: pd.DataFrame, hierarchy: Hierarchy, scope: str | None, *,
+                       label: Any, errors: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows an importer scoped to ``scope`` may store: calls that rang its unit (or one below) first and
+    that do not update a stored call of another unit; the others become errors (so no unit can change
+    another unit's figures, nor rewrite its calls through a colliding ``call_id``), linked to no incident
+    outside its unit (whose timeline would show the call as its answer)."""
+    stored = store.stored_first_units(session, values["call_id"].tolist())
+    linked = [int(v) for v in values["incident_id"].dropna()]
+    incidents = incidents_by_id(session, linked) if linked else {}
+    refused = []
+    for i, call_id, first, inc in zip(values.index, values["call_id"], values["first_unit"], values["incident_id"],
+                                      strict=True):
+        incident = incidents.get(int(inc)) if pd.notna(inc) else None
+        if not hierarchy.within(first, scope):
+            column, why = "routed_to", f"the call rang {first} first, outside your unit {scope}"
+        elif call_id in stored and not hierarchy.within(stored[call_id], scope):
+            column, why = "call_id", f"a call of another unit (outside {scope}) has this call_id"
+        elif incident is not None and not incident_in_scope(incident, scope):
+            column, why = "incident_id", f"an incident outside your unit {scope}"
+        else:
+            continue
+        refused.append(i)
+        errors.append({"row": label(i), "column": column, "detail": why})
+    return values.drop(index=refused)
+
+
 def store_calls(session: Session, frame: pd.DataFrame, hierarchy: Hierarchy, *, label: Any, actor: str,
                 demo: bool = False, request_id: str | None = None, now: datetime | None = None,
-                seen: set[str] | None = None, audited: bool = True) -> ImportResult:
-    """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing)."""
-    now = now or utcnow()
+                seen: set[str] | None = None, audited: bool = True, scope: str | None = None) -> ImportResult:
+    """Validate and upsert a frame of call rows (flushes; the caller's transaction makes it all or nothing).
+
+    ``scope``: the importer's unit (None: every unit); see :func:`_drop_out_of_scope`.
+    """
     values, errors = validate_frame(frame, set(hierarchy.nodes), label=label, seen=seen)
-    ids = values["call_id"].tolist() if len(values) else []
-    existing = store.existing_call_ids(session, ids)
-    if ids:
-        values["demo"] = demo
-        values["updated_at"] = pd.Timestamp(now)
-        store.upsert_calls(session, values)
-    result = ImportResult(rows=len(frame), created=len(ids) - len(existing), updated=len(existing), errors=errors)
+    if len(values) and not hierarchy.within(MABES, scope):
+        values = _drop_out_of_scope(session, values, hierarchy, scope, label=label, errors=errors)
+    result = _write_calls(session, values, errors, rows=len(frame), demo=demo, now=now or utcnow())
     if audited:
         _audit_import(session, result, actor=actor, request_id=request_id)
     session.flush()
     return result
+
+
+def _write_calls(session: Session, values: pd.DataFrame, errors: list[dict], *, rows: int, demo: bool,
+                 now: datetime) -> ImportResult:
+    """Upsert the checked rows of one frame; the result counts the frame's ``rows``."""
+    created = 0
+    if len(values):
+        values["demo"] = demo
+        values["updated_at"] = pd.Timestamp(now)
+        created = store.upsert_calls(session, values)
+    return ImportResult(rows=rows, created=created, updated=len(values) - created, errors=errors)
 
 
 def _audit_import(session: Session, result: ImportResult, *, actor: str, request_id: str | None) -> None:
@@ -340,24 +461,43 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
                       chunk_rows: int = 100_000, progress: Callable[[int], Any] | None = None,
                       now: datetime | None = None) -> ImportResult:
     """Import a (large) CSV file in chunks of ``chunk_rows`` within the caller's one transaction; ``progress``
-    is called with the number of rows of each chunk (the CLI's progress bar)."""
+    is called with the number of rows of each chunk (the CLI's progress bar) once it is written.
+
+    The database writes chunk k (PostgreSQL in its own process, SQLite with the GIL released) while this
+    thread reads and checks chunk k + 1: one write in flight, in file order, on the caller's session; the
+    session is never used by two threads at once.
+    """
     total = ImportResult()
     seen: set[str] = set()
-    try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
-                             chunksize=chunk_rows)
-        for frame in reader:
-            _check_columns(frame)
-            part = store_calls(session, frame, hierarchy, label=lambda i: i + 2, actor=actor, demo=demo, now=now,
-                               seen=seen, audited=False)
-            total.rows += part.rows
-            total.created += part.created
-            total.updated += part.updated
-            total.errors.extend(part.errors)
-            if progress is not None:
-                progress(part.rows)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
+    known = set(hierarchy.nodes)
+    now = now or utcnow()
+
+    def collect(part: ImportResult) -> None:
+        total.rows += part.rows
+        total.created += part.created
+        total.updated += part.updated
+        total.errors.extend(part.errors)
+        if progress is not None:
+            progress(part.rows)
+
+    # Leaving the block waits for a write still running, also when reading fails, so the caller's rollback
+    # never meets a busy connection.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calls-import") as writer:
+        writing: Future[ImportResult] | None = None
+        try:
+            reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                                 encoding="utf-8-sig", chunksize=chunk_rows)
+            for frame in reader:
+                _check_columns(frame)
+                values, errors = validate_frame(frame, known, label=lambda i: i + 2, seen=seen)
+                if writing is not None:
+                    collect(writing.result())
+                writing = writer.submit(_write_calls, session, values, errors, rows=len(frame), demo=demo,
+                                        now=now)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
+        if writing is not None:
+            collect(writing.result())
     _audit_import(session, total, actor=actor, request_id=None)
     session.flush()
     return total
@@ -374,6 +514,10 @@ def read_calls_csv(stream: IO[bytes] | IO[str] | str) -> pd.DataFrame:
 
 
 def _check_columns(frame: pd.DataFrame) -> None:
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas reads the surplus leading cells of a first row longer than the header as the row index
+        raise InvalidInput("a row has more cells than the header", code="CSV_UNREADABLE",
+                           errors=[{"pointer": "/2", "detail": "more cells than the header"}])
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -382,11 +526,13 @@ def _check_columns(frame: pd.DataFrame) -> None:
 
 
 def import_calls_csv(session: Session, stream: Any, hierarchy: Hierarchy, *, actor: str, demo: bool = False,
-                     request_id: str | None = None, now: datetime | None = None) -> ImportResult:
-    """Import a CSV of calls (header on line 1, so data row ``i`` is line ``i + 2``)."""
+                     request_id: str | None = None, now: datetime | None = None,
+                     scope: str | None = None) -> ImportResult:
+    """Import a CSV of calls (header on line 1, so data row ``i`` is line ``i + 2``); ``scope`` as in
+    :func:`store_calls`."""
     frame = read_calls_csv(stream)
     return store_calls(session, frame, hierarchy, label=lambda i: i + 2, actor=actor, demo=demo,
-                       request_id=request_id, now=now)
+                       request_id=request_id, now=now, scope=scope)
 
 
 def calls_frame_from_json(body: Any) -> pd.DataFrame:
@@ -408,12 +554,14 @@ def calls_frame_from_json(body: Any) -> pd.DataFrame:
 
 
 def import_calls_json(session: Session, body: Any, hierarchy: Hierarchy, *, actor: str,
-                      request_id: str | None = None, now: datetime | None = None) -> ImportResult:
-    """Store calls posted as JSON (live integration); errors point at ``/<i>/<column>`` (``/<column>`` for one)."""
+                      request_id: str | None = None, now: datetime | None = None,
+                      scope: str | None = None) -> ImportResult:
+    """Store calls posted as JSON (live integration); errors point at ``/<i>/<column>`` (``/<column>`` for one);
+    ``scope`` as in :func:`store_calls`."""
     frame = calls_frame_from_json(body)
     single = not isinstance(body, list)
     result = store_calls(session, frame, hierarchy, label=lambda i: "" if single else f"/{i}", actor=actor,
-                         request_id=request_id, now=now)
+                         request_id=request_id, now=now, scope=scope)
     for err in result.errors:
         err["pointer"] = f"{err['row']}/{err['column']}"
     return result
@@ -672,7 +820,8 @@ def calls_report(
     targets = {unit_code, *children}
     if unit_code == MABES:
         targets.add(OWN_LINE)
-    groups = store.call_groups(session, start, end, OUTCOMES, report_buckets(hierarchy, unit_code))
+    groups = store.call_groups(session, start, end, OUTCOMES, report_buckets(hierarchy, unit_code),
+                               every_unit=unit_code == MABES)
     tallies = tally_calls(groups, unit_code, targets)
 
     target = target_s or (lambda _row: 600)
@@ -813,12 +962,14 @@ def report_csv(report: Mapping[str, Any]) -> str:
 def report_xlsx(report: Mapping[str, Any]) -> bytes:
     """The report as an Excel workbook (openpyxl): sheet "Anev 110" with the same table as the CSV."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Anev 110"
     for r in report_rows(report):
-        ws.append(r)
+        # A control character in a unit name from an uploaded file would make openpyxl refuse the cell
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in r])
     ws.freeze_panes = "C2"
     buf = io.BytesIO()
     wb.save(buf)

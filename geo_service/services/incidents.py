@@ -646,8 +646,9 @@ def apply_caller_location(
     :func:`update_incident` (retried on a fresh read: the caller cannot resend). ``raw_location``
     is what the caller's phone sent, as a location body. The location is
     not moved, and a ``note`` event says why, when the incident is final, when a dispatcher set
-    its location or unit after ``requested_at`` (never overwritten silently), or when the caller
-    only typed a place and the incident already has a point.
+    its location or unit after ``requested_at`` (never overwritten silently), when the caller
+    only typed a place and the incident already has a point, or when the point lies outside
+    every unit while the incident has one.
     """
     now = now or utcnow()
     point = location.get("point")
@@ -661,10 +662,13 @@ def apply_caller_location(
             return None
         expected = incident.version
         why = _why_not_moved(session, incident, requested_at=requested_at, source=source)
+        codes = _jurisdiction_codes(location)
+        unit_code = codes["polsek"] or codes["polres"] or codes["polda"]
+        if why is None and unit_code is None and incident.unit_code is not None:
+            # Whoever holds the link could otherwise drop the incident out of every unit's queue.
+            why = "the position is outside every unit"
         values: dict[str, Any] = {}
         if why is None:
-            codes = _jurisdiction_codes(location)
-            unit_code = codes["polsek"] or codes["polres"] or codes["polda"]
             values = {"location": dict(location), "raw_location": dict(raw_location), "lon": lon, "lat": lat,
                       "geom": shapely.Point(lon, lat),
                       "boundary_set_id": location.get("boundary_set", index.set_id),

@@ -8,8 +8,8 @@ its calls; the others are stored, at most one per kind and incident: the first o
 a retry with the same idempotency key (a flaky connection) returns the stored one.
 
 Time of a tap: the phone's time when it is plausible (not more than 60 s in the future, not
-before the call, not older than 24 h: a tap queued offline keeps its real time), else the
-server's. Position: the phone's (browser Geolocation, with the officer's consent); an arrival
+before the call nor, for the officer's taps, before the officer was dispatched, not older than
+24 h: a tap queued offline keeps its real time), else the server's. Position: the phone's (browser Geolocation, with the officer's consent); an arrival
 more than :data:`FAR_FROM_INCIDENT_M` from the incident point is flagged ``far``.
 
 Status: "Terima" (or a later tap) moves a ``belum_ditangani`` incident to ``dalam_proses``;
@@ -95,10 +95,10 @@ def parse_milestone_body(body: Any, allowed: Sequence[str]) -> dict[str, Any]:
             "accuracy_m": data.accuracy_m}
 
 
-def _plausible_time(sent: datetime | None, reported_at: datetime, now: datetime) -> datetime:
+def _plausible_time(sent: datetime | None, not_before: datetime, now: datetime) -> datetime:
     if sent is None:
         return now
-    if sent > now + timedelta(seconds=CLOCK_SKEW_S) or sent < reported_at or (now - sent).total_seconds() > MAX_QUEUED_S:
+    if sent > now + timedelta(seconds=CLOCK_SKEW_S) or sent < not_before or (now - sent).total_seconds() > MAX_QUEUED_S:
         return now
     return min(sent, now)
 
@@ -140,8 +140,12 @@ def record_milestone(session: Session, incident_id: int, data: Mapping[str, Any]
     dist = None
     if lon is not None and lat is not None and incident.lon is not None and incident.lat is not None:
         dist = round(distance_m(lon, lat, incident.lon, incident.lat), 1)
+    not_before = incident.reported_at
+    if kind in OFFICER_KINDS:  # a tap cannot precede the link it came through
+        sent = store.find_milestone(session, incident_id, "dispatched", None)
+        not_before = max(not_before, sent.at) if sent is not None else not_before
     row = IncidentMilestone(incident_id=incident_id, kind=kind,
-                            at=_plausible_time(data.get("at"), incident.reported_at, now), recorded_at=now,
+                            at=_plausible_time(data.get("at"), not_before, now), recorded_at=now,
                             actor=actor, lon=lon, lat=lat, accuracy_m=data.get("accuracy_m"), distance_m=dist,
                             idempotency_key=data.get("key"))
     try:

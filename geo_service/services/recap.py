@@ -33,6 +33,7 @@ from geo_service.services.incidents import (
     CATEGORIES,
     OPEN,
     STATUSES,
+    csv_safe,
     incident_in_scope,
     is_overdue,
 )
@@ -170,9 +171,11 @@ def recap_csv(recap: dict[str, Any]) -> str:
                 *(part["by_category"].get(c, 0) for c in CATEGORIES),
                 *("" if m is None else m for m in medians), unhandled]
 
-    writer.writerow(row("unit", recap["unit"]["code"], recap["unit"]["name"], recap, len(recap["unhandled"])))
+    # Unit names come from uploaded boundary files: no cell may start a spreadsheet formula.
+    writer.writerow(map(csv_safe, row("unit", recap["unit"]["code"], recap["unit"]["name"], recap,
+                                       len(recap["unhandled"]))))
     for child in recap["children"]:
-        writer.writerow(row("child", child["code"], child["name"], child, child["unhandled"]))
+        writer.writerow(map(csv_safe, row("child", child["code"], child["name"], child, child["unhandled"])))
     return buf.getvalue()
 
 

@@ -10,7 +10,10 @@ Bounded on purpose (the link comes from an unknown caller):
   *not* opened; a redirect anywhere else is refused without a request to it;
 * ``HEAD`` first, ``GET`` only when the service refuses ``HEAD``, reading at most
   :attr:`ShortLinkExpander.max_bytes` of the body (a page that names the long link);
-* a timeout per request, at most :attr:`ShortLinkExpander.max_redirects` hops;
+* one deadline of :attr:`ShortLinkExpander.timeout_s` for the whole expansion (every hop and
+  method): a socket timeout alone bounds each read, not a far end that trickles a byte at a time,
+  so a watchdog shuts the socket when the deadline passes; at most
+  :attr:`ShortLinkExpander.max_redirects` hops;
 * no cookies, no credentials, nothing of the request but the link's own path is sent.
 
 ``route`` maps a host name to ``(address, port, tls)``; the default resolves the name and
@@ -22,7 +25,10 @@ from __future__ import annotations
 import http.client
 import logging
 import re
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -58,6 +64,7 @@ class ShortLinkExpander:
     def __call__(self, url: str) -> str:
         current = url if "://" in url[:12] else "https://" + url
         first_host = links.short_link_host(current) or "?"
+        deadline = time.monotonic() + self.timeout_s
         for _hop in range(self.max_redirects + 1):
             parts = urlsplit(current)
             host = (parts.hostname or "").lower()
@@ -66,22 +73,30 @@ class ShortLinkExpander:
                     LOGGER.debug("short link of %s expanded to a %s link", first_host, host)
                     return current
                 raise _refused("The short link leads to a site that is not a map; it was not opened.", first_host)
-            found = self._open(parts.scheme, host, parts.port, parts.path or "/", parts.query)
+            found = self._open(host, parts.port, parts.path or "/", parts.query, deadline)
             current = urljoin(current, found)
         raise _refused("The short link redirects too many times.", first_host)
 
-    def _open(self, scheme: str, host: str, port: int | None, path: str, query: str) -> str:
+    def _open(self, host: str, port: int | None, path: str, query: str, deadline: float) -> str:
         """The next URL: the ``Location`` of a redirect, or a map link named in the page."""
         address, default_port, tls = self.route(host)
         target = path + ("?" + query if query else "")
         for method in ("HEAD", "GET"):
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                raise _refused("The short link took too long to open.", host)
             conn: http.client.HTTPConnection
             if tls:
-                conn = http.client.HTTPSConnection(address, port or default_port, timeout=self.timeout_s,
+                conn = http.client.HTTPSConnection(address, port or default_port, timeout=left_s,
                                                    context=ssl.create_default_context())
             else:
-                conn = http.client.HTTPConnection(address, port or default_port, timeout=self.timeout_s)
+                conn = http.client.HTTPConnection(address, port or default_port, timeout=left_s)
+            watchdog: threading.Timer | None = None
             try:
+                conn.connect()
+                watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shut, (conn.sock,))
+                watchdog.daemon = True
+                watchdog.start()
                 conn.request(method, target, headers={"Host": host, "User-Agent": "geo-service/short-link",
                                                       "Accept": "text/html"})
                 resp = conn.getresponse()
@@ -94,7 +109,20 @@ class ShortLinkExpander:
                         if links.is_map_host(urlsplit(m.group()).hostname or ""):
                             return m.group().replace("&amp;", "&")
             except (OSError, http.client.HTTPException, ValueError) as exc:
+                if time.monotonic() >= deadline:
+                    raise _refused("The short link took too long to open.", host) from None
                 raise _refused(f"The short link could not be opened ({type(exc).__name__}).", host) from None
             finally:
+                if watchdog is not None:
+                    watchdog.cancel()
                 conn.close()
         raise _refused("The short link did not lead to a map link.", host)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """Watchdog: end a request that outlived its deadline (wakes a read blocked on a trickling peer)."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -129,6 +129,12 @@ def current_version(session: Session, incident_id: int) -> int | None:
     return session.execute(select(Incident.version).where(Incident.id == incident_id)).scalar_one_or_none()
 
 
+def incidents_by_id(session: Session, incident_ids: Sequence[int]) -> dict[int, Incident]:
+    """The stored incidents among ``incident_ids``, by id."""
+    rows = session.execute(select(Incident).where(Incident.id.in_(list(incident_ids)))).scalars()
+    return {row.id: row for row in rows}
+
+
 def delete_demo_incidents(session: Session) -> int:
     """Delete the demo incidents and their events; returns how many incidents were deleted."""
     demo_ids = select(Incident.id).where(Incident.demo == true())

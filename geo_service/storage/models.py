@@ -326,7 +326,8 @@ class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
         Index("ix_calls_started", "started_at"),
-        Index("ix_calls_first_unit", "first_unit", "started_at"),
+        # Covering, in the report's GROUP BY order (migration 0015): the report reads no table row and sorts nothing.
+        Index("ix_calls_report", "first_unit", "answered_by", "answer_s", "started_at", "rang_count", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,22 +1,24 @@
-"""Times people read: local time with its zone label, and the age of an open incident.
+"""Times people read: local time with its zone label, local days, and the age of an open incident.
 
-``30 Nov 2026 20.08 WITA`` / ``30 Nov 2026 20:08 WITA`` and ``3 jam lalu`` / ``3 hours ago``,
-formatted with Babel's CLDR data. ISO 8601 stays in exports and the API; these are for screens.
+``30 Nov 2026 20.08 WITA`` / ``30 Nov 2026 20:08 WITA``, ``17 Agu 2026`` / ``17 Aug 2026`` and
+``3 jam lalu`` / ``3 hours ago``, formatted with Babel's CLDR data. ISO 8601 stays in exports and the API; these are for screens.
 A time is shown in the zone of the unit it belongs to (:mod:`geo_service.geo.timezones`); without
 a unit, in the UTC offset it carries, named WIB/WITA/WIT when it is one of Indonesia's three.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 
 from geo_service.geo.timezones import LocalZone
 from geo_service.translations import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext
 
+#: CLDR pattern of a day, in both languages day first: 17 Agu 2026 / 17 Aug 2026.
+DATE_PATTERN = "d MMM y"
 #: CLDR patterns: Indonesian writes the time with a dot (20.08), English with a colon.
-TIME_PATTERNS = {"id": "d MMM y HH.mm", "en": "d MMM y HH:mm"}
+TIME_PATTERNS = {"id": DATE_PATTERN + " HH.mm", "en": DATE_PATTERN + " HH:mm"}
 #: Indonesia's zone labels by UTC offset in hours (no daylight saving time anywhere).
 OFFSET_LABELS = {7: "WIB", 8: "WITA", 9: "WIT"}
 
@@ -82,6 +84,51 @@ def format_local_time(value: datetime | str | None, lang: str, zone: LocalZone |
     local = moment.astimezone(zone.tz) if zone is not None else moment
     text = format_datetime(local, TIME_PATTERNS[lang], tzinfo=local.tzinfo, locale=lang)
     return f"{text} {zone.label if zone is not None else _offset_label(local)}"
+
+
+def format_local_date(value: date | str | None, lang: str) -> str:
+    """A calendar day as people read it: ``17 Agu 2026`` (id) or ``17 Aug 2026`` (en).
+
+    The day is taken as it is (a report's period is already in the unit's local days).
+
+    Parameters
+    ----------
+    value : date or str or None
+        A date or an ISO 8601 date string (``2026-08-17``).
+    lang : str
+        ``"id"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        ``"—"`` when there is no day; a string that is not an ISO 8601 date is shown as it is.
+
+    Examples
+    --------
+    >>> format_local_date("2026-08-17", "id"), format_local_date(date(2026, 8, 17), "en")
+    ('17 Agu 2026', '17 Aug 2026')
+    """
+    if value is None or value == "":
+        return "—"
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    return format_date(day, DATE_PATTERN, locale=_lang(lang))
+
+
+def format_local_dates(first: date | str | None, last: date | str | None, lang: str) -> str:
+    """A period of days: ``23 Nov 2026 – 29 Nov 2026``, one day when both ends are the same.
+
+    Examples
+    --------
+    >>> format_local_dates("2026-11-23", "2026-11-29", "id")
+    '23 Nov 2026 – 29 Nov 2026'
+    >>> format_local_dates("2026-08-17", "2026-08-17", "id")
+    '17 Agu 2026'
+    """
+    start, end = format_local_date(first, lang), format_local_date(last, lang)
+    return start if start == end else f"{start} – {end}"
 
 
 def format_age(age: timedelta | float | int, lang: str) -> str:

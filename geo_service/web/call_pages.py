@@ -5,7 +5,7 @@ Polsek; printable. Thin views over ``services.calls`` (the same report as the AP
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, g, render_template, request
@@ -26,8 +26,9 @@ def _scope() -> str | None:
     return None if principal.role == "admin" else principal.unit_code
 
 
-def weekly_rows(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Daily counts summed by ISO week (``YYYY-Www``), in order, with the answered share."""
+def weekly_rows(days: list[dict[str, Any]], first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Daily counts summed by ISO week (``YYYY-Www``), in order, with the answered share and the
+    week's Monday to Sunday within the period ``first_day``..``last_day`` (shown instead of the ISO week)."""
     weeks: OrderedDict[str, list[int]] = OrderedDict()
     for d in days:
         iso = date.fromisoformat(d["day"]).isocalendar()
@@ -36,8 +37,14 @@ def weekly_rows(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
         acc[0] += d["offered"]
         acc[1] += d["answered"]
     top = max((v[0] for v in weeks.values()), default=0) or 1
-    return [{"week": k, "offered": o, "answered": a, "rate": round(a / o, 4) if o else None,
-             "bar_pct": round(100 * o / top)} for k, (o, a) in weeks.items()]
+    start, end = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    rows = []
+    for key, (offered, answered) in weeks.items():
+        monday = date.fromisoformat(key + "-1")
+        rows.append({"week": key, "first": max(monday, start), "last": min(monday + timedelta(days=6), end),
+                     "offered": offered, "answered": answered,
+                     "rate": round(answered / offered, 4) if offered else None, "bar_pct": round(100 * offered / top)})
+    return rows
 
 
 @bp.get("/reports/calls")
@@ -58,5 +65,6 @@ def dashboard() -> Any:
              if hierarchy.within(c, _scope())]
     period = {k: request.args[k] for k in ("from", "to", "week", "month") if request.args.get(k)}
     query = "&".join(f"{k}={v}" for k, v in period.items())
-    return render_template("calls_dashboard.html", r=report, map_html=map_html, weeks=weekly_rows(days),
-                           days=days, chain=chain, query=query, period=period, lang=g.lang)
+    weeks = weekly_rows(days, report["from"], report["to"])
+    return render_template("calls_dashboard.html", r=report, map_html=map_html, weeks=weeks, days=days,
+                           chain=chain, query=query, period=period, lang=g.lang)

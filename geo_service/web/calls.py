@@ -67,7 +67,8 @@ def post_calls() -> tuple[Response, int]:
     body = json_body()
     hierarchy = svc.hierarchy_for(index())
     with write_transaction() as session:
-        result = svc.import_calls_json(session, body, hierarchy, actor=actor(), request_id=g.get("request_id"))
+        result = svc.import_calls_json(session, body, hierarchy, actor=actor(), request_id=g.get("request_id"),
+                                       scope=_scope(require_principal()))
     return _import_response(result)
 
 
@@ -94,7 +95,7 @@ def import_calls() -> tuple[Response, int]:
     hierarchy = svc.hierarchy_for(index())
     with write_transaction() as session:
         result = svc.import_calls_csv(session, io.BytesIO(data), hierarchy, actor=actor(),
-                                      request_id=g.get("request_id"))
+                                      request_id=g.get("request_id"), scope=_scope(require_principal()))
     return _import_response(result)
 
 

@@ -98,6 +98,11 @@ def json_body() -> Any:
 # ------------------------------------------------------------------ pages
 
 
+def public_base_url() -> str:
+    """Where phones reach the service: ``GEO_SERVICE_PUBLIC_URL``, else the address of this request."""
+    return service().settings.public_url or request.host_url.rstrip("/")
+
+
 def page_setup() -> None:
     """``before_request`` of every page blueprint: the CSP nonce, the page language and the CSRF check."""
     g.csp_nonce = secrets.token_urlsafe(16)

@@ -5,7 +5,8 @@ header), then Accept-Language, else Indonesian; Flask-Babel uses it for every ge
 and the Jinja ``_()`` of templates. Templates read the shared texts as ``t.<key>``: the keys
 below map to message ids (English) of the catalogs in ``geo_service/translations``. Enum
 values are worded with ``label(kind, code)``, times with the ``local_time`` and ``age``
-filters (local time of the unit with WIB/WITA/WIT; ISO 8601 stays in the API and exports).
+filters (local time of the unit with WIB/WITA/WIT) and periods of days with ``local_dates(first,
+last)``; ISO 8601 stays in the API and exports.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask_babel import Babel
 from geo_service.geo.timezones import LocalZone, zone_for_unit
 from geo_service.storage.types import utcnow
 from geo_service.translations import LANGUAGES, N_, TRANSLATIONS_DIR, format_decimal, gettext, label, labels
-from geo_service.translations.times import age_since, format_age, format_local_time
+from geo_service.translations.times import age_since, format_age, format_local_dates, format_local_time
 
 #: The other language of the header toggle, named in itself.
 OTHER_LANGUAGE = {"id": ("en", "English"), "en": ("id", "Bahasa Indonesia")}
@@ -263,7 +264,8 @@ def number(value: float | int | None, decimals: int = 1) -> str:
 def _template_helpers() -> dict[str, Any]:
     lang = current_lang()
     return {"t": PageTexts(lang), "lang": lang, "label": lambda kind, code: label(lang, kind, code),
-            "labels": lambda kind: labels(lang, kind), "age_words": lambda minutes: format_age(minutes, lang)}
+            "labels": lambda kind: labels(lang, kind), "age_words": lambda minutes: format_age(minutes, lang),
+            "local_dates": lambda first, last: format_local_dates(first, last, lang)}
 
 
 def init_app(app: Flask) -> None:

@@ -218,4 +218,5 @@ def recap_page() -> Any:
     charts = _charts(recap_service.recap_chart_data(db_session(), idx, recap, now))
     return render_template("recap.html", r=recap, units=units, map_html=map_frame(map_html), heat=heat,
                            status_labels=labels(g.lang, "incident_status"), statuses=svc.STATUSES,
-                           categories=svc.CATEGORIES, rc=rc, charts=charts)
+                           categories=svc.CATEGORIES, rc=rc, charts=charts,
+                           week_days=(start.date(), (end - timedelta(days=1)).date()))  # the unit's local days

@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import secrets
 import threading
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, make_response, render_template, request
 
+from geo_service.config import server_threads
 from geo_service.errors import BadRequest, GeoServiceError, NotFound, RateLimited
 from geo_service.maps import render_locate_map
 from geo_service.services import location_requests as svc
@@ -35,6 +35,7 @@ from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.common import (
     json_body,
     map_frame,
+    public_base_url,
     request_lang,
     tile_kwargs,
     unit_features,
@@ -51,14 +52,16 @@ LEAFLET_JS = "/maps/leaflet-1.9.3/leaflet.js"
 LEAFLET_CSS = "/maps/leaflet-1.9.3/leaflet.css"
 
 def _long_poll_slots() -> Any:
-    """At most half of the host's sync workers may sit in a long poll at once (measured in
-    bench/bench_location_request_poll.py: when every worker holds one, locate waits for the full
-    bound). Created before gunicorn forks (preload), so every worker shares the same semaphore."""
-    workers = int(os.environ.get("GEO_SERVICE_WORKERS") or 0) or max(2, 2 * (os.cpu_count() or 1))
+    """At most half of the host's request threads (workers x gthread threads) may sit in a long
+    poll at once (measured with sync workers in bench/bench_location_request_poll.py: when every
+    worker held one, locate waited for the full bound). Created before gunicorn forks (preload), so
+    every worker shares the same semaphore."""
+    workers, threads = server_threads()
+    slots = max(1, workers * threads // 2)
     try:
-        return multiprocessing.BoundedSemaphore(max(1, workers // 2))
+        return multiprocessing.BoundedSemaphore(slots)
     except (OSError, ImportError):  # no POSIX semaphores here (some sandboxes): count per process
-        return threading.BoundedSemaphore(max(1, workers // 2))
+        return threading.BoundedSemaphore(slots)
 
 
 LONG_POLL_SLOTS = _long_poll_slots()
@@ -95,7 +98,7 @@ def create() -> tuple[Response, int]:
     settings = service().settings
     with write_transaction() as session:
         out = svc.create_request(session, body, secret=settings.secret_key, ttl_s=settings.location_request_ttl_s,
-                                 actor=actor(), base_url=request.host_url, scope=_scope(),
+                                 actor=actor(), base_url=public_base_url(), scope=_scope(),
                                  request_id=g.get("request_id"))
     return jsonify(out), 201
 
@@ -226,8 +229,10 @@ def caller_page(token: str) -> Response:
 @problems(404, 409, 410, 422, 429)
 def caller_answer(token: str) -> Response:
     g.csp_nonce = secrets.token_urlsafe(16)
-    _limit(f"locreq:answer:{token[:svc.LINK_ID_CHARS]}", svc.ANSWER_LIMIT)
     settings = service().settings
+    # The signature first (no database read): made-up tokens must not each open a rate-limit bucket.
+    link_id = svc.read_token(settings.secret_key, token)
+    _limit(f"locreq:answer:{link_id}", svc.ANSWER_LIMIT)
     with write_transaction() as session:
         svc.find_by_token(session, token, secret=settings.secret_key)  # a bad token is 404 before the body
         reply = svc.accept_answer(session, token, json_body(), secret=settings.secret_key, index=index(),

@@ -44,6 +44,7 @@ from geo_service.web.auth import allow, public
 from geo_service.web.common import (
     map_frame,
     page_setup,
+    public_base_url,
     publish_set,
     tile_kwargs,
     unit_features,
@@ -76,7 +77,7 @@ class _LazyCsrfToken:
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csp_nonce": g.get("csp_nonce", ""),
-            "csrf_token": _LazyCsrfToken(), "principal": g.get("principal")}
+            "csrf_token": _LazyCsrfToken(), "principal": g.get("principal"), "public_base": public_base_url}
 
 
 def _safe_next(target: str | None) -> str:

@@ -4,6 +4,10 @@ A real ``geo-service serve`` and Debian's headless Chromium: tiles either point 
 loopback port (they fail, as on an intranet without internet) or are switched off
 (``GEO_SERVICE_TILE_URL=none``). The console's map must then show land, unit outlines and names
 drawn from ``/basemap/...`` tiles; the bytes of a console load are measured and kept small.
+
+Every map is checked in ``id-ID`` (the default language); the console and the incidents map also in
+``en-US``, where the page must be English as well (the reference map itself draws unit names only, the
+same in both languages, so the other maps are not walked twice).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pytest
 
 from tests.conftest import chromium_path, need
 from tests.live import LiveServer, cli, start_server
+from tests.web.test_browser_languages import offending
 
 pytestmark = pytest.mark.browser
 CLOSED_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
@@ -104,6 +109,19 @@ def _drawn_pixels(frame: Any) -> int:
     }"""))
 
 
+def _check_language(page: Any, frame: Any, locale: str) -> None:
+    """The page and its map speak the browser's language (no word of the other one, no enum code)."""
+    lang = locale[:2]
+    assert page.get_attribute("html", "lang") == lang
+    text = page.inner_text("body") + "\n" + frame.inner_text("body")
+    assert not offending(text, lang), offending(text, lang)
+
+
+def _suffix(locale: str) -> str:
+    """Screenshot name suffix: none for the default language (the names of earlier runs), ``-en`` else."""
+    return "" if locale == "id-ID" else "-" + locale[:2]
+
+
 def _wait_reference(page: Any, selector: str = "#map") -> Any:
     frame = page.wait_for_selector(selector).content_frame()
     assert frame is not None
@@ -113,15 +131,17 @@ def _wait_reference(page: Any, selector: str = "#map") -> Any:
     return frame
 
 
+@pytest.mark.parametrize("locale", ["id-ID", "en-US"])
 def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, browser: Any,
-                                                        artifacts_dir: Path) -> None:
-    mode = server.tokens["mode"]
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="id-ID")
+                                                        artifacts_dir: Path, locale: str) -> None:
+    mode = server.tokens["mode"] + _suffix(locale)
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale=locale)
     traffic = Traffic(page, server.base)
     _login(page, server.base)
     frame = _wait_reference(page)
     assert _drawn_pixels(frame) > 1000
     assert any(name.startswith("Polres") or name.startswith("Polsek") for name in traffic.labels), traffic.labels
+    _check_language(page, frame, locale)
     page.screenshot(path=str(artifacts_dir / f"basemap-console-{mode}.png"))
     first_load = traffic.transfer
 
@@ -131,6 +151,7 @@ def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, brow
     frame = _wait_reference(page)
     assert _drawn_pixels(frame) > 1000
     assert "Polsek Kuta" in traffic.labels
+    _check_language(page, frame, locale)
     page.screenshot(path=str(artifacts_dir / f"basemap-locate-{mode}.png"))
     (artifacts_dir / f"basemap-weight-{mode}.json").write_text(json.dumps(
         {"console_first_load_bytes": first_load, "with_one_lookup_bytes": traffic.transfer}))
@@ -139,19 +160,20 @@ def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, brow
     page.close()
 
 
-@pytest.mark.parametrize(("name", "path", "frame"), [
-    ("incidents", "/incidents", "#incidents-map"),
-    ("recap", "/reports/weekly", "#recap-map"),
-    ("calls", "/reports/calls", "#calls-map"),
-    ("officer", None, "#map"),
-])
+@pytest.mark.parametrize(("name", "path", "frame", "locale"), [
+    ("incidents", "/incidents", "#incidents-map", "id-ID"),
+    ("recap", "/reports/weekly", "#recap-map", "id-ID"),
+    ("calls", "/reports/calls", "#calls-map", "id-ID"),
+    ("officer", None, "#map", "id-ID"),
+    ("incidents", "/incidents", "#incidents-map", "en-US"),
+], ids=["incidents", "recap", "calls", "officer", "incidents-en"])
 def test_every_map_draws_the_reference_map(server: LiveServer, browser: Any, artifacts_dir: Path,
-                                           name: str, path: str | None, frame: str) -> None:
+                                           name: str, path: str | None, frame: str, locale: str) -> None:
     if path is None:  # the officer's page opens from a signed link, without a login
         status, link = server.json("POST", "/api/v1/officer-links", {"text": "-8.6705, 115.2126"}, role="dispatcher")
         assert status == 201, link
         path = link["url"]
-    page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="id-ID")
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, locale=locale)
     traffic = Traffic(page, server.base)
     if name != "officer":
         _login(page, server.base, "admin1")
@@ -159,7 +181,8 @@ def test_every_map_draws_the_reference_map(server: LiveServer, browser: Any, art
     map_frame = _wait_reference(page, frame)
     assert _drawn_pixels(map_frame) > 1000
     assert traffic.labels, "no unit names were drawn"
-    page.screenshot(path=str(artifacts_dir / f"basemap-{name}-{server.tokens['mode']}.png"))
+    _check_language(page, map_frame, locale)
+    page.screenshot(path=str(artifacts_dir / f"basemap-{name}-{server.tokens['mode']}{_suffix(locale)}.png"))
     assert not traffic.foreign(), traffic.foreign()
     page.close()
 

@@ -1,13 +1,19 @@
-"""Times people read: local time in the unit's zone (WIB/WITA/WIT) and ages in words."""
+"""Times people read: local time in the unit's zone (WIB/WITA/WIT), local days and ages in words."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from geo_service.geo.timezones import WIT, WITA, zone_for_unit
-from geo_service.translations.times import age_since, format_age, format_local_time
+from geo_service.translations.times import (
+    age_since,
+    format_age,
+    format_local_date,
+    format_local_dates,
+    format_local_time,
+)
 
 MOMENT = datetime(2026, 11, 30, 12, 8, tzinfo=UTC)
 
@@ -47,6 +53,24 @@ def test_no_moment_and_odd_text() -> None:
     assert format_local_time("", "en") == "—"
     assert format_local_time("kemarin", "id") == "kemarin"
     assert format_local_time(MOMENT, "fr", WITA) == "30 Nov 2026 20.08 WITA"  # unknown language: Indonesian
+
+
+@pytest.mark.parametrize(("day", "id_text", "en_text"), [
+    ("2026-08-17", "17 Agu 2026", "17 Aug 2026"),
+    (date(2026, 5, 1), "1 Mei 2026", "1 May 2026"),
+    ("2026-12-24", "24 Des 2026", "24 Dec 2026"),
+    (None, "—", "—"),
+    ("minggu lalu", "minggu lalu", "minggu lalu"),  # not an ISO date: shown as it is
+])
+def test_local_dates_in_both_languages(day: date | str | None, id_text: str, en_text: str) -> None:
+    assert format_local_date(day, "id") == id_text
+    assert format_local_date(day, "en") == en_text
+
+
+def test_a_period_of_days() -> None:
+    assert format_local_dates("2026-11-30", "2026-12-06", "id") == "30 Nov 2026 – 6 Des 2026"
+    assert format_local_dates(date(2026, 12, 28), "2027-01-03", "en") == "28 Dec 2026 – 3 Jan 2027"
+    assert format_local_dates("2026-08-17", date(2026, 8, 17), "en") == "17 Aug 2026"  # one day, written once
 
 
 @pytest.mark.parametrize(("age", "id_words", "en_words"), [

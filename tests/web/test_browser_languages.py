@@ -5,8 +5,9 @@ through Accept-Language). Every page is walked: login, the console with its plac
 with a located point (and its map popup), incidents, one incident, the weekly recap, the Anev 110
 dashboard, the admin boundary and station pages, the officer page and its error page, the caller's
 location page /l/<token> and the error page of an unknown address. A page fails when it shows a word of the other
-language, an enum code as it is stored (``corrected``, ``at_sea``, ``belum_ditangani`` ...) or a
-doubled "X / Y" label. Screenshots of every page in both languages go to test-artifacts/.
+language, an enum code as it is stored (``corrected``, ``at_sea``, ``belum_ditangani`` ...), a
+doubled "X / Y" label or an ISO 8601 date (``2026-11-30``: dates and times are written as people read
+them; ISO 8601 stays in exports and the API). Screenshots of every page in both languages go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import re
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,9 @@ NOT_ON_ENGLISH = [
     "Titik", "Kirim", "Buka di", "LS", "BT",
 ]
 DOUBLED = re.compile(r"[^\W\d_]{2,} / [^\W\d_]{2,}")
+#: An ISO 8601 calendar date, with its time when there is one (2026-11-30, 2026-11-30T20:08).
+ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?![\w-])"
+                      r"|(?<![\w-])\d{4}-W\d{2}(?![\w-])")  # and an ISO week label (2026-W48)
 #: "X / Y" written in one language on purpose (the labels of two figures shown as "a / b"), not a doubled label.
 ONE_LANGUAGE_PAIRS = {"id": {"Iseng / diam"}, "en": {"Prank / silent"}}
 LOCALES = {"id": "id-ID", "en": "en-US"}
@@ -53,24 +58,38 @@ LOCALES = {"id": "id-ID", "en": "en-US"}
 PageCheck = Callable[[Any, str], None]
 
 
-def caller_link(server: dict[str, Any], lang: str) -> str:  # noqa: F811
-    """A caller's location page /l/<token> in ``lang``, asked for by a dispatcher through the API."""
+def dispatcher_post(server: dict[str, Any], path: str, body: dict[str, Any]) -> Any:  # noqa: F811
+    """POST ``body`` to the API as a dispatcher (a bearer token made once per server); the JSON answer."""
     if "dispatcher_token" not in server:
         server["dispatcher_token"] = _cli(["token", "create", "--role", "dispatcher", "--name", "browser-dispatcher"],
                                           server["env"]).strip().splitlines()[-1]
-    req = urllib.request.Request(server["base"] + "/api/v1/location-requests", method="POST",
-                                 data=json.dumps({"lang": lang}).encode(),
+    req = urllib.request.Request(server["base"] + path, method="POST", data=json.dumps(body).encode(),
                                  headers={"Authorization": f"Bearer {server['dispatcher_token']}",
                                           "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=20) as resp:
-        return str(json.loads(resp.read())["url"])
+        return json.loads(resp.read())
+
+
+def caller_link(server: dict[str, Any], lang: str) -> str:  # noqa: F811
+    """A caller's location page /l/<token> in ``lang``, asked for by a dispatcher through the API."""
+    return str(dispatcher_post(server, "/api/v1/location-requests", {"lang": lang})["url"])
+
+
+def record_a_call(server: dict[str, Any]) -> None:  # noqa: F811
+    """One answered 110 call two minutes ago, so the Anev 110 dashboard's week has a trend row."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    dispatcher_post(server, "/api/v1/calls", {
+        "call_id": "lang-walk-1", "started_at": (now - timedelta(seconds=120)).isoformat(),
+        "answered_at": (now - timedelta(seconds=114)).isoformat(), "ended_at": (now - timedelta(seconds=60)).isoformat(),
+        "answered_by": "51.71", "routed_to": ["51.71"], "outcome": "information"})
 
 
 def offending(text: str, lang: str) -> list[str]:
-    """The forbidden words (whole words, case-sensitive) and doubled labels in a screen's text."""
+    """The forbidden words (whole words, case-sensitive), doubled labels and ISO dates in a screen's text."""
     words = NOT_ON_INDONESIAN if lang == "id" else NOT_ON_ENGLISH
     found = [w for w in words if re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", text)]
-    return found + [pair for pair in DOUBLED.findall(text) if pair not in ONE_LANGUAGE_PAIRS[lang]]
+    return (found + [pair for pair in DOUBLED.findall(text) if pair not in ONE_LANGUAGE_PAIRS[lang]]
+            + ISO_DATE.findall(text))
 
 
 def test_the_checker_catches_mixed_screens() -> None:
@@ -78,9 +97,14 @@ def test_the_checker_catches_mixed_screens() -> None:
     assert offending("Status: corrected", "id") == ["corrected"]
     assert offending("Kategori / Category", "id") == ["Category", "Kategori / Category"]
     assert offending("Dari / From", "en") == ["Dari", "Dari / From"]
+    assert offending("Rekap: Polres Badung · Minggu 2026-W48", "id") == ["2026-W48"]
+    assert offending("Rekap: Polres Badung · Minggu 48 (23 Nov 2026 – 29 Nov 2026)", "id") == []
     assert offending("Status: dikoreksi · Kecocokan: di dalam wilayah · 3 jam lalu", "id") == []
     assert offending("Status: corrected · Match: inside the area · 3 hours ago", "en") == []
     assert offending("Iseng / diam: 2 % / 5 %", "id") == [] and offending("Prank / silent", "id") == ["Prank / silent"]
+    assert offending("Anev 110 Polda Bali 2026-11-01 – 2026-11-30", "id") == ["2026-11-01", "2026-11-30"]
+    assert offending("Dilaporkan 2026-11-30T20:08", "id") == ["2026-11-30T20:08"]
+    assert offending("1 Nov 2026 – 30 Nov 2026 (WITA) · 17 Agu 2026 10.00 WIB · +62 812-3456-7890", "id") == []
 
 
 def screen_text(page: Any, frames: list[str]) -> str:
@@ -136,6 +160,7 @@ def walk(context: Any, server: dict[str, Any], lang: str, artifacts: Path,  # no
     visit("incidents", "/incidents?heat=1", ["#incidents-map"])
     visit("incident", "/incidents/1", [])
     visit("recap", "/reports/weekly", ["#recap-map"])
+    record_a_call(server)
     visit("calls", "/reports/calls", [])
     visit("admin-boundaries", "/admin/boundaries", [])
     visit("admin-boundary-set", "/admin/boundaries/1", ["iframe.map"])
@@ -174,6 +199,9 @@ def test_every_screen_speaks_one_language(server: dict[str, Any], browser: Any, 
     # Numbers with the language's decimal mark (coordinates keep the dot: they are copied into other tools).
     mark = {"id": r"Keyakinan: \d,\d\d", "en": r"Confidence: \d\.\d\d"}[lang]
     assert re.search(mark, texts["console"]), texts["console"][:400]
+    # The Anev 110 dashboard's period (title and page) and its week in the trend, as days people read.
+    days = re.findall(r"\b\d{1,2} [A-Z][a-z]{2,3} \d{4} – \d{1,2} [A-Z][a-z]{2,3} \d{4}\b", texts["calls"])
+    assert len(days) >= 3, texts["calls"][:600]
 
 
 def test_the_header_toggle_switches_and_keeps_the_language(server: dict[str, Any], browser: Any) -> None:  # noqa: F811

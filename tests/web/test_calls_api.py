@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from tests.conftest import make_token
@@ -130,3 +131,21 @@ def test_a_link_for_a_bare_point_records_nothing(client: Any, auth: Any) -> None
     url = link.get_json()["url"]
     r = client.post(url[url.index("/p/"):] + "/milestones", json={"kind": "acknowledged"})
     assert r.status_code == 422 and r.get_json()["code"] == "LINK_WITHOUT_INCIDENT"
+
+
+def test_dashboard_shows_its_period_as_days_people_read(client: Any, auth: Any) -> None:
+    """Issue 17: the Anev 110 page writes its period and the weeks of its trend as local days in the page's
+    language; the ISO dates stay in its export links (and the API)."""
+    assert _import(client, auth, HEADER + ROWS).status_code in (200, 201)
+    for lang, period, week in (("id", "2 Mei 2034 – 20 Mei 2034", "2 Mei 2034 – 7 Mei 2034"),
+                               ("en", "2 May 2034 – 20 May 2034", "2 May 2034 – 7 May 2034")):
+        page = client.get(f"/reports/calls?unit=51&from=2034-05-02&to=2034-05-20&lang={lang}",
+                          headers=auth("supervisor"))
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        text = re.sub(r"<[^>]*>", " ", html)
+        assert f"<title>Anev 110 Polda Bali {period}" in html
+        assert re.search(rf'id="report-period">{period} \(WITA', html)
+        assert re.search(rf'<tr data-week="2034-W18"><td>{week}</td>', html)
+        assert not re.findall(r"\d{4}-\d{2}-\d{2}|\d{4}-W\d{2}", text)
+        assert "from=2034-05-02&amp;to=2034-05-20&amp;format=csv" in html

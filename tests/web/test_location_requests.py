@@ -4,7 +4,9 @@ rate limits, long polling and the audit rows."""
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -387,3 +389,32 @@ def test_a_unit_supervisor_reads_only_requests_of_its_incidents(lapp: Any, disp:
     assert r.status_code == 403 and r.get_json()["code"] == "OUT_OF_SCOPE"
     r = c.post("/api/v1/location-requests", headers=other, json={"incident_id": incident["id"]})
     assert r.status_code == 403
+
+
+def test_links_use_the_public_address_when_one_is_set(backend: str, tmp_path: Any) -> None:
+    """A dispatcher on an intranet name sends callers and officers a link their phones can open."""
+    if backend != "sqlite":
+        pytest.skip("settings are backend-independent")
+    from geo_service.config import ConfigError, load_settings
+
+    app = make_app(backend, tmp_path, public_url="https://110.contoh.go.id")
+    try:
+        headers = {"Authorization": f"Bearer {make_token(app, 'dispatcher', name='public-url')}"}
+        lr = _create(app, headers)
+        assert "buka https://110.contoh.go.id" + lr["url"] in lr["sms_text"]
+        assert "localhost" not in lr["sms_text"]
+        client = app.test_client()
+        form = client.get("/", headers={**headers, **HTML}).get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf is not None
+        page = client.post("/", headers={**headers, **HTML}, data={
+            "csrf_token": html.unescape(csrf.group(1)), "q": "-8.7180, 115.1700", "action": "officer"})
+        assert page.status_code == 200
+        assert 'data-copy="https://110.contoh.go.id/p/' in page.get_data(as_text=True)
+    finally:
+        dispose_app(app)
+    env = {"GEO_SERVICE_PUBLIC_URL": "https://110.contoh.go.id/"}
+    assert load_settings(env=env, overrides={"data_dir": str(tmp_path)}).public_url == "https://110.contoh.go.id"
+    for bad in ("javascript:alert(1)", "110.contoh.go.id", "https://a b"):
+        with pytest.raises(ConfigError):
+            load_settings(env={"GEO_SERVICE_PUBLIC_URL": bad}, overrides={"data_dir": str(tmp_path)})
