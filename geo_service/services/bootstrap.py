@@ -1,4 +1,4 @@
-"""First start: load the bundled Bali boundary set (and the sample stations) into an empty database."""
+"""First start: load the bundled Bali boundary sets (one per structure version) and the sample stations into an empty database."""
 
 from __future__ import annotations
 
