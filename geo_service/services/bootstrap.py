@@ -55,13 +55,14 @@ def bundled_versions(settings: Settings) -> list[BundledVersion]:
     rows = structure.read_structure()
     days = [d for d in structure.version_days(admin, rows) if d <= date.today()]
     out = []
-    for day in days:
+    for number, day in enumerate(days, start=1):
         units, report, _mapping = structure.build_structure_units(admin, on=day, rows=rows)
         report.add("STRUCTURE_FILE", "info",
                    "Units from boundaries/police_structure.csv (sources per row in boundaries/SOURCES.md); "
                    "rows marked derived follow administrative areas; special-area polygons are approximate.")
         out.append(BundledVersion({
-            "name": f"Bali — struktur Polri (bawaan), berlaku {day.isoformat()}", "units": units,
+            # The day is the set's effective_from (pages show it as people read dates), not part of its name.
+            "name": f"Bali — struktur Polri (bawaan, versi {number})", "units": units,
             "file_name": "boundaries/police_structure.csv", "report": report.to_dict(),
             "area_m2": unit_areas_m2(units)}, structure.day_start(day)))
     return out
