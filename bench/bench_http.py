@@ -6,12 +6,14 @@ For each worker count it starts, on a temporary SQLite data dir (bundled Bali se
 
 * ``python -m geo_service.cli serve --workers W`` (gunicorn gthread workers with 16 threads, app preloaded), and
 * a tiny standalone Flask app with one JSON POST route (parse the body, answer a small JSON
-  object) under gunicorn with the same worker count: the baseline of "Flask + gunicorn + JSON"
-  without any geo work (``GET /health`` is not trivial: it reads the index state).
+  object) under gunicorn with the same settings (worker count, gthread workers, threads,
+  keep-alive): the baseline of "Flask + gunicorn + JSON" without any geo work (``GET /health``
+  is not trivial: it reads the index state).
 
-and loads them with ``/usr/bin/wrk`` (a Lua script sends JSON POSTs with the bearer token and a
-random Bali point per request; ``--latency`` percentiles). Printed per run: requests/s, p50,
-p99 and the ratio to the baseline; plus ``POST /api/v1/coordinates/validate`` (text input,
+and loads them with ``/usr/bin/wrk`` (a Lua script sends JSON POSTs with the bearer token; the
+locate mix has plain decimals, DMS text, a dropped minus, a swapped pair, a rounded value and a
+point at sea; ``--latency`` percentiles). Printed per run: requests/s, p50, p99 and the ratio to
+the baseline; plus ``POST /api/v1/coordinates/validate`` (text input,
 mixed formats) and a 1,000,000-point CSV through ``POST /api/v1/locate/batch`` (``--batch``).
 Only 127.0.0.1 is used.
 """
@@ -34,6 +36,12 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+try:
+    from geo_service.cli.serve import DEFAULT_THREADS, SERVER_SETTINGS
+except ImportError:  # before the cli package (an older checkout as the baseline)
+    from geo_service.cli import DEFAULT_THREADS, SERVER_SETTINGS  # type: ignore[attr-defined,no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -73,6 +81,25 @@ request = function()
       t = string.format(texts[k], math.random(1000, 8500), math.random(1000, 5500))
     end
     body = '{"text": "' .. t:gsub('"', '\\\\"') .. '"}'
+  elseif mode == "mix" then
+    -- plain decimals, DMS text, a dropped minus, a swapped pair, a rounded value, a point at sea
+    local k = math.random(1, 6)
+    local lat = -8.30 - math.random() * 0.25
+    local lon = 115.05 + math.random() * 0.30
+    if k == 1 then
+      body = string.format('{"lat": %%.6f, "lon": %%.6f}', lat, lon)
+    elseif k == 2 then
+      body = string.format([[{"text": "8°%%02d'%%02d.%%d\\" LS 115°%%02d'%%02d.%%d\\" BT"}]], math.random(18, 32),
+                           math.random(0, 59), math.random(0, 9), math.random(3, 20), math.random(0, 59), math.random(0, 9))
+    elseif k == 3 then
+      body = string.format('{"lat": %%.6f, "lon": %%.6f}', -lat, lon)
+    elseif k == 4 then
+      body = string.format('{"lat": %%.6f, "lon": %%.6f}', lon, lat)
+    elseif k == 5 then
+      body = string.format('{"lat": %%.2f, "lon": %%.2f}', lat, lon)
+    else
+      body = string.format('{"lat": %%.6f, "lon": %%.6f}', -8.86 - math.random() * 0.08, 115.30 + math.random() * 0.25)
+    end
   else
     local lat = -8.06 - math.random() * 0.79
     local lon = 114.43 + math.random() * 1.29
@@ -183,7 +210,7 @@ def main() -> int:
     token = subprocess.run([PY, "-m", "geo_service.cli", "token", "create", "--role", "dispatcher", "--name", "bench"],
                            env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     (tmp / "trivial.py").write_text(textwrap.dedent(TRIVIAL_APP))
-    scripts = {"locate": lua(tmp, "locate", token, "/api/v1/locate", "point"),
+    scripts = {"locate": lua(tmp, "locate", token, "/api/v1/locate", "mix"),
                "validate": lua(tmp, "validate", token, "/api/v1/coordinates/validate", "text"),
                "trivial": lua(tmp, "trivial", token, "/echo", "point")}
     print(f"cores: {os.cpu_count()}, wrk {args.duration} s, {args.connections} connections, 2 threads; "
@@ -193,8 +220,10 @@ def main() -> int:
             port, tport = free_port(), free_port()
             svc = start([PY, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", str(workers)],
                         env, ROOT)
-            triv = start([PY, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{tport}", "--chdir", str(tmp),
-                          "--access-logfile", "-", "--log-level", "warning", "trivial:app"],
+            # The same gunicorn settings as `geo-service serve`: gthread workers, threads, keep-alive.
+            triv = start([PY, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(DEFAULT_THREADS),
+                          "--keep-alive", str(SERVER_SETTINGS["keepalive"]), "-b", f"127.0.0.1:{tport}",
+                          "--chdir", str(tmp), "--log-level", "warning", "trivial:app"],
                          {**env, "PYTHONPATH": str(tmp)}, tmp)
             try:
                 base, tbase = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{tport}"
@@ -206,7 +235,7 @@ def main() -> int:
                 print(f"\n{workers} workers:")
                 base_rps = res["trivial"]["rps"]
                 for name, label in (("trivial", "trivial Flask JSON POST (baseline)"),
-                                    ("locate", "POST /api/v1/locate (random Bali points)"),
+                                    ("locate", "POST /api/v1/locate (mix of 6 kinds)"),
                                     ("validate", "POST /api/v1/coordinates/validate (text, 4 formats)")):
                     r = res[name]
                     bad = f", {int(r['non2xx'])} non-2xx" if r["non2xx"] else ""

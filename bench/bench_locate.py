@@ -84,14 +84,18 @@ def bench_single(idx: JurisdictionIndex, rng: np.random.Generator, n: int = 10_0
     bx, by = rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)
     lx, ly = land_points(idx, n, rng)
     sea = idx.locate_many(bx, by) < 0
-    print(f"  single point, median of {n:,} calls (locate with k_stations=3 vs bare STRtree contains):")
-    for label, xs, ys in (("on land (service area)", lx, ly), ("bounding box", bx, by),
-                          ("sea only", bx[sea], by[sea])):
+    print(f"  single point, median of {n:,} calls (locate with k_stations=3 vs bare STRtree contains; "
+          f"last column: vs locate on land):")
+    land_us = 0.0
+    for label, xs, ys, radius_m in (("on land (service area)", lx, ly, 0.0), ("bounding box", bx, by, 0.0),
+                                    ("sea only", bx[sea], by[sea], 0.0), ("land, 100 m circle", lx, ly, 100.0),
+                                    ("land, 780 m circle", lx, ly, 780.0)):
         base = median_us(bare, xs, ys)
-        ours = median_us(idx.locate, xs, ys)
-        no_st = median_us(lambda lon, lat: idx.locate(lon, lat, k_stations=0), xs, ys)
+        ours = median_us(lambda lon, lat, r=radius_m: idx.locate(lon, lat, radius_m=r), xs, ys)
+        no_st = median_us(lambda lon, lat, r=radius_m: idx.locate(lon, lat, radius_m=r, k_stations=0), xs, ys)
+        land_us = land_us or ours
         print(f"    {label:24s} locate {ours:6.1f} us  (no stations {no_st:5.1f} us)  bare {base:5.1f} us  "
-              f"ratio {ours / base:4.2f}x")
+              f"ratio {ours / base:4.2f}x  vs land {ours / land_us:4.2f}x")
 
 
 def bench_batch(idx: JurisdictionIndex, rng: np.random.Generator, n: int, sjoin: bool = True) -> None:

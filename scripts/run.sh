@@ -2,7 +2,8 @@
 # Set up and start geo_service on the embedded SQLite default with the bundled Bali boundaries.
 # Usage: scripts/run.sh [--host H] [--port P]   (default http://127.0.0.1:8000)
 # First run: makes .venv, installs the package, creates an admin token, a page user "admin" and
-# demo incidents (marked [DEMO]; remove them with `.venv/bin/geo-service demo clear`).
+# demo incidents (marked [DEMO]) and a month of demo 110 calls for every Polda (remove both with
+# `.venv/bin/geo-service demo clear`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -30,6 +31,6 @@ if [ ! -s "$GEO_SERVICE_DATA_DIR/admin-password.txt" ]; then
   echo "page login: admin / password in $GEO_SERVICE_DATA_DIR/admin-password.txt"
 fi
 if [ ! -e "$GEO_SERVICE_DATA_DIR/.demo-seeded" ]; then
-  .venv/bin/geo-service demo seed && touch "$GEO_SERVICE_DATA_DIR/.demo-seeded"
+  .venv/bin/geo-service demo seed --calls && touch "$GEO_SERVICE_DATA_DIR/.demo-seeded"
 fi
 exec .venv/bin/geo-service serve "$@"

@@ -33,6 +33,18 @@ def test_calls_import_report_and_demo(tmp_path: Path) -> None:
     res = run_console(["demo", "seed", "--calls", "--count", "3"], env)
     assert res.returncode == 0, res.stderr
     assert "demo calls (110) stored" in res.stdout
+    from datetime import date, timedelta
+
+    from geo_service.services.calls import structure_in_force
+
+    today = date.today()
+    res = run_console(["calls", "report", "--unit", "MABES", "--from", str(today - timedelta(days=31)),
+                       "--to", str(today + timedelta(days=1))], env)
+    national = json.loads(res.stdout)
+    offered = {k["unit"]["code"]: k["calls"]["offered"] for k in national["children"]}
+    poldas = [r.code for r in structure_in_force(today) if r.level == "polda"]
+    assert all(offered[code] > 0 for code in poldas) and offered["MABES"] > 0, offered
+    assert national["below_half_answered"]
     res = run_console(["demo", "clear"], env)
     assert res.returncode == 0 and "demo calls deleted" in res.stdout, res.stderr
     assert not res.stdout.strip().endswith(" 0 demo calls deleted")

@@ -99,9 +99,12 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
     import csv
     import io
 
+    from msgspec.structs import replace
+
     from geo_service.errors import GeoServiceError
     from geo_service.services import batch
-    from geo_service.services.locate import validate_location
+    from geo_service.services.answers import CompactLocate
+    from geo_service.services.locate import jurisdiction_of, validate_location, validation_answer
     from geo_service.storage import spatial
 
     buf = io.StringIO()
@@ -113,7 +116,7 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
     with storage.session() as session:
         for start in range(0, len(inputs), batch.CHUNK):
             rows = inputs[start:start + batch.CHUNK]
-            records: list[dict[str, Any]] = []
+            records: list[CompactLocate] = []
             points: list[tuple[int, float, float]] = []
             for k, values in enumerate(rows):
                 try:
@@ -121,10 +124,9 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
                 except GeoServiceError as exc:
                     records.append(batch.error_record(exc))
                     continue
-                d = result.to_dict(lang=lang)
-                records.append({"status": d["status"], "point": d["point"], "format": d["format"], "match": "none",
-                                "jurisdiction": None, "distance_m": None, "confidence": d["confidence"],
-                                "flags": [f["code"] for f in d["flags"]]})
+                d = validation_answer(result, lang)
+                records.append(CompactLocate(d.status, d.point, d.format, "none", None, None, d.confidence,
+                                             [f.code for f in d.flags]))
                 if result.point is not None:
                     points.append((k, result.point[0], result.point[1]))
             codes = spatial.locate_codes_sql(session, set_id, [p[1] for p in points], [p[2] for p in points]) \
@@ -132,20 +134,18 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
             for (k, lon, lat), code in zip(points, codes, strict=True):
                 rec = records[k]
                 if code is not None:
-                    rec.update(match="inside", distance_m=0.0, jurisdiction=_chain(index, code))
+                    records[k] = replace(rec, match="inside", distance_m=0.0, jurisdiction=jurisdiction_of(index.chain(code)))
                     continue
                 nearest = spatial.nearest_code_sql(session, set_id, lon, lat)
                 if nearest is None:
                     continue
                 near_code, dist = nearest
-                rec["distance_m"] = dist
                 if dist <= index.coastal_band_m:
-                    rec.update(match="nearest", jurisdiction=_chain(index, near_code))
+                    rec = replace(rec, match="nearest", jurisdiction=jurisdiction_of(index.chain(near_code)))
                     flag = "AT_SEA"
                 else:
                     flag = "OUTSIDE_SERVICE_AREA"
-                if flag not in rec["flags"]:
-                    rec["flags"].append(flag)
+                records[k] = replace(rec, distance_m=dist, flags=rec.flags if flag in rec.flags else [*rec.flags, flag])
             for values, rec in zip(rows, records, strict=True):
                 writer.writerow([*values, *batch.csv_answer_cells(rec)])
             yield buf.getvalue()
@@ -153,12 +153,6 @@ def postgis_csv_chunks(frame: Any, index: Any, storage: Any, lang: str,
             buf.truncate()
             if progress is not None:
                 progress(len(rows))
-
-
-def _chain(index: Any, code: str) -> dict[str, Any]:
-    chain = index.chain(code)
-    return {lvl: ({"code": chain[lvl].code, "name": chain[lvl].name} if lvl in chain else None)
-            for lvl in ("polda", "polres", "polsek")}
 
 
 def register(subparsers: Any) -> None:

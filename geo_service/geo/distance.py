@@ -16,6 +16,7 @@ coastal band at Indonesian latitudes).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -194,8 +195,17 @@ def circle(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTI
         raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
     if vertices < 8:
         raise ValueError("a circle needs at least 8 vertices")
-    # Azimuths clockwise from north; reverse them so the ring is counter-clockwise (RFC 7946).
-    azimuths = np.linspace(360.0, 0.0, vertices, endpoint=False)
     lons, lats, _ = GEOD.fwd(np.full(vertices, float(lon)), np.full(vertices, float(lat)),
-                             azimuths, np.full(vertices, float(radius_m)))
-    return Polygon(np.column_stack([lons, lats]))
+                             _azimuths(vertices), np.full(vertices, float(radius_m)))
+    ring = np.empty((vertices + 1, 2))
+    ring[:vertices, 0], ring[:vertices, 1] = lons, lats
+    ring[vertices] = ring[0]
+    return shapely.polygons(ring)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8)
+def _azimuths(vertices: int) -> np.ndarray:
+    """Azimuths clockwise from north, reversed so that the ring is counter-clockwise (RFC 7946)."""
+    azimuths = np.linspace(360.0, 0.0, vertices, endpoint=False)
+    azimuths.flags.writeable = False
+    return azimuths

@@ -78,10 +78,12 @@ BORDER_SHARE = 0.9
 GRID_MAX_CELLS = 2_000_000
 #: Smallest grid cell, in degrees (about 110 m).
 GRID_MIN_CELL_DEG = 0.001
+#: Nearest-segment searches over more segments than this are narrowed down vectorised first.
+_SEGMENT_PREFILTER = 16
 
 
 @dataclass(frozen=True)
-class Candidate:
+class LeafCandidate:
     """A leaf that may be responsible: its chain, share of the uncertainty circle, distance."""
 
     leaf: Unit
@@ -103,7 +105,7 @@ class LocateResult:
     leaf: Unit | None
     jurisdiction: dict[Level, Unit] | None
     distance_m: float
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[LeafCandidate] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     stations: list[StationHit] = field(default_factory=list)
     set_id: int | None = None
@@ -215,6 +217,22 @@ class _CellGrid:
         dy_deg = min(fj - math.floor(fj), math.ceil(fj) - fj) / self.inv
         # 110,000 m per degree is below the true 110,574..111,694 m per degree of latitude.
         return 110_000.0 * min(dy_deg, dx_deg * math.cos(math.radians(abs(lat)) + 1e-9))
+
+    def circle_in_leaf(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> bool:
+        """True when every cell under the box of the circle is an unmixed cell of ``leaf``.
+
+        No border crosses an unmixed cell, so the circle then lies wholly inside that leaf. The box
+        is widened (110,000 m per degree, below the true length of a degree) so it holds the
+        geodesic circle; a box of more than ``max_cells`` cells is not checked (False).
+        """
+        dlat = radius_m / 110_000.0
+        dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
+        i0, i1 = int((lon - dlon - self.x0) * self.inv), int((lon + dlon - self.x0) * self.inv)
+        j0, j1 = int((lat - dlat - self.y0) * self.inv), int((lat + dlat - self.y0) * self.inv)
+        if i0 < 0 or j0 < 0 or i1 >= self.nx or j1 >= self.ny or (i1 - i0 + 1) * (j1 - j0 + 1) > max_cells:
+            return False
+        block = self.cells.reshape(self.ny, self.nx)[j0:j1 + 1, i0:i1 + 1]
+        return bool((block == leaf).all())
 
     def lookup_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Vectorised :meth:`lookup` (NaN gives -1)."""
@@ -462,6 +480,17 @@ class JurisdictionIndex:
         (isotropic at the point); the distance is geodesic to the nearest point found.
         """
         k = lon_scale(lat)
+        if len(segs) > _SEGMENT_PREFILTER:
+            # A whole leaf border (thousands of segments, the candidates of an uncertainty circle):
+            # the same arithmetic vectorised keeps only the segments that can be the nearest; the
+            # loop below then decides among them exactly as for a short list.
+            s = self._seg_xy[segs]
+            x1, y1 = (s[:, 0] - lon) * k, s[:, 1] - lat
+            dx, dy = (s[:, 2] - lon) * k - x1, s[:, 3] - lat - y1
+            t = np.clip(-(x1 * dx + y1 * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+            px, py = x1 + t * dx, y1 + t * dy
+            d2 = px * px + py * py
+            segs = segs[d2 <= float(d2.min()) * (1.0 + 1e-6) + 1e-300]
         found = []
         xy = self._seg_xy[segs].tolist()
         owners = self._seg_owner[segs].tolist()
@@ -625,12 +654,18 @@ class JurisdictionIndex:
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
-        idx = self._tree.query(geom, predicate="intersects")
+        idx = self._tree.query(geom)
         if len(idx) == 0:
             return []
         # Areas in degrees²: inside a small area (a circle, a village) the lon/lat area scale is
-        # uniform, so ratios hold.
-        areas = shapely.area(shapely.intersection(self._leaf_geoms[idx], geom))
+        # uniform, so ratios hold. Each leaf is first clipped to the box of ``geom`` (cheap), so the
+        # exact intersection only sees the few border vertices near it; GEOS does not promise a valid
+        # clip, so a clip it cannot intersect falls back to the whole leaf.
+        leaves = self._leaf_geoms[idx]
+        try:
+            areas = shapely.area(shapely.intersection(shapely.clip_by_rect(leaves, *geom.bounds), geom))
+        except shapely.errors.GEOSException:
+            areas = shapely.area(shapely.intersection(leaves, geom))
         total = geom.area
         return [(int(j), float(a / total)) for j, a in zip(idx, areas, strict=True) if a > 0.0]
 
@@ -641,7 +676,8 @@ class JurisdictionIndex:
         shares.sort(key=lambda t: (-t[1], self._leaf_codes[t[0]]))
         return [(self._leaves[j], s) for j, s in shares]
 
-    def locate(self, lon: float, lat: float, radius_m: float = 0.0, k_stations: int = 3) -> LocateResult:
+    def locate(self, lon: float, lat: float, radius_m: float = 0.0, k_stations: int = 3,
+               hit: AreaHit | None = None) -> LocateResult:
         """Find the jurisdiction responsible for ``(lon, lat)`` (see the module rules).
 
         Parameters
@@ -652,6 +688,9 @@ class JurisdictionIndex:
             Uncertainty radius in metres (0 for an exact point).
         k_stations : int
             How many nearest stations to list; the responsible unit's station comes first.
+        hit : AreaHit, optional
+            What :meth:`classify_xy` of this index already said about this very point (the
+            validator asks it): at sea it saves the second nearest-leaf search.
 
         Returns
         -------
@@ -677,8 +716,9 @@ class JurisdictionIndex:
         shares: list[tuple[int, float]] | None = None
         if radius_m > 0.0:
             if (len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]
-                    and radius_m < self._grid.margin_m(lon, lat)):
-                # The circle lies inside a cell no border crosses: all of it is in this leaf.
+                    and (radius_m < self._grid.margin_m(lon, lat)
+                         or self._grid.circle_in_leaf(lon, lat, radius_m, hits[0]))):
+                # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
             else:
                 shares = self._circle_shares(lon, lat, radius_m)
@@ -700,7 +740,11 @@ class JurisdictionIndex:
                 if best < self._border_share:
                     match = "border"
         else:
-            pos, dist = self._nearest(lon, lat)
+            known = self._leaf_pos.get(hit.unit_code) if hit is not None and hit.unit_code is not None else None
+            if known is not None and hit is not None and hit.kind != "inside":
+                pos, dist = known, hit.distance_m
+            else:
+                pos, dist = self._nearest(lon, lat)
             if dist <= self._coastal_band_m:
                 match = "nearest"
                 flags.append(AT_SEA)
@@ -715,7 +759,7 @@ class JurisdictionIndex:
                     cand.append((pos, 0.0, dist))
             else:
                 cand = [(pos, None if shares is None else 0.0, dist)]
-        candidates = [Candidate(self._leaves[j], dict(self._leaf_chains[j]), s, d) for j, s, d in cand]
+        candidates = [LeafCandidate(self._leaves[j], dict(self._leaf_chains[j]), s, d) for j, s, d in cand]
         if match == "none":
             leaf, jurisdiction, prefer = None, None, None
         else:

@@ -120,7 +120,7 @@ def _point_dict(point: tuple[float, float] | None) -> dict[str, float] | None:
 
 
 @dataclass
-class Candidate:
+class Reading:
     """One possible reading of an ambiguous coordinate."""
 
     lon: float
@@ -156,7 +156,7 @@ class ValidationResult:
     uncertainty_m: float | None
     confidence: float
     flags: list[Flag] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[Reading] = field(default_factory=list)
     area_hit: AreaHit | None = None
     parsed: ParsedCoordinate | None = None
     place: Place | None = None
@@ -182,7 +182,7 @@ class ValidationResult:
 
 
 @dataclass
-class PlaceCandidate(Candidate):
+class PlaceReading(Reading):
     """A place that an ambiguous name may mean."""
 
     place: Place | None = None
@@ -237,11 +237,17 @@ class _DefaultPoints:
     a nearest-unit search and can never land inside or at sea.
     """
 
+    #: Side of the buckets of default points, in degrees (about 1.1 km).
+    BUCKET_DEG = 0.01
+
     def __init__(self, area: ServiceArea) -> None:
         pts = list(area.default_points())
         self.labels = [p[2] for p in pts]
         self.lons = np.array([p[0] for p in pts], dtype=float)
         self.lats = np.array([p[1] for p in pts], dtype=float)
+        self.buckets: dict[tuple[int, int], list[int]] = {}
+        for i, (x, y) in enumerate(zip(self.lons.tolist(), self.lats.tolist(), strict=True)):
+            self.buckets.setdefault((math.floor(x / self.BUCKET_DEG), math.floor(y / self.BUCKET_DEG)), []).append(i)
         self.extent: tuple[float, float, float, float] | None = None
         bounds = getattr(area, "bounds", None)
         if isinstance(bounds, tuple) and len(bounds) == 4:
@@ -258,6 +264,25 @@ class _DefaultPoints:
 
     def nearest_within(self, lon: float, lat: float, radius_m: float) -> str | None:
         if not self.labels:
+            return None
+        coslat = math.cos(math.radians(lat))
+        if 2.0 * radius_m < 0.5 * self.BUCKET_DEG * 110_000.0 * coslat:
+            # Only the default points in the 3x3 buckets around the point can be within 2 radii:
+            # the same arithmetic as below on them, in index order (the same nearest, the same ties).
+            buckets = self.buckets
+            bx, by = math.floor(lon / self.BUCKET_DEG), math.floor(lat / self.BUCKET_DEG)
+            near = sorted(i for dx_ in (-1, 0, 1) for dy_ in (-1, 0, 1) for i in buckets.get((bx + dx_, by + dy_), ()))
+            best, best_d2 = -1, math.inf
+            for i in near:
+                ddy = (float(self.lats[i]) - lat) * 111_320.0
+                ddx = (float(self.lons[i]) - lon) * 111_320.0 * coslat
+                d2_i = ddx * ddx + ddy * ddy
+                if d2_i < best_d2:
+                    best, best_d2 = i, d2_i
+            if best < 0 or best_d2 > (2.0 * radius_m) ** 2:
+                return None
+            if distance_m(lon, lat, float(self.lons[best]), float(self.lats[best])) <= radius_m:
+                return self.labels[best]
             return None
         # Cheap local-metres prefilter, then one exact geodesic distance.
         dy = (self.lats - lat) * M_PER_DEG
@@ -303,8 +328,8 @@ class _Option:
         kind = _KIND_RANK[self.hit.kind] if self.hit is not None else -1
         return (int(self.in_hint), kind, -self.changes)
 
-    def candidate(self) -> Candidate:
-        return Candidate(
+    def candidate(self) -> Reading:
+        return Reading(
             lon=self.lon, lat=self.lat, flags=list(self.flags),
             area_kind=self.hit.kind if self.hit else None,
             unit_code=self.hit.unit_code if self.hit else None,
@@ -467,7 +492,7 @@ def _validate_parsed(
     uncertainty = float(max(stated)) if stated else None
 
     def result(status: Status, opt: _Option | None, flags: list[Flag],
-               candidates: Iterable[Candidate] = (), ambiguous: bool = False) -> ValidationResult:
+               candidates: Iterable[Reading] = (), ambiguous: bool = False) -> ValidationResult:
         if status in ("valid", "corrected") and any(f.code in SUSPECT_NOTES for f in flags):
             status = "suspect"
         changes = opt.changes if opt is not None else 0
@@ -583,11 +608,11 @@ def validate_place(text: str, matches: list[PlaceMatch], area: ServiceArea | Non
             confidence=round(PLACE_CONFIDENCE * min(m.score, 100.0) / 100.0, 3), flags=flags,
             area_hit=area.classify_xy(p.lon, p.lat) if area is not None else None, place=p,
         )
-    candidates: list[Candidate] = []
+    candidates: list[Reading] = []
     for m in answers[:MAX_PLACE_CANDIDATES]:
         p = m.place
         hit = area.classify_xy(p.lon, p.lat) if area is not None else None
-        candidates.append(PlaceCandidate(
+        candidates.append(PlaceReading(
             lon=p.lon, lat=p.lat, flags=[], area_kind=hit.kind if hit else None,
             unit_code=hit.unit_code if hit else None, distance_m=hit.distance_m if hit else None,
             in_hint_unit=m.preferred, place=p))

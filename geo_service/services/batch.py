@@ -18,16 +18,33 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 
 from geo_service.errors import BadRequest, GeoServiceError, UnsupportedMediaType
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.validate_arrays import decimals_of_floats, fast_positions
-from geo_service.services.locate import locate_validated, validate_location
+from geo_service.services.answers import (
+    BatchError,
+    CompactLocate,
+    Jurisdiction,
+    LocateAnswer,
+    Point,
+    ValidationAnswer,
+    compact_record,
+    to_builtins,
+    to_json,
+)
+from geo_service.services.locate import (
+    jurisdiction_of,
+    locate_validated,
+    validate_location,
+    validation_answer,
+)
 
 MAX_POINTS = 1_000_000
 CHUNK = 20_000
@@ -36,62 +53,42 @@ CSV_OUT_COLUMNS = ["status", "lat", "lon", "format", "match", "polda_code", "pol
                    "polsek_name", "distance_m", "confidence", "flags"]
 
 
-def compact(answer: dict[str, Any]) -> dict[str, Any]:
-    """The compact batch record of a full locate answer."""
-    juris = answer.get("jurisdiction")
-    return {
-        "status": answer["status"],
-        "point": answer.get("point"),
-        "format": answer.get("format"),
-        "match": answer.get("match"),
-        "jurisdiction": juris,
-        "distance_m": answer.get("distance_m"),
-        "confidence": answer.get("confidence"),
-        "flags": [f["code"] for f in answer.get("flags", [])],
-    }
+def compact(answer: LocateAnswer | Mapping[str, Any]) -> dict[str, Any]:
+    """The compact batch record of a locate answer (typed, or its stored JSON form), as JSON-ready dicts."""
+    typed = answer if isinstance(answer, LocateAnswer) else msgspec.convert(answer, type=LocateAnswer)
+    return to_builtins(compact_record(typed))  # type: ignore[no-any-return]
 
 
-def error_record(exc: GeoServiceError) -> dict[str, Any]:
+def error_record(exc: GeoServiceError) -> CompactLocate:
     """The compact record of a row whose body is malformed."""
-    return {"status": "invalid", "point": None, "format": None, "match": "none", "jurisdiction": None,
-            "distance_m": None, "confidence": 0.0, "flags": [], "error": {"code": exc.code, "detail": exc.detail,
-                                                                           "errors": exc.errors}}
+    return CompactLocate("invalid", None, None, "none", None, None, 0.0, [],
+                         error=BatchError(exc.code, exc.detail, exc.errors))
 
 
-def _slow(body: dict[str, Any], index: JurisdictionIndex, lang: str) -> dict[str, Any]:
+def _slow(body: Any, index: JurisdictionIndex, lang: str) -> CompactLocate:
     try:
         result = validate_location(body, index)
     except GeoServiceError as exc:
         return error_record(exc)
-    return compact(locate_validated(result, index, lang=lang, k_stations=0))
+    return compact_record(locate_validated(result, index, lang=lang, k_stations=0))
 
 
-def _leaf_jurisdictions(index: JurisdictionIndex) -> list[dict[str, Any]]:
-    """One jurisdiction dict per leaf position (shared by every row in that leaf)."""
-    out = []
-    for chain in index.chains_for(np.arange(len(index.leaves))):
-        chain = chain or {}
-        out.append({lvl: ({"code": chain[lvl].code, "name": chain[lvl].name} if lvl in chain else None)
-                    for lvl in LEVELS})
-    return out
-
-
-def _point(lat: float, lon: float) -> dict[str, float]:
-    # The per-point answer rounds to 7 decimals (a no-op for the 5-7 decimals of most input).
-    return {"lat": round(lat, 7), "lon": round(lon, 7)}
+def _leaf_jurisdictions(index: JurisdictionIndex) -> list[Jurisdiction]:
+    """One jurisdiction per leaf position (shared by every row in that leaf)."""
+    return [jurisdiction_of(chain or {}) for chain in index.chains_for(np.arange(len(index.leaves)))]
 
 
 def fast_records(index: JurisdictionIndex, lons: np.ndarray, lats: np.ndarray,
-                 decimals: np.ndarray) -> tuple[np.ndarray, list[dict[str, Any] | None]]:
+                 decimals: np.ndarray) -> tuple[np.ndarray, list[CompactLocate | None]]:
     """Vectorised answers for the rows that qualify; returns (mask of answered rows, records)."""
     pos = fast_positions(index, lons, lats, decimals)
     ok = pos >= 0
     juris = _leaf_jurisdictions(index) if ok.any() else []
-    records: list[dict[str, Any] | None] = [None] * len(lons)
+    records: list[CompactLocate | None] = [None] * len(lons)
     for i in np.flatnonzero(ok).tolist():
-        records[i] = {"status": "valid", "point": _point(float(lats[i]), float(lons[i])),
-                      "format": "decimal", "match": "inside", "jurisdiction": juris[int(pos[i])], "distance_m": 0.0,
-                      "confidence": 1.0, "flags": []}
+        # The per-point answer rounds to 7 decimals (a no-op for the 5-7 decimals of most input).
+        point = Point(round(float(lats[i]), 7), round(float(lons[i]), 7))
+        records[i] = CompactLocate("valid", point, "decimal", "inside", juris[int(pos[i])], 0.0, 1.0, [])
     return ok, records
 
 
@@ -113,6 +110,11 @@ def _number_items(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 
 def locate_items(items: list[Any], index: JurisdictionIndex, *, lang: str = "id") -> Iterator[dict[str, Any]]:
+    """Compact locate records for a list of location bodies, in order, as JSON-ready dicts."""
+    return (to_builtins(rec) for rec in locate_records(items, index, lang=lang))
+
+
+def locate_records(items: list[Any], index: JurisdictionIndex, *, lang: str = "id") -> Iterator[CompactLocate]:
     """Compact locate records for a list of location bodies, in order."""
     lons, lats, dec, plain = _number_items(items)
     ok, fast = fast_records(index, lons, lats, np.where(plain, dec, -1))
@@ -136,12 +138,13 @@ def reject_item_at(items: list[Any]) -> None:
                                  for p in pointers[:20]])
 
 
-def validate_items(items: list[Any], index: JurisdictionIndex, *, lang: str = "id") -> list[dict[str, Any]]:
+def validate_items(items: list[Any], index: JurisdictionIndex, *,
+                   lang: str = "id") -> list[ValidationAnswer | CompactLocate]:
     """Full validation answers for a list of bodies, in order (errors per item, not per batch)."""
-    out = []
+    out: list[ValidationAnswer | CompactLocate] = []
     for item in items:
         try:
-            out.append(validate_location(item, index).to_dict(lang=lang))
+            out.append(validation_answer(validate_location(item, index), lang))
         except GeoServiceError as exc:
             out.append(error_record(exc))
     return out
@@ -232,18 +235,20 @@ def csv_fast_positions(frame: pd.DataFrame, index: JurisdictionIndex) -> tuple[n
     return fast_positions(index, lons, lats, dec), lats, lons, dec
 
 
-def csv_answer_cells(rec: dict[str, Any]) -> list[Any]:
-    """The answer cells (``CSV_OUT_COLUMNS``) of a compact record."""
-    juris = rec.get("jurisdiction") or {}
-    point = rec.get("point") or {}
+def _codes(j: Jurisdiction | None) -> list[str]:
+    """The polda, polres, polsek codes and the polsek name of a jurisdiction ("" where missing)."""
+    units = (j.polda, j.polres, j.polsek) if j is not None else (None, None, None)
+    return [u.code if u is not None else "" for u in units] + [units[2].name if units[2] is not None else ""]
 
-    def code(level: str) -> str:
-        return (juris.get(level) or {}).get("code", "")
 
-    return [rec["status"], point.get("lat", ""), point.get("lon", ""), rec.get("format") or "", rec.get("match") or "",
-            code("polda"), code("polres"), code("polsek"), (juris.get("polsek") or {}).get("name", ""),
-            "" if rec.get("distance_m") is None else round(rec["distance_m"], 1), rec.get("confidence", ""),
-            ";".join(rec.get("flags", []))]
+def csv_answer_cells(rec: CompactLocate | Mapping[str, Any]) -> list[Any]:
+    """The answer cells (``CSV_OUT_COLUMNS``) of a compact record (typed, or as dicts)."""
+    if not isinstance(rec, CompactLocate):
+        rec = msgspec.convert(rec, type=CompactLocate)
+    point = rec.point
+    return [rec.status, point.lat if point else "", point.lon if point else "", rec.format or "", rec.match or "",
+            *_codes(rec.jurisdiction), "" if rec.distance_m is None else round(rec.distance_m, 1), rec.confidence,
+            ";".join(rec.flags)]
 
 
 def csv_output_header(frame: pd.DataFrame) -> list[str]:
@@ -264,9 +269,8 @@ def locate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str,
     columns = list(frame.columns)
     inputs = frame.to_numpy(dtype=object)
     pos, lats, lons, dec = csv_fast_positions(frame, index)
-    juris = _leaf_jurisdictions(index) + [{lvl: None for lvl in LEVELS}]
-    tails = np.array([[(j[lvl] or {}).get("code", "") for lvl in LEVELS] + [(j["polsek"] or {}).get("name", "")]
-                      for j in juris], dtype=object)
+    juris: list[Jurisdiction | None] = [*_leaf_jurisdictions(index), None]
+    tails = np.array([_codes(j) for j in juris], dtype=object)
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
         p = pos[start:stop]
@@ -304,14 +308,13 @@ def validate_csv_chunks(frame: pd.DataFrame, index: JurisdictionIndex, lang: str
     for i, values in enumerate(inputs.tolist()):
         row = dict(zip(columns, values, strict=True))
         try:
-            d = validate_location(row_body(row), index).to_dict(lang=lang)
+            d: ValidationAnswer | CompactLocate = validation_answer(validate_location(row_body(row), index), lang)
         except GeoServiceError as exc:
             d = error_record(exc)
-        point = d.get("point") or {}
-        unc = d.get("uncertainty_m")
-        writer.writerow([*values, d["status"], point.get("lat", ""), point.get("lon", ""), d.get("format") or "",
-                         "" if unc is None else unc, d.get("confidence", ""),
-                         ";".join(f["code"] if isinstance(f, dict) else f for f in d.get("flags", []))])
+        point, unc = d.point, getattr(d, "uncertainty_m", None)
+        writer.writerow([*values, d.status, point.lat if point else "", point.lon if point else "", d.format or "",
+                         "" if unc is None else unc, d.confidence,
+                         ";".join(f if isinstance(f, str) else f.code for f in d.flags)])
         if (i + 1) % CHUNK == 0:
             yield buf.getvalue()
             buf.seek(0)
@@ -335,12 +338,12 @@ def validate_csv(data: bytes, index: JurisdictionIndex, *, lang: str = "id") -> 
 # ------------------------------------------------------------------- JSON and GeoJSON
 
 
-def _json_chunks(records: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _json_chunks(records: Iterator[CompactLocate]) -> Iterator[str]:
     yield "["
     first = True
     parts: list[str] = []
     for rec in records:
-        parts.append(("" if first else ",") + json.dumps(rec, separators=(",", ":")))
+        parts.append(("" if first else ",") + to_json(rec).decode())
         first = False
         if len(parts) >= CHUNK:
             yield "".join(parts)
@@ -349,17 +352,16 @@ def _json_chunks(records: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _geojson_chunks(features: list[dict[str, Any]], records: Iterator[CompactLocate]) -> Iterator[str]:
     yield '{"type":"FeatureCollection","features":['
     parts: list[str] = []
     for i, rec in enumerate(records):
         feat = features[i] if isinstance(features[i], dict) else {}  # a null feature is answered, not a 500
         props = dict(feat["properties"]) if isinstance(feat.get("properties"), dict) else {}
         props["geo_service"] = rec
-        point = rec.get("point")
-        geom = {"type": "Point", "coordinates": [point["lon"], point["lat"]]} if point else feat.get("geometry")
-        parts.append(("," if i else "") + json.dumps({"type": "Feature", "geometry": geom, "properties": props},
-                                                     separators=(",", ":")))
+        point = rec.point
+        geom = {"type": "Point", "coordinates": [point.lon, point.lat]} if point else feat.get("geometry")
+        parts.append(("," if i else "") + to_json({"type": "Feature", "geometry": geom, "properties": props}).decode())
         if len(parts) >= CHUNK:
             yield "".join(parts)
             parts = []
@@ -401,10 +403,10 @@ def locate_stream(data: bytes, mimetype: str, index: JurisdictionIndex, *, lang:
                 items.append({"lon": coords[0], "lat": coords[1]})
             else:
                 items.append({"_invalid": "feature without a Point geometry"})
-        return "application/geo+json", _geojson_chunks(features, locate_items(items, index, lang=lang))
+        return "application/geo+json", _geojson_chunks(features, locate_records(items, index, lang=lang))
     if not isinstance(body, list):
         raise BadRequest("the body must be a JSON list, a GeoJSON FeatureCollection or CSV", code="JSON_LIST_REQUIRED")
     if len(body) > MAX_POINTS:
         raise BadRequest(f"at most {MAX_POINTS} items per batch", code="BATCH_TOO_LARGE")
     reject_item_at(body)
-    return "application/json", _json_chunks(locate_items(body, index, lang=lang))
+    return "application/json", _json_chunks(locate_records(body, index, lang=lang))

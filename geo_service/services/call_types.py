@@ -69,15 +69,17 @@ class CallTallies(Answer):
     answered: int
     not_answered: int
     answer_rate: float | None
-    answered_within_s: Annotated[dict[str, float | None], describe("share answered within 10, 15, 20 s")]
+    answered_within_s: Annotated[dict[str, float | None],
+                                 describe("share of the offered calls answered within 10, 15, 20 s (0..1)")]
     median_s_to_answer: float | None
     p90_s_to_answer: float | None
     abandoned: int
     by_outcome: dict[str, int]
     prank_share: float | None
     silent_share: float | None
-    overflow: Annotated[int, describe("calls that rang a unit's line and went on to the line above")]
-    overflow_share: float | None
+    overflow: Annotated[int, describe("calls answered higher up than the first unit they rang "
+                                      "(answered_by is not routed_to[0])")]
+    overflow_share: Annotated[float | None, describe("overflow / offered (0..1)")]
     answered_above: int
 
 
@@ -89,8 +91,8 @@ class ResponseTimes(Answer):
     median_s_to_scene: float | None
     p90_s_to_scene: float | None
     on_scene: int
-    within_target: int
-    within_target_share: float | None
+    within_target: Annotated[int, describe("count of incidents on scene within the unit's target (call -> on scene)")]
+    within_target_share: Annotated[float | None, describe("within_target / on_scene (0..1)")]
     open: int
     open_by_age: dict[str, int]
 

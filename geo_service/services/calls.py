@@ -11,7 +11,11 @@ Call records
 
 Unit hierarchy
     Parents come from the published boundary set; the national root ``MABES`` ("Mabes Polri",
-    level ``mabes``) is the parent of every Polda whether or not the set holds it.
+    level ``mabes``) is the parent of every Polda whether or not the set holds it. The units of
+    the Polri structure in force (``boundaries/police_structure.csv``, every Polda and the
+    Polres/Polsek it lists) that the set does not hold are added under their parents: calls
+    ring every Polda's line whether or not its polygons are published (Bali only by default),
+    and the national ranking is of every Polda.
 
 Counting rules (who a call counts for)
     * A call counts as *offered* to the unit whose line it rang first (``routed_to[0]``) and to
@@ -21,8 +25,10 @@ Counting rules (who a call counts for)
       Polda answered it after overflow (and answered for the Polda).
     * ``answer_rate`` = answered / offered (0..1, 4 decimals; null when nothing was offered);
       ``answered_within_s`` = share of the offered calls answered within 10, 15 and 20 s (the
-      NENA / NFPA yardsticks); ``overflow`` = offered calls that rang more than one line;
-      ``answered_above`` = offered calls answered by a unit above (outside) this one.
+      NENA / NFPA yardsticks); ``overflow`` = offered calls answered higher up than the first
+      unit they rang (``answered_by`` is not ``routed_to[0]``; an unanswered call is not overflow),
+      ``overflow_share`` = overflow / offered; ``answered_above`` = offered calls answered by a
+      unit above (outside) this one.
     * Times are whole seconds from the first ring. Medians follow ``statistics.median`` (mean of
       the two middle values); p90 is the nearest rank (the value at rank ceil(0.9 n)).
     * Periods are whole local days of the report unit (``geo.timezones``; Mabes: WIB):
@@ -58,6 +64,7 @@ from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
 from geo_service.services.incidents import csv_safe, incident_in_scope
+from geo_service.services.structure import StructureRow, read_structure, rows_in_force
 from geo_service.storage import calls as store
 from geo_service.storage.incidents import incidents_by_id
 from geo_service.storage.repo import audit
@@ -107,14 +114,17 @@ class Hierarchy:
         self._ancestors: dict[str, tuple[str, ...]] = {}
 
     @classmethod
-    def from_index(cls, index: JurisdictionIndex) -> Hierarchy:
-        """The published set's units; a top unit that is not MABES gets MABES as parent."""
+    def from_index(cls, index: JurisdictionIndex, structure: Iterable[StructureRow] = ()) -> Hierarchy:
+        """The published set's units, then the ``structure`` rows (in force) whose code the set does not hold;
+        a top unit that is not MABES gets MABES as parent."""
+        given = {code: (unit.name, unit.level, unit.parent_code) for code, unit in index.units.items()}
+        for row in structure:
+            given.setdefault(row.code, (row.name, row.level, row.parent_code))
         nodes: dict[str, UnitNode] = {}
-        for code, unit in index.units.items():
-            parent = unit.parent_code
-            if code != MABES and (parent is None or parent not in index.units):
+        for code, (name, level, parent) in given.items():
+            if code != MABES and (parent is None or parent not in given):
                 parent = MABES
-            nodes[code] = UnitNode(code, unit.name, unit.level, None if code == MABES else parent)
+            nodes[code] = UnitNode(code, name, level, None if code == MABES else parent)
         if MABES not in nodes:
             nodes[MABES] = UnitNode(MABES, MABES_NAME, "mabes", None)
         return cls(nodes)
@@ -176,15 +186,26 @@ class Hierarchy:
         return WIB_JAKARTA
 
 
-_HIERARCHY_CACHE: list[tuple[JurisdictionIndex, Hierarchy]] = []
+_HIERARCHY_CACHE: list[tuple[JurisdictionIndex, date, Hierarchy]] = []
 
 
-def hierarchy_for(index: JurisdictionIndex) -> Hierarchy:
-    """The hierarchy of an index, built once per published index (kept for the last one)."""
-    if _HIERARCHY_CACHE and _HIERARCHY_CACHE[0][0] is index:
-        return _HIERARCHY_CACHE[0][1]
-    built = Hierarchy.from_index(index)
-    _HIERARCHY_CACHE[:] = [(index, built)]
+def structure_in_force(on: date) -> list[StructureRow]:
+    """The rows of the Polri structure file in force on ``on`` (none, with a warning, when it cannot be read)."""
+    try:
+        return rows_in_force(read_structure(), on)
+    except (OSError, InvalidInput, KeyError, ValueError) as exc:
+        LOGGER.warning("police structure not read, reports know the published units only: %s", exc)
+        return []
+
+
+def hierarchy_for(index: JurisdictionIndex, *, now: datetime | None = None) -> Hierarchy:
+    """The hierarchy of an index with the structure in force today (a Mabes/WIB day), built once per published
+    index and day (kept for the last one)."""
+    today = (now or utcnow()).astimezone(WIB_JAKARTA.tz).date()
+    if _HIERARCHY_CACHE and _HIERARCHY_CACHE[0][0] is index and _HIERARCHY_CACHE[0][1] == today:
+        return _HIERARCHY_CACHE[0][2]
+    built = Hierarchy.from_index(index, structure_in_force(today))
+    _HIERARCHY_CACHE[:] = [(index, today, built)]
     return built
 
 
@@ -881,15 +902,20 @@ def report_for(session: Session, index: JurisdictionIndex, settings: Settings, *
                         target_s=make_target(settings, hierarchy.ancestors))
 
 
-def rate_band(rate: float | None) -> str:
-    """Colour band of an answer rate for the choropleth."""
-    if rate is None:
+def share_band(share: float | None) -> str:
+    """Colour band of a share (answer rate, share on scene within target) for the choropleths."""
+    if share is None:
         return "none"
-    return "lt50" if rate < 0.5 else "50_80" if rate < 0.8 else "80_90" if rate < 0.9 else "ge90"
+    return "lt50" if share < 0.5 else "50_80" if share < 0.8 else "80_90" if share < 0.9 else "ge90"
 
 
-def answer_rate_features(report: Mapping[str, Any], index: JurisdictionIndex) -> dict[str, Any]:
-    """GeoJSON of the report's children that have an area (the Polda for Mabes), with answer rate and band."""
+def _percent(share: float | None) -> str | None:
+    return None if share is None else f"{share * 100:.1f} %"
+
+
+def child_map_features(report: Mapping[str, Any], index: JurisdictionIndex) -> dict[str, Any]:
+    """GeoJSON of the report's children that have an area in the published set (the Polda for Mabes) with what
+    both choropleths show: the answer rate and the share of incidents on scene within target, with their bands."""
     import shapely
 
     features = []
@@ -898,13 +924,14 @@ def answer_rate_features(report: Mapping[str, Any], index: JurisdictionIndex) ->
         unit = index.units.get(code)
         if unit is None or child["unit"].get("own_line"):
             continue
-        c = child["calls"]
+        c, r = child["calls"], child["response"]
         geom = shapely.simplify(unit.geometry, 0.005, preserve_topology=True)
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": {
             "code": code, "name": unit.name, "level": unit.level, "offered": c["offered"],
-            "not_answered": c["not_answered"],
-            "answer_rate": None if c["answer_rate"] is None else f"{c['answer_rate'] * 100:.1f} %",
-            "band": rate_band(c["answer_rate"])}})
+            "not_answered": c["not_answered"], "answer_rate": _percent(c["answer_rate"]),
+            "band": share_band(c["answer_rate"]), "on_scene": r["on_scene"], "within_target": r["within_target"],
+            "within_target_share": _percent(r["within_target_share"]),
+            "target_band": share_band(r["within_target_share"])}})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -979,36 +1006,62 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
 # ------------------------------------------------------------------ demo month
 
 
-def seed_demo_calls(session: Session, hierarchy: Hierarchy, *, days: int = 30, per_polres_day: float = 6.0,
-                    seed: int = 110, now: datetime | None = None) -> int:
-    """A realistic month of demo calls (``demo=True``, ids ``DEMO-...``) for every Polda of the published set:
-    mostly silent and prank calls, some unanswered, overflow Polres -> Polda -> Mabes. Deterministic per seed."""
+#: Demo month: calls per day on each Polres line, on the line of a Polda without Polres lines, and on Mabes' line.
+DEMO_CALLS_PER_POLRES_DAY = 6.0
+DEMO_CALLS_PER_POLDA_LINE_DAY = 30.0
+DEMO_CALLS_PER_MABES_DAY = 20.0
+#: A Polda with fewer Polres lines than this in the hierarchy also gets calls on its own line.
+DEMO_POLDA_LINE_BELOW = 5
+#: How many Polda of the demo month answer poorly (under half of their calls), as in the review.
+DEMO_POOR_POLDA = 5
+_DEMO_OUTCOME_WEIGHTS = (22, 8, 5, 25, 30, 5, 4, 1)  # per OUTCOMES: most answered calls are silent or prank
+
+
+def _demo_routes(hierarchy: Hierarchy, rng: random.Random) -> list[tuple[str, list[list[str]], float, float]]:
+    """``(first line, its routes, calls per day, answering chance per rung)`` of every line of the demo month:
+    each Polres line (overflow -> its Polda -> Mabes), the line of each Polda with few Polres lines (-> Mabes)
+    and Mabes' own line."""
+    poldas = [c for c in hierarchy.children(MABES) if hierarchy.node(c).level == "polda"]
+    poor = set(rng.sample(poldas, min(DEMO_POOR_POLDA, len(poldas))))
+    lines: list[tuple[str, list[list[str]], float, float]] = []
+    for polda in poldas:
+        quality = rng.uniform(0.12, 0.3) if polda in poor else rng.uniform(0.5, 0.97)
+        polres = [c for c in hierarchy.children(polda) if hierarchy.node(c).level == "polres"]
+        for code in polres:
+            lines.append((code, [[code], [code], [code], [code, polda], [code, polda, MABES]],
+                          DEMO_CALLS_PER_POLRES_DAY * rng.uniform(0.5, 1.5), quality))
+        if len(polres) < DEMO_POLDA_LINE_BELOW:  # the structure lists few of its Polres: its own line takes the rest
+            lines.append((polda, [[polda], [polda], [polda, MABES]],
+                          DEMO_CALLS_PER_POLDA_LINE_DAY * rng.uniform(0.5, 1.5), quality))
+    lines.append((MABES, [[MABES]], DEMO_CALLS_PER_MABES_DAY, 0.8))
+    return lines
+
+
+def seed_demo_calls(session: Session, hierarchy: Hierarchy, *, days: int = 30, seed: int = 110,
+                    now: datetime | None = None) -> int:
+    """A realistic month of demo calls (``demo=True``, ids ``DEMO-...``) for every Polda of the hierarchy (the
+    structure in force: 38 today) and Mabes' own line: mostly silent and prank calls, unanswered ones, overflow
+    Polres -> Polda -> Mabes, answer rates that differ between Polda (:data:`DEMO_POOR_POLDA` under half).
+    Deterministic per seed; written through the import path in one statement."""
     now = now or utcnow()
     rng = random.Random(seed)
     start = (now - timedelta(days=days)).replace(microsecond=0)
+    span_s = days * 86400
     rows = []
-    poldas = hierarchy.children(MABES)
-    weights = (22, 8, 5, 25, 30, 5, 4, 1)
-    for polda in poldas:
-        polres_list = hierarchy.children(polda) or [polda]
-        quality = rng.uniform(0.3, 0.97)  # how well this Polda answers
-        for polres in polres_list:
-            for k in range(int(days * per_polres_day * rng.uniform(0.5, 1.5))):
-                t0 = start + timedelta(seconds=rng.randrange(days * 86400))
-                route = [polres] if polres == polda else [polres, polda, MABES][: rng.choice((1, 1, 1, 2, 3))]
-                answered_by = None
-                answer_s = None
-                for hop, code in enumerate(route):
-                    if rng.random() < quality:
-                        answered_by, answer_s = code, hop * 20 + int(rng.expovariate(1 / 9))
-                        break
-                outcome = rng.choices(OUTCOMES, weights=weights)[0] if answered_by else "abandoned"
-                ans = t0 + timedelta(seconds=answer_s) if answer_s is not None else None
-                end = (ans or t0) + timedelta(seconds=rng.randrange(5, 400))
-                rows.append({"call_id": f"{DEMO_PREFIX}{polres}-{k}-{seed}", "started_at": t0.isoformat(),
-                             "answered_at": ans.isoformat() if ans else "", "ended_at": end.isoformat(),
-                             "answered_by": answered_by or "", "routed_to": ";".join(route), "caller_unit": "",
-                             "outcome": outcome, "incident_id": ""})
+    for first, routes, per_day, quality in _demo_routes(hierarchy, rng):
+        for k in range(int(days * per_day)):
+            t0 = start + timedelta(seconds=rng.randrange(span_s))
+            route = rng.choice(routes)
+            answered_by, answer_s = None, None
+            for hop, code in enumerate(route):
+                if rng.random() < (0.8 if code == MABES else quality):
+                    answered_by, answer_s = code, hop * 20 + int(rng.expovariate(1 / 9))
+                    break
+            outcome = rng.choices(OUTCOMES, weights=_DEMO_OUTCOME_WEIGHTS)[0] if answered_by else "abandoned"
+            ans = t0 + timedelta(seconds=answer_s) if answer_s is not None else None
+            end = (ans or t0) + timedelta(seconds=rng.randrange(5, 400))
+            rows.append((f"{DEMO_PREFIX}{first}-{k}-{seed}", t0.isoformat(), ans.isoformat() if ans else "",
+                         end.isoformat(), answered_by or "", ";".join(route), "", outcome, ""))
     if not rows:
         return 0
     result = store_calls(session, pd.DataFrame(rows, columns=list(COLUMNS)), hierarchy, label=lambda i: i + 2,

@@ -41,6 +41,7 @@ from geo_service.geo.area import LEVELS
 from geo_service.geo.coords import MAX_TEXT_LENGTH
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WITA, zone_for_unit
+from geo_service.services.answers import LocateAnswer, to_builtins
 from geo_service.services.locate import IndexAt, locate_location, parse_at, parse_location_body
 from geo_service.storage import incidents as incident_store
 from geo_service.storage.incidents import STATUSES, IncidentQuery, unit_filter
@@ -120,7 +121,7 @@ def _check_reported_at(moment: datetime, now: datetime) -> str | None:
 
 
 def parse_incident_body(body: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """Check a create body; returns ``location`` (only :data:`LOCATION_KEYS`), ``category``,
+    """Check a create body; returns ``location`` (only :data:`LOCATION_KEYS`), its typed ``query``, ``category``,
     ``description``, ``channel``, ``reported_at`` (aware, not in the future as of ``now``).
     Type errors -> 400, bad values -> 422, each with pointers."""
     if not isinstance(body, Mapping):
@@ -166,9 +167,9 @@ def parse_incident_body(body: Any, *, now: datetime | None = None) -> dict[str, 
         raise InvalidInput("the incident body has invalid values", errors=value_errors)
     location_body = {k: location[k] for k in LOCATION_KEYS if location.get(k) is not None} \
         if isinstance(location, Mapping) else {}
-    parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers; finite numbers
+    query = parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers
     parse_at(location_body, pointer="/location")
-    return {"location": location_body, "category": body["category"], "description": description,
+    return {"location": location_body, "query": query, "category": body["category"], "description": description,
             "channel": body["channel"], "reported_at": reported_at}
 
 
@@ -246,8 +247,8 @@ def create_incident(
     if index_at is not None:
         index = index_at(data["reported_at"].astimezone(UTC))  # a location's own "at" wins (locate_location)
     try:
-        answer = locate_location(data["location"], index, lang=lang, places=places, index_at=index_at,
-                                 earliest=earliest)
+        answer = to_builtins(locate_location(data["query"], index, lang=lang, places=places, index_at=index_at,
+                                             earliest=earliest))
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=[{"pointer": "/location/crs", "detail": exc.detail}]) from None
     point = answer.get("point")
@@ -596,6 +597,10 @@ def update_incident(
           request_id=request_id)
     session.flush()
     session.refresh(incident)
+    if new_unit is not None:  # a dispatcher assigned a unit: the incident's "dispatched" milestone (the first counts)
+        from geo_service.services.milestones import record_dispatch  # milestones builds on this module
+
+        record_dispatch(session, incident_id, actor=actor, now=now)
     return incident
 
 
@@ -627,7 +632,7 @@ def _why_not_moved(session: Session, incident: Incident, *, requested_at: dateti
 def apply_caller_location(
     session: Session,
     incident_id: int,
-    location: Mapping[str, Any],
+    location: LocateAnswer | Mapping[str, Any],
     index: JurisdictionIndex,
     *,
     raw_location: Mapping[str, Any],
@@ -651,6 +656,9 @@ def apply_caller_location(
     every unit while the incident has one.
     """
     now = now or utcnow()
+    if isinstance(location, LocateAnswer):
+        location = to_builtins(location)  # stored as JSON with the incident
+    assert isinstance(location, Mapping)
     point = location.get("point")
     if not isinstance(point, Mapping):
         return None

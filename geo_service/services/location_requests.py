@@ -45,6 +45,7 @@ from geo_service.errors import BadRequest, Conflict, GeoServiceError, Gone, NotF
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.messages import flag_message
 from geo_service.services import incidents as incident_service
+from geo_service.services.answers import to_builtins
 from geo_service.services.api_types import Body, decode, one_of
 from geo_service.services.locate import locate_location
 from geo_service.storage import location_requests as queries
@@ -279,13 +280,13 @@ def _locate_answer(answer: dict[str, Any], index: JurisdictionIndex, now: dateti
     place is looked up in the gazetteer when ``places`` is given, as ``POST /api/v1/locate`` does."""
     if answer["source"] == "text":
         try:
-            return locate_location({"text": answer["text"]}, index, places=places)
+            return to_builtins(locate_location({"text": answer["text"]}, index, places=places))
         except GeoServiceError:
             return None  # neither coordinates nor a known place: the dispatcher reads the text
     body: dict[str, Any] = {"lat": answer["lat"], "lon": answer["lon"]}
     if answer["accuracy_m"] is not None:
         body["uncertainty_m"] = answer["accuracy_m"]
-    location = locate_location(body, index)
+    location = to_builtins(locate_location(body, index))
     age_s = None
     if answer["timestamp"]:
         age_s = max(0.0, (now - datetime.fromisoformat(answer["timestamp"])).total_seconds())

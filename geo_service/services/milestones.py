@@ -1,7 +1,8 @@
 """Use case "response from the field" (issue 16): incident milestones with who, when and where.
 
 Milestones, in order: ``received`` (the incident's ``reported_at``), ``answered`` (the linked
-110 call's ``answered_at``), ``dispatched`` (an officer link sent for the incident), then the
+110 call's ``answered_at``), ``dispatched`` (an officer link sent for the incident or a unit
+assigned by a dispatcher, whichever comes first), then the
 officer's taps ``acknowledged`` ("Terima"), ``en_route`` ("Menuju lokasi"), ``on_scene``
 ("Tiba di lokasi") and ``done`` ("Selesai"). The first two are read from the incident and
 its calls; the others are stored, at most one per kind and incident: the first one counts and
@@ -166,7 +167,8 @@ def record_milestone(session: Session, incident_id: int, data: Mapping[str, Any]
 
 
 def record_dispatch(session: Session, incident_id: int, *, actor: str, now: datetime) -> None:
-    """The hook of officer-link creation: the first link sent for an incident is its ``dispatched`` time."""
+    """The hook of officer-link creation and of a dispatcher's unit assignment: the first of them is the
+    incident's ``dispatched`` time (a later one returns the stored milestone: no double counting)."""
     if session.get(Incident, incident_id) is None:
         return
     record_milestone(session, incident_id, {"kind": "dispatched"}, actor=actor, now=now)

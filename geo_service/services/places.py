@@ -23,8 +23,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
+import msgspec
 import numpy as np
 import shapely
 from numpy.typing import NDArray
@@ -35,14 +36,18 @@ from geo_service.config import Settings
 from geo_service.geo.bundled import BOUNDARIES_DIR
 from geo_service.geo.gazetteer import Gazetteer, Place, PlaceMatch
 from geo_service.geo.geometry import geodesic_area_m2
-from geo_service.geo.index import Candidate, JurisdictionIndex
+from geo_service.geo.index import JurisdictionIndex, LeafCandidate
 from geo_service.geo.messages import flag_message
 from geo_service.geo.validate import ValidationResult, validate_place
+from geo_service.services.answers import FlagAnswer, LocateAnswer, to_builtins
+from geo_service.services.locate import unit_candidate
 from geo_service.storage import places as places_repo
 from geo_service.storage import repo
 from geo_service.storage.db import Storage
 
 LOGGER = logging.getLogger(__name__)
+#: A locate answer, typed or as its stored dict.
+A = TypeVar("A", LocateAnswer, dict[str, Any])
 #: The shipped gazetteer: every desa/kelurahan of ``indonesia_desa.csv`` plus the kecamatan,
 #: kabupaten/kota and provinsi of the national boundary files (rebuilt by ``geo-service places build``).
 PLACES_FILE = BOUNDARIES_DIR / "indonesia_places.csv.gz"
@@ -242,28 +247,33 @@ class PlaceService:
         matches = self.gazetteer().search(text, limit=RESOLVE_LIMIT, prefer=self.prefer(index, hint_unit))
         return validate_place(text, matches, index)
 
-    def refine_answer(self, answer: dict[str, Any], place: Place, index: JurisdictionIndex, *,
-                      lang: str = "id") -> None:
+    def refine_answer(self, answer: A, place: Place, index: JurisdictionIndex, *, lang: str = "id") -> A:
         """Replace circle shares by the exact shares of the village polygon, where one is bundled.
 
         Units holding less than :data:`SPLIT_MIN_SHARE` of the village are slivers of the data and
-        are dropped; when two or more units remain the answer gets ``PLACE_SPLIT``.
+        are dropped; when two or more units remain the answer gets ``PLACE_SPLIT``. A typed answer
+        comes back as a new value; a stored (dict) answer is changed in place and returned.
         """
-        answer["shares_from"] = "circle"
+        match: str | None
+        flags: list[Any]
+        if isinstance(answer, LocateAnswer):
+            match, flags = answer.match, list(answer.flags)
+        else:
+            match, flags = answer.get("match"), list(answer.get("flags", []))
+        changes: dict[str, Any] = {"shares_from": "circle"}
         geom = self.polygon(place.code)
-        if geom is None or answer.get("match") in (None, "none"):
-            return
-        shares = [(u, s) for u, s in index.area_shares(geom) if s >= SPLIT_MIN_SHARE]
-        if not shares:
-            return
-        answer["shares_from"] = "polygon"
-        answer["candidates"] = [
-            Candidate(u, dict(index.chain(u.code)), s, 0.0).to_dict() for u, s in shares]
-        flags = [f for f in answer.get("flags", []) if f["code"] != "CIRCLE_CROSSES_BORDER"]
-        if len(shares) > 1:
-            params = {"name": place.name, "count": len(shares)}
-            flags.append({"code": "PLACE_SPLIT", "message": flag_message("PLACE_SPLIT", params, lang=lang),
-                          "params": params})
-        answer["flags"] = flags
-        if answer.get("match") in ("inside", "border"):
-            answer["match"] = "border" if shares[0][1] < index.border_share else "inside"
+        shares = [] if geom is None or match in (None, "none") else [
+            (u, s) for u, s in index.area_shares(geom) if s >= SPLIT_MIN_SHARE]
+        if shares:
+            kept = [f for f in flags if (f.code if isinstance(f, FlagAnswer) else f["code"]) != "CIRCLE_CROSSES_BORDER"]
+            if len(shares) > 1:
+                params: dict[str, Any] = {"name": place.name, "count": len(shares)}
+                kept.append(FlagAnswer("PLACE_SPLIT", flag_message("PLACE_SPLIT", params, lang=lang), params))
+            changes.update(shares_from="polygon", flags=kept, candidates=[
+                unit_candidate(LeafCandidate(u, dict(index.chain(u.code)), s, 0.0)) for u, s in shares])
+            if match in ("inside", "border"):
+                changes["match"] = "border" if shares[0][1] < index.border_share else "inside"
+        if isinstance(answer, LocateAnswer):
+            return msgspec.structs.replace(answer, **changes)
+        answer.update(to_builtins(changes))
+        return answer

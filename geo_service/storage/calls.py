@@ -147,7 +147,7 @@ def _period(session: Session, start: datetime, end: datetime, first_units: Itera
 
 def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequence[str],
                 buckets: Mapping[str, str], *, every_unit: bool = False) -> list[tuple[Any, ...]]:
-    """``(first bucket, answering bucket, answered, answer_s, calls, overflowed, *per outcome)`` groups of the
+    """``(first bucket, answering bucket, answered, answer_s, calls, overflow, *per outcome)`` groups of the
     calls that started in ``[start, end)`` and rang a unit of ``buckets`` first, in one scan.
 
     ``buckets`` maps every unit code of the report's subtree to the row it rolls up to (a child of the
@@ -168,16 +168,19 @@ def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequ
     # table in SQL costs two hash lookups per call (3.5 s for 1M calls on PostgreSQL; SQLite has no index
     # on a VALUES CTE), mapping costs one dict lookup per group.
     stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count(),
-                   count_if(Call.rang_count > 1), *(count_if(Call.outcome == o) for o in outcomes))
+                   *(count_if(Call.outcome == o) for o in outcomes))
             .where(*_period(session, start, end, None if every_unit else buckets))
             .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
     merged: dict[tuple[Any, ...], list[int]] = {}
     # Straight from the driver's cursor: the columns need no conversion, and Row objects for ~35,000 groups
     # cost as much as the merge below.
-    for first, by, seconds, *counts in session.connection().execute(stmt).cursor.fetchall():
+    for first, by, seconds, n, *by_outcome in session.connection().execute(stmt).cursor.fetchall():
         if first not in buckets:
             continue  # a unit no longer in the published set (as the IN filter drops it)
         key = (buckets[first], buckets.get(by) if by else None, 1 if by else 0, seconds)
+        # Overflow (the contract): answered higher up than the first unit rung. ``answered_by`` is one of
+        # the route's units and the route has no repeats, so "another unit than the first" is "above it".
+        counts = [n, n if by and by != first else 0, *by_outcome]
         sums = merged.get(key)
         if sums is None:
             merged[key] = counts

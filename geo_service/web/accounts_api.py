@@ -21,6 +21,7 @@ from geo_service.services.account_types import (
     Token,
     User,
 )
+from geo_service.services.answers import to_builtins
 from geo_service.services.locate import locate_location
 from geo_service.web.auth import TOKEN_CACHE, allow, require_principal
 from geo_service.web.common import json_body, request_lang
@@ -134,7 +135,7 @@ def _link_answer(body: Any) -> tuple[dict[str, Any], int | None]:
         scope = None if principal.role == "admin" else principal.unit_code
         incident = incident_service.get_incident(db_session(), incident_id, scope=scope)
         return dict(incident.location or {}), incident.id
-    return locate_location(body, index(), lang=request_lang(), places=places()), None
+    return to_builtins(locate_location(body, index(), lang=request_lang(), places=places())), None
 
 
 @bp.post("/officer-links")

@@ -10,12 +10,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from geo_service.errors import BadRequest, NotFound
 from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
+from geo_service.services.answers import LocateQuery, ValidateQuery
 from geo_service.services.api_types import Health
-from geo_service.services.locate import locate_location, parse_at, validate_location
+from geo_service.services.locate import locate_location, parse_at, validate_location, validation_answer
 from geo_service.services.unit_types import UnitCollection, UnitFeature
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
-from geo_service.web.common import json_body, request_lang
+from geo_service.web.common import json_answer, json_body, request_lang, typed_body
 from geo_service.web.context import db_session, index, places, service
 from geo_service.web.openapi import CSV_TEXT, answer_type, answers, body, build_openapi, doc, problems
 
@@ -81,9 +82,9 @@ def openapi() -> Response:
 @body(VALIDATE_QUERY)
 @answers(200, VALIDATION_ANSWER)
 def validate() -> Response:
-    result = validate_location(json_body(), index(), places(), service().link_expander,
+    result = validate_location(typed_body(ValidateQuery), index(), places(), service().link_expander,
                                index_at=service().holder.index_at)
-    return jsonify(result.to_dict(lang=request_lang()))
+    return json_answer(validation_answer(result, request_lang()))
 
 
 #: The ``?at=`` query parameter of the batch endpoints and ``GET /api/v1/units``.
@@ -104,7 +105,8 @@ def index_at_query() -> Any:
      tags=("coordinates",), params=[AT_QUERY])
 @body({"type": "array", "items": VALIDATE_QUERY, "maxItems": MAX_JSON_BATCH})
 @body(CSV_TEXT, content_types=("text/csv",))
-@answers(200, {"type": "array", "items": VALIDATION_ANSWER})
+@answers(200, {"type": "array", "items": {"anyOf": [VALIDATION_ANSWER, COMPACT_LOCATE]},
+              "description": "one validation answer per item; a malformed item gets a compact record with 'error'"})
 @answers(200, CSV_TEXT, content_type="text/csv")
 def validate_batch() -> Response:
     lang = request_lang()
@@ -117,7 +119,7 @@ def validate_batch() -> Response:
     if len(body) > MAX_JSON_BATCH:
         raise BadRequest(f"at most {MAX_JSON_BATCH} items per batch", code="BATCH_TOO_LARGE")
     batch_service.reject_item_at(body)
-    return jsonify(batch_service.validate_items(body, index_at_query(), lang=lang))
+    return json_answer(batch_service.validate_items(body, index_at_query(), lang=lang))
 
 
 @bp.post("/api/v1/locate")
@@ -127,9 +129,9 @@ def validate_batch() -> Response:
 @body(LOCATE_QUERY)
 @answers(200, LOCATE_ANSWER)
 def locate() -> Response:
-    return jsonify(locate_location(json_body(), index(), lang=request_lang(), places=places(),
-                                   expand_link=service().link_expander, index_at=service().holder.index_at,
-                                   earliest=service().holder.earliest_from()))
+    return json_answer(locate_location(typed_body(LocateQuery), index(), lang=request_lang(), places=places(),
+                                       expand_link=service().link_expander, index_at=service().holder.index_at,
+                                       earliest=service().holder.earliest_from()))
 
 
 @bp.post("/api/v1/locate/batch")

@@ -19,6 +19,7 @@ from geo_service.services.short_links import ShortLinkExpander
 from geo_service.storage import db
 from geo_service.storage.db import Storage
 from geo_service.web.problem import register_error_handlers
+from geo_service.web.security import apply_security_headers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -98,9 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _after(resp: Response) -> Response:
-        resp.headers["X-Request-ID"] = g.get("request_id", "-")
-        from geo_service.web.security import apply_security_headers
-
+        resp.headers.add("X-Request-ID", g.get("request_id", "-"))
         return apply_security_headers(resp)
 
     @app.teardown_appcontext

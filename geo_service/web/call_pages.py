@@ -1,5 +1,5 @@
 """Supervisor pages of the Call Center 110 evaluation (issue 16): the national dashboard with the
-choropleth of answer rates, rankings, the daily/weekly trend and the drill-down MABES -> Polda -> Polres ->
+choropleths of answer rates and of response-time compliance, rankings, the daily/weekly trend and the drill-down MABES -> Polda -> Polres ->
 Polsek; printable. Thin views over ``services.calls`` (the same report as the API)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, g, render_template, request
 
-from geo_service.maps.calls import render_answer_rate_map
+from geo_service.maps.calls import render_answer_rate_map, render_response_map
 from geo_service.services import calls as svc
 from geo_service.storage.types import utcnow
 from geo_service.web.auth import allow, require_principal
@@ -56,15 +56,16 @@ def dashboard() -> Any:
     report = svc.report_for(session, idx, service().settings, unit=request.args.get("unit"), scope=_scope(),
                             args=request.args, now=utcnow())
     hierarchy = svc.hierarchy_for(idx)
-    map_html = None
-    features = svc.answer_rate_features(report, idx)
+    maps = {}
+    features = svc.child_map_features(report, idx)
     if features["features"]:
-        map_html = map_frame(render_answer_rate_map(features, **tile_kwargs()))
+        maps = {"answer_rate": map_frame(render_answer_rate_map(features, **tile_kwargs())),
+                "response": map_frame(render_response_map(features, **tile_kwargs()))}
     days = svc.weekly_trend(session, hierarchy, report)
     chain = [hierarchy.node(c) for c in reversed(hierarchy.ancestors(report["unit"]["code"]))
              if hierarchy.within(c, _scope())]
     period = {k: request.args[k] for k in ("from", "to", "week", "month") if request.args.get(k)}
     query = "&".join(f"{k}={v}" for k, v in period.items())
     weeks = weekly_rows(days, report["from"], report["to"])
-    return render_template("calls_dashboard.html", r=report, map_html=map_html, weeks=weeks, days=days,
+    return render_template("calls_dashboard.html", r=report, maps=maps, weeks=weeks, days=days,
                            chain=chain, query=query, period=period, lang=g.lang)

@@ -16,6 +16,7 @@ from flask import Response, g, make_response, render_template, request
 
 from geo_service.errors import BadRequest, UnsupportedMediaType
 from geo_service.services import boundaries as boundary_service
+from geo_service.services.answers import Q, decode_query, to_json
 from geo_service.services.sets import SetKind
 from geo_service.services.structure import WIB
 from geo_service.services.units import units_geojson
@@ -75,9 +76,11 @@ def parse_json_strict(data: bytes) -> Any:
 
 def request_lang() -> str:
     """'id' (default) or 'en', from ?lang= or Accept-Language."""
-    lang = request.args.get("lang")
+    lang = request.args.get("lang") if request.query_string else None
     if lang in ("id", "en"):
         return lang
+    if "Accept-Language" not in request.headers:
+        return "id"  # most API clients send none: skip parsing the header
     best = request.accept_languages.best_match(["id", "en"], default="id")
     return best or "id"
 
@@ -93,6 +96,26 @@ def json_body() -> Any:
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
     return parse_json_strict(request.get_data(cache=True))
+
+
+def typed_body(query_type: type[Q]) -> Q:
+    """The JSON body decoded straight into a typed query of ``services.answers`` (one pass), or a
+    400/415 problem.
+
+    A body with more brackets than :data:`MAX_JSON_DEPTH` first goes through the strict generic
+    parser, which refuses deep nesting (typed decoding skips unknown keys whatever they hold).
+    """
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
+    data = request.get_data(cache=True)
+    if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH:
+        parse_json_strict(data)
+    return decode_query(data, query_type)
+
+
+def json_answer(answer: object) -> Response:
+    """A typed answer (or a list of them) encoded straight into the response bytes."""
+    return Response(to_json(answer), mimetype="application/json")
 
 
 # ------------------------------------------------------------------ pages

@@ -62,7 +62,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _compress(resp: Response) -> Response:
-        if (resp.status_code != 200 or resp.direct_passthrough or resp.is_streamed
+        small = resp.content_length is not None and resp.content_length < MIN_BYTES
+        if (small or resp.status_code != 200 or resp.direct_passthrough or resp.is_streamed
                 or "Content-Encoding" in resp.headers or resp.mimetype not in COMPRESSIBLE
                 or not _accepts_gzip()):
             return resp

@@ -21,6 +21,7 @@ answers stay hand-written here until their types land in ``services.answers`` (s
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -142,8 +143,8 @@ class AnswerType:
 
     def resolve(self) -> Any:
         """The type, or the fallback schema."""
-        try:
-            from geo_service.services import answers  # type: ignore[attr-defined]
+        try:  # the module as registered now (``from package import`` would prefer the package attribute)
+            answers = importlib.import_module("geo_service.services.answers")
         except ImportError:
             return self.fallback
         return getattr(answers, self.name, self.fallback)
@@ -243,9 +244,10 @@ class _Schemas:
         self.types: list[Any] = [Problem, Point, UnitRef]  # the hand-written SCHEMAS refer to these
         self.slots: list[tuple[dict[str, Any], str, int]] = []
 
-    def put(self, target: dict[str, Any], key: str, declared: Any) -> None:
+    def put(self, target: Any, key: Any, declared: Any) -> None:
         """Set ``target[key]`` to the schema of ``declared``: a type (filled in by :meth:`resolve`), an
-        :class:`AnswerType`, or a JSON Schema dict whose values may be any of these (``{"items": T}``)."""
+        :class:`AnswerType`, or a JSON Schema dict whose values may be any of these (``{"items": T}``),
+        or lists of them (``{"anyOf": [T, U]}``)."""
         if isinstance(declared, AnswerType):
             declared = declared.resolve()
         if isinstance(declared, dict):
@@ -253,6 +255,11 @@ class _Schemas:
             for name, value in declared.items():
                 if isinstance(value, dict | AnswerType | type | GenericAlias):
                     self.put(schema, name, value)
+                elif isinstance(value, list):
+                    schema[name] = items = list(value)
+                    for i, item in enumerate(value):
+                        if isinstance(item, dict | AnswerType | type | GenericAlias):
+                            self.put(items, i, item)
         else:
             self.slots.append((target, key, len(self.types)))
             self.types.append(declared)

@@ -36,6 +36,7 @@ from geo_service.maps import (
 from geo_service.maps.render import set_in_force_words, unit_type_words
 from geo_service.services import accounts, milestones, officer_links, ratelimit
 from geo_service.services import boundaries as boundary_service
+from geo_service.services.answers import to_builtins
 from geo_service.services.locate import locate_location, structure_fields
 from geo_service.services.sets import BOUNDARY_SETS, STATION_SETS
 from geo_service.storage import repo
@@ -208,7 +209,7 @@ def console() -> Any:
         if hint:
             body["hint_unit"] = hint
         try:
-            answer = locate_location(body, index(), lang=g.lang, places=places())
+            answer = to_builtins(locate_location(body, index(), lang=g.lang, places=places()))
         except GeoServiceError as exc:
             answer = {"status": "invalid", "point": None, "flags": [{"code": exc.code, "message": exc.detail}]}
         if request.form.get("action") == "officer" and answer.get("point"):

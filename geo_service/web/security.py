@@ -16,10 +16,12 @@ the default 0 these headers are ignored, so nobody can choose their own rate-lim
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -40,6 +42,7 @@ def init_app(app: Flask, *, trusted_proxies: int) -> None:
                       # A form stays usable as long as the login; the login itself is bounded.
                       WTF_CSRF_TIME_LIMIT=None)
     csrf.init_app(app)
+    app.session_interface = ApiSessionInterface()
     if trusted_proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]
 
@@ -104,11 +107,9 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def apply_security_headers(resp: Response) -> Response:
-    """CSP (own assets and the tile host only), no sniffing, no framing by others, no referrer leaks."""
-    settings = current_app.extensions["geo_service"].settings
-    tiles = tile_origin(settings.tile_url)
-    nonce = g.get("csp_nonce")
+def _header_values(tile_url: str, nonce: str | None) -> tuple[tuple[str, str], ...]:
+    """The security headers of a response: the same for every answer but a page's CSP nonce."""
+    tiles = tile_origin(tile_url)
     script_src = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
     # folium writes its map set-up as an inline <script>; pages get a per-response nonce for it.
     csp = (
@@ -124,11 +125,41 @@ def apply_security_headers(resp: Response) -> Response:
         "form-action 'self'; "
         "object-src 'none'"
     )
-    resp.headers.setdefault("Content-Security-Policy", csp)
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    resp.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    return (("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "SAMEORIGIN"), ("Referrer-Policy", "no-referrer"),
+            ("Permissions-Policy", "geolocation=(), camera=(), microphone=()"))
+
+
+#: The headers of answers without a nonce (every API answer), worked out once per tile URL.
+_plain_header_values = lru_cache(maxsize=8)(_header_values)
+_NO_STORE = ("Cache-Control", "no-store")
+
+
+def apply_security_headers(resp: Response) -> Response:
+    """CSP (own assets and the tile host only), no sniffing, no framing by others, no referrer leaks;
+    ``no-store`` on JSON and CSV. A header the view set itself is kept."""
+    settings = current_app.extensions["geo_service"].settings
+    nonce = g.get("csp_nonce")
+    values = _header_values(settings.tile_url, nonce) if nonce else _plain_header_values(settings.tile_url, None)
     if resp.mimetype in ("application/json", "application/problem+json", "text/csv"):
-        resp.headers.setdefault("Cache-Control", "no-store")
+        values = (*values, _NO_STORE)
+    headers = resp.headers
+    present = {key.lower() for key, _ in headers.items()}
+    for key, value in values:
+        if key.lower() not in present:
+            headers.add(key, value)
     return resp
+
+
+class ApiSessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, left closed on bearer-token API calls.
+
+    A call carrying ``Authorization`` to ``/api/`` is authenticated by that header alone
+    (``web.auth.current_principal`` never looks at the page login then), so the cookie session is
+    neither read nor written: no cookie check, no Flask-Login user loading, no ``Set-Cookie``.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "Authorization" in request.headers and request.path.startswith("/api/"):
+            return self.make_null_session(app)  # type: ignore[return-value]
+        return super().open_session(app, request)

@@ -164,9 +164,10 @@ def test_console_draws_outlines_and_names_without_tiles(server: LiveServer, brow
     ("incidents", "/incidents", "#incidents-map", "id-ID"),
     ("recap", "/reports/weekly", "#recap-map", "id-ID"),
     ("calls", "/reports/calls", "#calls-map", "id-ID"),
+    ("calls-response", "/reports/calls", "#response-map", "id-ID"),
     ("officer", None, "#map", "id-ID"),
     ("incidents", "/incidents", "#incidents-map", "en-US"),
-], ids=["incidents", "recap", "calls", "officer", "incidents-en"])
+], ids=["incidents", "recap", "calls", "calls-response", "officer", "incidents-en"])
 def test_every_map_draws_the_reference_map(server: LiveServer, browser: Any, artifacts_dir: Path,
                                            name: str, path: str | None, frame: str, locale: str) -> None:
     if path is None:  # the officer's page opens from a signed link, without a login

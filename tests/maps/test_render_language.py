@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from geo_service.maps import (
+    calls,
     render_diff_map,
     render_incidents_map,
     render_locate_map,
@@ -26,10 +27,12 @@ CODES = {"inside", "border", "nearest", "at_sea", "none", "corrected", "suspect"
          "dalam_proses", "selesai", "dibatalkan", "geometry_changed", "reparented", "kecelakaan", "pencurian"}
 ENGLISH = {"Match", "Status: corrected", "Not yet handled", "In progress", "Cancelled", "Error", "Warning",
            "Added", "Removed", "Boundary changed", "Uncertainty", "Incidents", "Category", "Reported", "Legend",
-           "inside the area", "near a border", "corrected", "Accident", "Theft"}
+           "inside the area", "near a border", "corrected", "Accident", "Theft", "Answer rate", "Calls",
+           "Not answered", "On scene within target", "no calls", "answered", "within target"}
 INDONESIAN = {"Kecocokan", "dikoreksi", "Belum Ditangani", "Dalam Proses", "Dibatalkan", "Galat", "Peringatan",
               "Ditambah", "Dihapus", "Batas berubah", "Ketidakpastian", "Kejadian", "Kategori", "Dilaporkan",
-              "Keterangan", "di dalam wilayah", "dekat batas wilayah", "Kecelakaan", "Pencurian"}
+              "Keterangan", "di dalam wilayah", "dekat batas wilayah", "Kecelakaan", "Pencurian", "Tingkat jawab",
+              "Panggilan", "Tidak dijawab", "Tiba dalam target", "tidak ada panggilan", "dijawab", "dalam target"}
 LAT, LON = -8.358, 114.62
 
 
@@ -55,7 +58,17 @@ def _maps(lang: str) -> dict[str, str]:
         {"type": "Feature", "properties": {"code": "51.01.01", "name": "A", "change": change},
          "geometry": {"type": "Point", "coordinates": [LON + i * 0.01, LAT]}}
         for i, change in enumerate(["added", "removed", "geometry_changed"])]}
+    # services.calls.child_map_features of a Polda report: one unit per band of each share
+    units = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {
+            "code": f"51.0{i}", "name": f"Polres {i}", "level": "polres", "offered": 10, "not_answered": 10 - i,
+            "answer_rate": f"{i * 10}.0 %", "band": band, "on_scene": 4, "within_target": 1,
+            "within_target_share": "25.0 %", "target_band": target},
+         "geometry": {"type": "Point", "coordinates": [LON + i * 0.01, LAT]}}
+        for i, (band, target) in enumerate([("lt50", "ge90"), ("50_80", "none"), ("ge90", "lt50")], 1)]}
     return {
+        "answer-rate": calls.render_answer_rate_map(units, **common),
+        "response": calls.render_response_map(units, **common),
         "locate-border": render_locate_map(_result("border"), **common),
         "locate-inside": render_locate_map(_result("inside"), **common),
         "officer": render_officer_map(_result("nearest"), **common),
@@ -99,14 +112,16 @@ def _offending(texts: list[str], words: set[str]) -> list[str]:
             if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", t)]
 
 
-@pytest.mark.parametrize("name", ["locate-border", "locate-inside", "officer", "incidents", "problems", "diff"])
+@pytest.mark.parametrize("name", ["locate-border", "locate-inside", "officer", "incidents", "problems", "diff",
+                                  "answer-rate", "response"])
 def test_indonesian_maps_show_no_english_and_no_codes(name: str) -> None:
     texts = shown_texts(_maps("id")[name])
     assert len(texts) > 3, texts
     assert not _offending(texts, CODES | ENGLISH)
 
 
-@pytest.mark.parametrize("name", ["locate-border", "locate-inside", "officer", "incidents", "problems", "diff"])
+@pytest.mark.parametrize("name", ["locate-border", "locate-inside", "officer", "incidents", "problems", "diff",
+                                  "answer-rate", "response"])
 def test_english_maps_show_no_indonesian_and_no_codes(name: str) -> None:
     texts = shown_texts(_maps("en")[name])
     assert len(texts) > 3, texts

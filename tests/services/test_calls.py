@@ -125,7 +125,10 @@ def test_national_month_exact(app: Any, month: dict[str, Any]) -> None:
     assert c["by_outcome"] == {"emergency": 2, "information": 1, "complaint": 1, "prank": 1, "silent": 2,
                                "misdial": 1, "abandoned": 3, "test": 1}
     assert (c["abandoned"], c["prank_share"], c["silent_share"]) == (3, 0.0833, 0.1667)
-    assert (c["overflow"], c["overflow_share"], c["answered_above"]) == (4, 0.3333, 0)
+    # Overflow = answered higher up than the first unit rung. Of the 12 calls (c1-c10, c12, c13) two were:
+    # c2 (51.71;51;MABES answered by 51) and c5 (31.71;31;MABES answered by MABES). c3 (51.71;51) and c12
+    # (31.71;31) also rang two lines but nobody answered: not overflow. 2 / 12 = 0.1667.
+    assert (c["overflow"], c["overflow_share"], c["answered_above"]) == (2, 0.1667, 0)
     kids = {k["unit"]["code"]: k for k in r["children"]}
     assert [k["unit"]["code"] for k in r["children"]] == ["51", "31", "MABES", "94"]
     assert kids["MABES"]["unit"]["own_line"] is True
@@ -315,3 +318,34 @@ def test_response_target_default_per_unit_and_distance_bands(tmp_path: Any) -> N
     assert (tuned(row_dps), tuned(row_tab)) == (480, 1200)  # unit target wins; beyond the last band: its target
     with pytest.raises(ConfigError):
         load_settings(env={"GEO_SERVICE_DATA_DIR": str(tmp_path), "GEO_SERVICE_RESPONSE_TARGET_BANDS": "5km:10"})
+
+
+def test_demo_month_covers_every_polda_and_is_removable(app: Any) -> None:
+    """``demo seed --calls``: calls for every Polda of the structure in force (with the Polres lines it lists),
+    overflow up to Mabes, some ringing Mabes first, some Polda under half answered; ``demo clear`` removes them.
+    June 2035, away from the other tests' calls."""
+    storage = app.extensions["geo_service"].storage
+    when = datetime(2035, 7, 1, 0, 0, tzinfo=UTC)
+    hierarchy = svc.hierarchy_for(app.extensions["geo_service"].holder.current(), now=when)
+    poldas = sorted(r.code for r in svc.structure_in_force(when.date()) if r.level == "polda")
+    assert len(poldas) >= 34 and set(poldas) <= set(hierarchy.children("MABES"))
+    with storage.transaction() as s:
+        seeded = svc.seed_demo_calls(s, hierarchy, days=29, seed=2035, now=when)
+    assert seeded > 10_000
+    with storage.session() as s:
+        r = svc.calls_report(s, hierarchy, unit_code="MABES", date_from="2035-06-01", date_to="2035-07-01", now=when)
+    kids = {k["unit"]["code"]: k["calls"] for k in r["children"]}
+    assert all(kids[code]["offered"] > 0 for code in poldas), [c for c in poldas if not kids[c]["offered"]]
+    assert kids["MABES"]["offered"] > 0  # calls that rang Mabes first
+    assert r["below_half_answered"] and len(r["top_by_volume"]) == 5 and len(r["most_not_answered"]) == 5
+    assert 0 < r["calls"]["overflow"] < r["calls"]["answered"] and r["calls"]["offered"] == seeded
+    rates = sorted(kids[c]["answer_rate"] for c in poldas)
+    assert rates[0] < 0.5 < rates[-1]
+    with storage.session() as s:
+        dki = svc.calls_report(s, hierarchy, unit_code="31", month="2035-06", now=when)
+    assert all(k["calls"]["offered"] > 0 for k in dki["children"] if k["unit"]["level"] == "polres")
+    with storage.transaction() as s:
+        assert svc.clear_demo_calls(s) >= seeded
+    with storage.session() as s:
+        assert svc.calls_report(s, hierarchy, unit_code="MABES", date_from="2035-06-01", date_to="2035-07-01",
+                                now=when)["calls"]["offered"] == 0

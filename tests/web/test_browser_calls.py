@@ -101,6 +101,22 @@ def test_officer_taps_milestones_and_the_pages_show_the_response_time(
     assert rep["response"]["on_scene"] >= 1 and rep["response"]["median_s_to_scene"] is not None
     desk.goto(server["base"] + f"/reports/calls?unit=51&{days}")
     assert desk.inner_text("#median-scene").strip() != "— / —"
+    # Beside the answer-rate map, the response-time compliance map: Polresta Denpasar's arrival within the
+    # 10-minute target paints it in the top band (green), the others without an arrival grey; legend in Indonesian.
+    frames = {}
+    for name in ("calls-map", "response-map"):
+        frame = desk.wait_for_selector(f"#{name}").content_frame()
+        assert frame is not None
+        frame.wait_for_selector("path.leaflet-interactive", timeout=15000)
+        frames[name] = frame
+    response = frames["response-map"]
+    assert "Tiba dalam target" in response.inner_text(".gs-info") and "< 50 % dalam target" in \
+        response.inner_text(".gs-info")
+    fills = response.eval_on_selector_all("path.leaflet-interactive", "ps => ps.map(p => p.getAttribute('fill'))")
+    assert len(fills) >= 9 and "#38761d" in fills and "#999999" in fills  # Bali's Polres, one on time
+    assert "Tingkat jawab 110" in frames["calls-map"].inner_text(".gs-info")
+    box = desk.eval_on_selector_all(".map-pair iframe", "fs => fs.map(f => f.getBoundingClientRect().top)")
+    assert len(box) == 2 and abs(box[0] - box[1]) < 2  # side by side at desk width
     desk.screenshot(path=str(artifacts_dir / "calls-dashboard.png"), full_page=True)
     phone.close()
     desk.close()

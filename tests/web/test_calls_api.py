@@ -84,7 +84,15 @@ def test_report_roles_and_unit_scope(app: Any, client: Any, auth: Any) -> None:
         r = client.get(f"/api/v1/reports/calls?unit={other}&month=2034-05", headers=polres)
         assert r.status_code == 403 and r.get_json()["code"] == "OUT_OF_SCOPE"
     national = client.get("/api/v1/reports/calls?month=2034-05", headers=auth("admin")).get_json()
-    assert national["unit"]["code"] == "MABES" and [k["unit"]["code"] for k in national["children"]] == ["51", "MABES"]
+    # Every Polda of the structure in force and Mabes' own line, whether or not the published set (Bali) has its
+    # polygons; only Bali has calls this month: it leads, the others follow by code (ties), Mabes' line last.
+    from datetime import date
+
+    from geo_service.services.calls import structure_in_force
+
+    others = sorted(r.code for r in structure_in_force(date.today()) if r.level == "polda" and r.code != "51")
+    assert national["unit"]["code"] == "MABES" and len(others) >= 33
+    assert [k["unit"]["code"] for k in national["children"]] == ["51", *others, "MABES"]
     bad = client.get("/api/v1/reports/calls?unit=51&week=2034-W99", headers=auth("supervisor"))
     assert bad.status_code == 400 and bad.get_json()["code"] == "INVALID_PERIOD"
 
@@ -131,6 +139,62 @@ def test_a_link_for_a_bare_point_records_nothing(client: Any, auth: Any) -> None
     url = link.get_json()["url"]
     r = client.post(url[url.index("/p/"):] + "/milestones", json={"kind": "acknowledged"})
     assert r.status_code == 422 and r.get_json()["code"] == "LINK_WITHOUT_INCIDENT"
+
+
+def test_a_dispatcher_assigning_a_unit_records_dispatched_once(client: Any, auth: Any) -> None:
+    """"dispatched" = an officer link sent or a unit assigned: a PATCH of the incident's unit records it; a second
+    reassignment and a later officer link keep the first time (one milestone, no double counting)."""
+    inc = client.post("/api/v1/incidents", json={"location": {"lat": -8.65, "lon": 115.216}, "category": "kecelakaan",
+                                                  "channel": "call_110", "reported_at": "2026-11-30T10:00:00+08:00"},
+                      headers=auth("dispatcher")).get_json()
+    path = f"/api/v1/incidents/{inc['id']}"
+
+    def dispatched() -> list[dict[str, Any]]:
+        line = client.get(f"{path}/milestones", headers=auth("supervisor")).get_json()["milestones"]
+        return [m for m in line if m["kind"] == "dispatched"]
+
+    assert dispatched() == []
+    note = client.patch(path, json={"version": inc["version"], "note": "no unit change"}, headers=auth("dispatcher"))
+    assert note.status_code == 200 and dispatched() == []
+    first = client.patch(path, json={"version": note.get_json()["version"], "unit_code": "51.71.02",
+                                     "note": "nearest patrol"}, headers=auth("dispatcher"))
+    assert first.status_code == 200, first.get_json()
+    [stamp] = dispatched()
+    again = client.patch(path, json={"version": first.get_json()["version"], "unit_code": "51.71.01",
+                                     "note": "handed over"}, headers=auth("dispatcher"))
+    assert again.status_code == 200, again.get_json()
+    assert client.post("/api/v1/officer-links", json={"incident_id": inc["id"]},
+                       headers=auth("dispatcher")).status_code == 201
+    assert dispatched() == [stamp]
+
+
+def test_the_national_dashboard_lists_every_polda_of_the_demo_month(tmp_path: Any) -> None:
+    """``demo seed --calls`` fills the national page: a row for every Polda of the structure in force (with calls)
+    and Mabes' own line, and a non-empty "under 50 %" list; the maps draw the Polda that have polygons."""
+    from datetime import UTC, datetime
+
+    from geo_service.services import accounts
+    from geo_service.services import calls as svc
+    from tests.conftest import dispose_app, make_app
+    from tests.web.test_pages import PASSWORD, login
+
+    application = make_app("sqlite", tmp_path, secure_cookies=False)
+    try:
+        ext = application.extensions["geo_service"]
+        when = datetime(2035, 12, 31, 12, 0, tzinfo=UTC)
+        with ext.storage.transaction() as s:
+            accounts.create_user(s, username="adm", password=PASSWORD, role="admin", unit_code=None, actor="test")
+            svc.seed_demo_calls(s, svc.hierarchy_for(ext.holder.current(), now=when), days=20, now=when)
+        page = login(application, "adm").get("/reports/calls?month=2035-12").get_data(as_text=True)
+        rows = dict(re.findall(r'<tr data-code="([^"]+)"[^>]*>\s*<td>\d+</td>\s*<td>.*?</td>\s*<td>(\d+)</td>', page,
+                               re.S))
+        poldas = [r.code for r in svc.structure_in_force(when.date()) if r.level == "polda"]
+        assert all(int(rows[code]) > 0 for code in poldas) and int(rows["MABES"]) > 0, rows
+        below = re.search(r'<ul id="below-half">(.*?)</ul>', page, re.S)
+        assert below and "<li>—</li>" not in below.group(1)
+        assert 'id="calls-map"' in page and 'id="response-map"' in page
+    finally:
+        dispose_app(application)
 
 
 def test_dashboard_shows_its_period_as_days_people_read(client: Any, auth: Any) -> None:
