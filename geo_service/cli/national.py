@@ -4,11 +4,13 @@
 
     geo-service national load [--data-dir boundaries/] [--publish]
                               [--keep-province 51 ...] [--national-only] [--fine-from bundled|published]
-                              [--skip-kecamatan-checks] [--name NAME]
+                              [--skip-kecamatan-checks] [--name NAME] [--on DAY] [--no-history]
 
 Builds Polda/Polres/Polsek for all of Indonesia from the three national files, keeps the
 provinces named by ``--keep-province`` (default 51, Bali) from the finer set, checks the result
-and stores it as a draft set (published with ``--publish``). When the ``boundaries`` command
+and stores it as a draft set (published with ``--publish``): by default one set per structure
+version (``--history``, :func:`~geo_service.services.national.load_national_history`), oldest
+first, so ``at`` lookups answer history; ``--no-history`` (or ``--on DAY``) stores one. When the ``boundaries`` command
 group exists, the same command is also ``geo-service boundaries load-national``. The rules are
 in :mod:`geo_service.services.national`.
 """
@@ -34,19 +36,26 @@ def cmd_national_load(args: argparse.Namespace) -> int:
     settings, storage = settings_and_storage()
     ensure_bundled(storage, settings)
     keep = () if args.national_only else tuple(args.keep_province or national.DEFAULT_KEEP_PROVINCES)
-    step, close = step_progress(len(national.STEPS) + (1 if args.publish else 0))
+    history = args.history and args.on is None
+    versions = len(national.history_days()) if history else 1
+    step, close = step_progress(versions * (len(national.STEPS) + 1) + (1 if args.publish else 0))
+    options = {"data_dir": Path(args.data_dir), "actor": "cli", "keep_provinces": keep, "fine_from": args.fine_from,
+               "kecamatan_checks": not args.skip_kecamatan_checks, "publish": args.publish, "name": args.name,
+               "progress": step}
     try:
         with storage.transaction() as session:
-            bset, built, generation = national.load_national(
-                session, data_dir=Path(args.data_dir), actor="cli", keep_provinces=keep, fine_from=args.fine_from,
-                kecamatan_checks=not args.skip_kecamatan_checks, publish=args.publish, name=args.name,
-                progress=step, on=args.on,
-            )
-            set_id = bset.id
+            if history:
+                loaded = national.load_national_history(session, **options)
+            else:
+                loaded = [national.load_national(session, on=args.on, **options)]
+            ids = [bset.id for bset, _built, _generation in loaded]
     finally:
         close()
-    _print_summary(set_id, built, generation)
-    return 0 if not built.report.has_errors else 1
+    for set_id, (bset, built, generation) in zip(ids, loaded, strict=True):
+        if len(loaded) > 1:
+            print(f"--- structure from {bset.effective_from.date().isoformat() if bset.effective_from else '?'}")
+        _print_summary(set_id, built, generation)
+    return 0 if not any(built.report.has_errors for _b, built, _g in loaded) else 1
 
 
 def _print_summary(set_id: int, built: Any, generation: int | None) -> None:
@@ -97,6 +106,9 @@ def _add_load_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--on", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="build the Polri structure in force on this day (default today); the set is dated from "
                         "the first day of that structure, so loading past days gives 'at' lookups their history")
+    p.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
+                   help="one set per structure version since 2016-05-03, each dated from its first day, so 'at' "
+                        "lookups answer history (default); --no-history stores today's only (ignored with --on)")
     p.set_defaults(func=cmd_national_load)
 
 

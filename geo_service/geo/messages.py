@@ -47,6 +47,7 @@ MESSAGES: dict[str, str] = {
     "SHORT_LINK_UNRESOLVED": N_("Short link ({host}) cannot be opened here. Ask the caller to open the link and send the full link from the address bar, or to send the coordinates (long-press the spot on the map and copy the numbers)."),
     "WHAT3WORDS_UNSUPPORTED": N_("what3words addresses cannot be read without the what3words service. Ask the caller for the coordinates or to share the location from Google Maps/WhatsApp."),
     "PHONE_NUMBER_NOT_COORDINATE": N_("This text holds a phone number, not a coordinate. Ask the caller to share the location (WhatsApp: Attach > Location) or to read out the latitude and longitude."),
+    "AT_BEFORE_EARLIEST_SET": N_("The moment asked ({at}) is before the earliest boundary set; answered with the units in force from {effective_from}."),
     "NUMBER_NOT_COORDINATE": N_("The numbers in the text (a date, time, money amount or a single number) are not a coordinate. Ask the caller to share the location or to read out the latitude and longitude."),
 }
 

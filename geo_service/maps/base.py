@@ -104,6 +104,8 @@ LABELS: dict[str, str] = {
     "legend": N_("Legend"),
     "cluster_note": N_("Cluster colour = most urgent status inside"),
     "unit_type": N_("Unit type"),
+    "special_area": N_("Special area (airport, port or sea sector)"),
+    "approximate_area": N_("approximate area, not a surveyed boundary"),
     "set_in_force": N_("Set {id} (in force since {date})"),
 }
 

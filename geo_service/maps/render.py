@@ -291,6 +291,10 @@ def _jurisdiction_box(result: dict[str, Any], lang: str) -> list[Any]:
         lines.append(["Polda", name_of(jurisdiction.get("polda"))])
     if unit_type_words(result, lang):
         lines.append([text["unit_type"], unit_type_words(result, lang)])
+    special = result.get("special_area")
+    if isinstance(special, dict):
+        lines.append([text["special_area"], str(special.get("name", "")) + (
+            f" ({text['approximate_area']})" if special.get("approximate") else "")])
     if result.get("match") is not None:
         lines.append([text["match"], label(lang, "match", result.get("match"))])
     if result.get("status") is not None:

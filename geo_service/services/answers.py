@@ -201,6 +201,15 @@ class UnitRef(msgspec.Struct, frozen=True, gc=False):
     name: str
 
 
+class SpecialArea(msgspec.Struct, frozen=True, gc=False):
+    """An airport/port/sea sector answering over the ordinary sector; ``approximate``: its polygon is a
+    bundled approximation (``boundaries/special_areas.geojson``), not a surveyed boundary."""
+
+    code: str
+    name: str
+    approximate: bool
+
+
 class Jurisdiction(msgspec.Struct, frozen=True, gc=False):
     """The responsible unit at each level (None where the set has no unit at that level)."""
 
@@ -300,7 +309,7 @@ class LocateAnswer(_Validated, frozen=True, gc=False):
     boundary_set: int | None = None
     mabes: UnitRef | None = None
     unit_types: dict[str, str] = msgspec.field(default_factory=dict)
-    special_area: UnitRef | None = None
+    special_area: SpecialArea | None = None
     shares_from: str | _Opt = UNSET  # "circle" or "polygon" (place names)
     at: str | _Opt = UNSET
 

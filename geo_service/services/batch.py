@@ -124,6 +124,21 @@ def locate_records(items: list[Any], index: JurisdictionIndex, *, lang: str = "i
         yield rec if rec is not None else _slow(item if isinstance(item, dict) else {"_": item}, index, lang)
 
 
+def reject_item_at(items: list[Any]) -> None:
+    """400 ``BATCH_AT_PER_ITEM`` when items carry their own ``"at"``: a batch has one moment.
+
+    The batch endpoints answer every item with the set in force at the request's ``?at=``
+    (default now), chosen once; an item's own ``at`` would be silently ignored otherwise.
+    """
+    pointers = [f"/{i}/at" for i, item in enumerate(items) if isinstance(item, dict) and "at" in item]
+    if pointers:
+        raise BadRequest(f"{len(pointers)} item(s) carry their own 'at'; a batch is answered for one moment: "
+                         "give it once as the query parameter ?at= (ISO 8601 with offset) and leave it out "
+                         "of the items", code="BATCH_AT_PER_ITEM",
+                         errors=[{"pointer": p, "detail": "use the query parameter ?at= for the whole batch"}
+                                 for p in pointers[:20]])
+
+
 def validate_items(items: list[Any], index: JurisdictionIndex, *,
                    lang: str = "id") -> list[ValidationAnswer | CompactLocate]:
     """Full validation answers for a list of bodies, in order (errors per item, not per batch)."""
@@ -398,4 +413,5 @@ def locate_stream(data: bytes, mimetype: str, index: JurisdictionIndex, *, lang:
         raise BadRequest("the body must be a JSON list, a GeoJSON FeatureCollection or CSV", code="JSON_LIST_REQUIRED")
     if len(body) > MAX_POINTS:
         raise BadRequest(f"at most {MAX_POINTS} items per batch", code="BATCH_TOO_LARGE")
+    reject_item_at(body)
     return "application/json", _json_chunks(locate_records(body, index, lang=lang))

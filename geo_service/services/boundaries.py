@@ -226,9 +226,38 @@ def _summary(row: BoundarySet | StationSet, count_key: str, count: int, publishe
 
 
 def set_summary(bset: BoundarySet, unit_count: int, published_id: int | None) -> dict[str, Any]:
-    """The JSON summary of a boundary set."""
+    """The JSON summary of a boundary set (``effective_from``: since when it answers)."""
     return {**_summary(bset, "units", unit_count, published_id), "level": bset.level,
-            "base_set_id": bset.base_set_id, "published_by": bset.published_by}
+            "base_set_id": bset.base_set_id, "published_by": bset.published_by,
+            "effective_from": bset.effective_from.isoformat() if bset.effective_from else None}
+
+
+def answering_set_ids(session: Session) -> set[int]:
+    """The published or scheduled sets that answer some moment (``registry.set_in_force``).
+
+    The answer changes only at a set's ``effective_from``, so asking at each of them (and
+    before the first) finds every set that still answers ``at`` lookups.
+    """
+    from geo_service.services.registry import set_in_force
+
+    dated = repo.dated_sets(session)
+    current = repo.get_generation(session)[1]
+    moments = [eff for _i, eff, _pub in dated]
+    return {i for i in (set_in_force(dated, current, m) for m in moments) if i is not None}
+
+
+def mark_history(session: Session, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Status ``history`` for an archived set that still answers ``at`` lookups of its time.
+
+    ``published`` is the set in force now, ``scheduled`` a set that takes effect later,
+    ``history`` an older version that answers moments before the current one, ``archived`` a
+    set that no longer answers any moment (replaced by a later publication of the same dates).
+    """
+    answering = answering_set_ids(session)
+    for summary in summaries:
+        if summary["status"] == "archived" and summary["id"] in answering:
+            summary["status"] = "history"
+    return summaries
 
 
 def diff_against_published(session: Session, set_id: int, against: int | None = None) -> dict[str, Any]:

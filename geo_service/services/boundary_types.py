@@ -14,7 +14,8 @@ from geo_service.services.api_types import UNSET, Answer, Body, IsoTime, Point, 
 
 Binary = Annotated[bytes, Meta(extra_json_schema={"type": "string", "format": "binary", "contentEncoding": None})]
 Level = Literal["polda", "polres", "polsek"]
-SetStatus = Annotated[str, describe("published (answering now), scheduled, draft or archived")]
+SetStatus = Annotated[str, describe("published (answering now), history (an older version still answering "
+                                    "past moments, boundary sets), scheduled, draft or archived")]
 
 
 class BoundaryUpload(Body):
@@ -100,6 +101,7 @@ class BoundarySetSummary(Answer):
     created_by: str | None
     published_at: IsoTime | None
     published_by: str | None
+    effective_from: Annotated[str | None, describe("since when the set answers (ISO 8601; 'at' lookups)")]
     errors: Annotated[int, describe("number of errors in the report")]
     warnings: int
 

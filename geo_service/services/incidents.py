@@ -43,7 +43,7 @@ from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WITA, zone_for_unit
 from geo_service.services.answers import LocateAnswer, to_builtins
 from geo_service.services.csv_cells import csv_safe  # noqa: F401  (re-exported: recap, calls)
-from geo_service.services.locate import locate_location, parse_location_body
+from geo_service.services.locate import IndexAt, locate_location, parse_at, parse_location_body
 from geo_service.storage import incidents as incident_store
 from geo_service.storage.incidents import STATUSES, IncidentQuery, unit_filter
 from geo_service.storage.models import Incident, IncidentEvent
@@ -68,7 +68,7 @@ MAX_PER_PAGE = 500
 MAX_CSV_ROWS = 200_000
 #: The keys of a location body an incident keeps (``raw_location``); anything else a caller sends
 #: under ``location`` is neither used nor stored (issue 12: 10 MB of junk was kept).
-LOCATION_KEYS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit")
+LOCATION_KEYS = ("text", "lat", "lon", "crs", "uncertainty_m", "hint_unit", "at")
 #: ``reported_at`` must lie in [REPORTED_AT_EARLIEST, now + REPORTED_AT_MAX_AHEAD] (issue 12: year
 #: 9999 was accepted, and date arithmetic near the ends of the datetime range overflows). The
 #: horizon is generous on purpose: exercise and test data are dated ahead (the suite files calls in
@@ -169,6 +169,7 @@ def parse_incident_body(body: Any, *, now: datetime | None = None) -> dict[str, 
     location_body = {k: location[k] for k in LOCATION_KEYS if location.get(k) is not None} \
         if isinstance(location, Mapping) else {}
     query = parse_location_body(location_body, pointer="/location")  # 400 with /location/... pointers
+    parse_at(location_body, pointer="/location")
     return {"location": location_body, "query": query, "category": body["category"], "description": description,
             "channel": body["channel"], "reported_at": reported_at}
 
@@ -232,16 +233,23 @@ def create_incident(
     request_id: str | None = None,
     now: datetime | None = None,
     places: Any = None,
+    index_at: IndexAt | None = None,
+    earliest: datetime | None = None,
 ) -> Incident:
     """Validate, locate and record a new call (flushes; the caller commits).
 
     An unusable location still creates the incident (a call is a call) with no unit. With
-    ``places`` (a ``PlaceService``) a place name in the location text is located too.
+    ``places`` (a ``PlaceService``) a place name in the location text is located too. With
+    ``index_at`` (``IndexHolder.index_at``) the incident keeps the unit of its time: the set in
+    force at the location's ``at``, else at ``reported_at`` (``earliest`` as in ``locate_location``).
     """
     now = now or utcnow()
     data = parse_incident_body(body, now=now)
+    if index_at is not None:
+        index = index_at(data["reported_at"].astimezone(UTC))  # a location's own "at" wins (locate_location)
     try:
-        answer = to_builtins(locate_location(data["query"], index, lang=lang, places=places))
+        answer = to_builtins(locate_location(data["query"], index, lang=lang, places=places, index_at=index_at,
+                                             earliest=earliest))
     except UnknownCRS as exc:
         raise UnknownCRS(exc.detail, errors=[{"pointer": "/location/crs", "detail": exc.detail}]) from None
     point = answer.get("point")

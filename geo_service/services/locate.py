@@ -32,6 +32,7 @@ from geo_service.services.answers import (
     PlaceAnswer,
     PlaceParent,
     Point,
+    SpecialArea,
     StationAnswer,
     UnitCandidate,
     UnitRef,
@@ -40,7 +41,7 @@ from geo_service.services.answers import (
     query_from,
     to_builtins,
 )
-from geo_service.services.structure import MABES, unit_type
+from geo_service.services.structure import MABES, WIB, approximate_special_areas, unit_type
 
 if TYPE_CHECKING:
     from geo_service.services.places import PlaceService
@@ -167,11 +168,12 @@ def _station(hit: StationHit) -> StationAnswer:
     return StationAnswer(s.code, s.name, s.unit_code, s.lat, s.lon, s.phone, s.sample, round(hit.distance_m, 1))
 
 
-def _structure(j: Jurisdiction | None) -> tuple[UnitRef | None, dict[str, str], UnitRef | None]:
+def _structure(j: Jurisdiction | None) -> tuple[UnitRef | None, dict[str, str], SpecialArea | None]:
     """(mabes, unit_types, special_area) of a jurisdiction, see :func:`structure_fields`."""
     units = {lvl: u for lvl in ("polda", "polres", "polsek") if j is not None and (u := getattr(j, lvl)) is not None}
     leaf = units.get("polsek") or units.get("polres")
-    special = leaf if leaf is not None and is_special_area(leaf.name) else None
+    special = SpecialArea(leaf.code, leaf.name, leaf.code in approximate_special_areas()) \
+        if leaf is not None and is_special_area(leaf.name) else None
     return (UnitRef(MABES["code"], MABES["name"]) if units else None,
             {lvl: unit_type(u.name) for lvl, u in units.items()}, special)
 
@@ -182,7 +184,8 @@ def structure_fields(jurisdiction: Mapping[str, Any] | None) -> dict[str, Any]:
     ``mabes`` is the national root above every Polda (``services.structure.MABES``);
     ``unit_types`` maps each level to the type its unit's name carries (``polresta``,
     ``polres_metro``, ``polsek_kawasan``, ...); ``special_area`` is the answering unit when it is
-    an airport/port/sea sector (an overlay over the ordinary sector), else None.
+    an airport/port/sea sector (an overlay over the ordinary sector), else None; its ``approximate``
+    says whether its polygon is a bundled approximation (``boundaries/special_areas.geojson``).
     """
     j = msgspec.convert(dict(jurisdiction or {}), type=Jurisdiction) if jurisdiction else None
     mabes, types, special = _structure(j)
@@ -225,12 +228,14 @@ def locate_validated(result: ValidationResult, index: JurisdictionIndex, *, lang
 
 def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
                     places: PlaceService | None = None, expand_link: LinkExpander | None = None,
-                    index_at: IndexAt | None = None) -> LocateAnswer:
+                    index_at: IndexAt | None = None, earliest: datetime | None = None) -> LocateAnswer:
     """Validate then locate a location body (a dict or a decoded :class:`LocateQuery`; a place name
     too, when ``places`` is given), with the structure in force at its ``"at"`` (default now).
 
     The answer's ``boundary_set`` names the set that answered; ``at`` echoes the moment (UTC).
     Stores and templates take ``answers.to_builtins`` of it, the API ``answers.to_json``.
+    An ``at`` before ``earliest`` (when the earliest published set takes effect,
+    ``IndexHolder.earliest_from``) is answered by that set with the flag ``AT_BEFORE_EARLIEST_SET``.
     """
     query = _query(body)
     idx, at = _index_for(query, index, index_at)
@@ -241,4 +246,10 @@ def locate_location(body: Any, index: JurisdictionIndex, *, lang: str = "id",
         answer = places.refine_answer(answer, result.place, idx, lang=lang)
     if at is not None:
         answer = msgspec.structs.replace(answer, at=at.isoformat())
+        if earliest is not None and at < earliest:
+            # Days as Indonesian structure days (00:00 WIB), as the structure file dates them.
+            params: dict[str, str | int | float | bool] = {
+                "at": at.astimezone(WIB).date().isoformat(), "effective_from": earliest.astimezone(WIB).date().isoformat()}
+            flag = FlagAnswer("AT_BEFORE_EARLIEST_SET", flag_message("AT_BEFORE_EARLIEST_SET", params, lang=lang), params)
+            answer = msgspec.structs.replace(answer, flags=[*answer.flags, flag])
     return answer

@@ -485,3 +485,34 @@ def load_national(
         progress("publishing")
         generation = repo.publish_boundary_set(session, bset.id, actor=actor, request_id=request_id)
     return bset, built, generation
+
+
+def history_days(today: date | None = None) -> list[date]:
+    """The first day of every structure version up to ``today``, oldest first.
+
+    Every change date of the structure file changes a unit of the national set (it holds every
+    province, Bali's fine units included), so each starts a version; the first is
+    :data:`structure.STRUCTURE_START` (``at`` before it answers from it, flagged).
+    """
+    last = today or date.today()
+    return [structure.STRUCTURE_START,
+            *(d for d in structure.change_dates(structure.read_structure()) if structure.STRUCTURE_START < d <= last)]
+
+
+def load_national_history(session: Session, *, progress: Progress = _noop, kecamatan_checks: bool = True,
+                          **kwargs: Any) -> list[tuple[BoundarySet, NationalSet, int | None]]:
+    """:func:`load_national` once per structure version (:func:`history_days`), oldest first.
+
+    Each set is dated from its version's first day; with ``publish`` the last one (today's) ends
+    up the current set and the older ones answer ``at`` lookups of their time. The Polsek-level
+    overlap/gap analysis (most of the run time) runs on today's version only: the older ones are
+    the same kecamatan polygons grouped by other rows (their coverage is a test of the structure
+    file), and their Polda/Polres levels are still checked.
+    """
+    out = []
+    days = history_days()
+    for day in days:
+        progress(f"structure {day.isoformat()}")
+        out.append(load_national(session, progress=progress, on=day,
+                                 kecamatan_checks=kecamatan_checks and day == days[-1], **kwargs))
+    return out

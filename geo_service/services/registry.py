@@ -48,12 +48,20 @@ def set_in_force(dated: Sequence[tuple[int, datetime, datetime]], current_id: in
     scheduled set. From the current (published) set's ``effective_from`` on, the current set
     answers, unless a set scheduled *after* it was published takes effect by ``at`` (the latest
     such one). Before it, the set with the latest ``effective_from`` not after ``at`` answers
-    (ties: the later publication). Before every dated set, the current set answers.
+    (ties: the later publication). Before every dated set, the earliest one answers (the
+    answer then carries ``AT_BEFORE_EARLIEST_SET``, see :meth:`IndexHolder.earliest_from`).
+
+    Rollback: re-publishing an older set makes it the current one, so it answers from its own
+    ``effective_from`` on (today included); sets dated after it are set aside until one of them
+    is published (or scheduled) again, while moments before it still answer from the sets in
+    force then.
 
     >>> d = datetime(2024, 11, 11, tzinfo=UTC); e = datetime(2016, 5, 3, tzinfo=UTC)
     >>> rows = [(1, e, d), (2, d, d)]
     >>> set_in_force(rows, 2, datetime(2024, 6, 1, tzinfo=UTC)), set_in_force(rows, 2, d)
     (1, 2)
+    >>> set_in_force(rows, 2, datetime(2010, 1, 1, tzinfo=UTC))
+    1
     """
     by_id = {i: (eff, pub) for i, eff, pub in dated}
     current = by_id.get(current_id) if current_id is not None else None
@@ -62,7 +70,10 @@ def set_in_force(dated: Sequence[tuple[int, datetime, datetime]], current_id: in
                      if current[0] < eff <= at and pub >= current[1] and i != current_id]
         return max(scheduled)[2] if scheduled else current_id
     earlier = [(eff, pub, i) for i, (eff, pub) in by_id.items() if eff <= at]
-    return max(earlier)[2] if earlier else current_id
+    if earlier:
+        return max(earlier)[2]
+    first = min((eff for eff, _pub in by_id.values()), default=None)
+    return max((pub, i) for i, (eff, pub) in by_id.items() if eff == first)[1] if first is not None else current_id
 
 
 def build_index(
@@ -116,6 +127,10 @@ class IndexHolder:
         if len(self._dated) > 1:
             return self.index_at(None)
         return self._index
+
+    def earliest_from(self) -> datetime | None:
+        """When the earliest published set takes effect (None before the first load or undated)."""
+        return min((eff for _i, eff, _pub in self._dated), default=None)
 
     def index_at(self, at: datetime | None) -> JurisdictionIndex:
         """The index of the set in force at ``at`` (now when None), built on first use."""

@@ -37,6 +37,8 @@ class SetKind:
     publish_row: Callable[..., int]
     #: Extra fields of one set's detail (the stations themselves for a station set).
     detail_extra: Callable[[Session, int], dict[str, Any]] = lambda _session, _set_id: {}
+    #: Adjusts summaries that depend on other sets (a dated boundary set answering history).
+    mark: Callable[[Session, list[dict[str, Any]]], list[dict[str, Any]]] = lambda _session, rows: rows
 
     @property
     def label(self) -> str:
@@ -51,17 +53,17 @@ class SetKind:
         """``{"published": id, "sets": [summary, ...]}``, newest first."""
         published = self.published_id(session)
         return {"published": published,
-                "sets": [self.summarise(row, n, published) for row, n in self.list_rows(session)]}
+                "sets": self.mark(session, [self.summarise(row, n, published) for row, n in self.list_rows(session)])}
 
     def summary(self, session: Session, set_id: int) -> dict[str, Any]:
         """One set's summary (404 when it does not exist)."""
-        return self.summarise(self.get_row(session, set_id), self.count_items(session, set_id),
-                              self.published_id(session))
+        return self.mark(session, [self.summarise(self.get_row(session, set_id), self.count_items(session, set_id),
+                                                  self.published_id(session))])[0]
 
     def detail(self, session: Session, set_id: int) -> dict[str, Any]:
         """One set's summary with its check ``report`` (and the kind's extra fields)."""
         row = self.get_row(session, set_id)
-        body = self.summarise(row, self.count_items(session, set_id), self.published_id(session))
+        body = self.mark(session, [self.summarise(row, self.count_items(session, set_id), self.published_id(session))])[0]
         body["report"] = row.report or {"errors": [], "warnings": [], "info": []}
         body.update(self.detail_extra(session, set_id))
         return body
@@ -74,7 +76,7 @@ class SetKind:
 BOUNDARY_SETS = SetKind(
     name="boundary", count_key="units", generation_slot=1,
     get_row=repo.get_boundary_set, list_rows=repo.list_boundary_sets, count_items=repo.count_units,
-    summarise=boundaries.set_summary, publish_row=boundaries.publish,
+    summarise=boundaries.set_summary, publish_row=boundaries.publish, mark=boundaries.mark_history,
 )
 STATION_SETS = SetKind(
     name="station", count_key="stations", generation_slot=2,

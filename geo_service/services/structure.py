@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import shapely
@@ -191,6 +192,21 @@ def read_admin_areas(kecamatan: Path, regencies: Path, provinces: Path | None = 
         gdf = boundary_files.read_bundled_layer(Path(path))
         return dict(zip(gdf["kode"].astype(str), zip(gdf["nama"].astype(str), gdf.geometry, strict=True), strict=True))
     return AdminAreas(load(kecamatan), load(regencies), load(provinces))
+
+
+@lru_cache(maxsize=1)
+def approximate_special_areas(path: Path = SPECIAL_AREAS_FILE) -> frozenset[str]:
+    """Unit codes whose area is a bundled special-area polygon marked ``approximate`` (never a
+    surveyed boundary): the polygons' own codes and every structure row drawn with one
+    (``@special:<code>``, e.g. the airport's Polsek before its Polres).
+
+    Answers name a special area *approximate* by its code: a real polygon uploaded for the same
+    code is still called approximate until the bundled file drops the mark (a conservative error).
+    """
+    polygons = {str(f["properties"]["code"]) for f in _read_features(path) if f["properties"].get("approximate", True)}
+    drawn = {r.code for r in read_structure() if any(a.startswith("@special:") and a.split(":", 1)[1] in polygons
+                                                     for a in r.areas)}
+    return frozenset(polygons | drawn)
 
 
 def read_special_areas(path: Path = SPECIAL_AREAS_FILE) -> dict[str, BaseGeometry]:
@@ -377,6 +393,32 @@ def build_structure_units(
     polygons = clip_special_to(plan, special if special is not None else read_special_areas(), admin)
     units = apply_special_areas(units, plan, polygons, report)
     return sorted(units, key=lambda u: (LEVELS.index(u.level), u.code)), report, csv_bytes
+
+
+def _plan_signature(plan: Plan) -> frozenset[tuple]:
+    return frozenset((code, u["name"], u["level"], u["parent"], frozenset(u["kec"]), u["special"])
+                     for code, u in plan.units.items())
+
+
+def version_days(admin: AdminAreas, rows: Sequence[StructureRow] | None = None) -> list[date]:
+    """The first day of every distinct structure version *for these areas*, oldest first.
+
+    The first version starts on :data:`STRUCTURE_START` (the first day the file describes: a
+    moment before it is answered by the first version, with the flag ``AT_BEFORE_EARLIEST_SET``);
+    a change date (:func:`change_dates`) starts a new version only when it changes a unit of
+    ``admin`` (name, parent, areas or special polygon), so Bali gets no set for the Papua change.
+    """
+    rows = list(rows if rows is not None else read_structure())
+    days = [STRUCTURE_START]
+    last = _plan_signature(plan_units(rows_in_force(rows, STRUCTURE_START), admin))
+    for day in change_dates(rows):
+        if day <= STRUCTURE_START:
+            continue
+        signature = _plan_signature(plan_units(rows_in_force(rows, day), admin))
+        if signature != last:
+            days.append(day)
+            last = signature
+    return days
 
 
 def bali_admin_areas(directory: Path = BOUNDARIES_DIR) -> AdminAreas:

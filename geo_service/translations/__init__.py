@@ -117,6 +117,8 @@ ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "published": NP_("set_status", "published"),
         "draft": NP_("set_status", "draft"),
         "archived": NP_("set_status", "archived"),
+        "scheduled": NP_("set_status", "scheduled"),
+        "history": NP_("set_status", "history (answers past dates)"),
     },
     "severity": {
         "error": NP_("severity", "Error"),

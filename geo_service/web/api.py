@@ -87,10 +87,22 @@ def validate() -> Response:
     return json_answer(validation_answer(result, request_lang()))
 
 
+#: The ``?at=`` query parameter of the batch endpoints and ``GET /api/v1/units``.
+AT_QUERY = {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
+            "description": "answer with the set in force at this moment (ISO 8601 with offset; default now); "
+                           "items must not carry their own 'at' (400 BATCH_AT_PER_ITEM)"}
+
+
+def index_at_query() -> Any:
+    """The index of the set in force at the request's ``?at=`` (the current one without it)."""
+    at = request.args.get("at")
+    return service().holder.index_at(parse_at({"at": at})) if at else index()
+
+
 @bp.post("/api/v1/coordinates/validate/batch")
 @allow("dispatcher")
 @doc("Validate a list of coordinates (JSON list of location bodies, or CSV with text or lat,lon columns)",
-     tags=("coordinates",))
+     tags=("coordinates",), params=[AT_QUERY])
 @body({"type": "array", "items": VALIDATE_QUERY, "maxItems": MAX_JSON_BATCH})
 @body(CSV_TEXT, content_types=("text/csv",))
 @answers(200, {"type": "array", "items": {"anyOf": [VALIDATION_ANSWER, COMPACT_LOCATE]},
@@ -99,14 +111,15 @@ def validate() -> Response:
 def validate_batch() -> Response:
     lang = request_lang()
     if request.mimetype == "text/csv":
-        out = batch_service.validate_csv(request.get_data(), index(), lang=lang)
+        out = batch_service.validate_csv(request.get_data(), index_at_query(), lang=lang)
         return Response(out, mimetype="text/csv")
     body = json_body()
     if not isinstance(body, list):
         raise BadRequest("the body must be a JSON list of location objects", code="JSON_LIST_REQUIRED")
     if len(body) > MAX_JSON_BATCH:
         raise BadRequest(f"at most {MAX_JSON_BATCH} items per batch", code="BATCH_TOO_LARGE")
-    return json_answer(batch_service.validate_items(body, index(), lang=lang))
+    batch_service.reject_item_at(body)
+    return json_answer(batch_service.validate_items(body, index_at_query(), lang=lang))
 
 
 @bp.post("/api/v1/locate")
@@ -117,13 +130,14 @@ def validate_batch() -> Response:
 @answers(200, LOCATE_ANSWER)
 def locate() -> Response:
     return json_answer(locate_location(typed_body(LocateQuery), index(), lang=request_lang(), places=places(),
-                                       expand_link=service().link_expander, index_at=service().holder.index_at))
+                                       expand_link=service().link_expander, index_at=service().holder.index_at,
+                                       earliest=service().holder.earliest_from()))
 
 
 @bp.post("/api/v1/locate/batch")
 @allow("dispatcher")
 @doc("Locate up to 1,000,000 points: JSON list, CSV (lat,lon or text) or GeoJSON; answered in the same "
-     "format and order, streamed", tags=("locate",))
+     "format and order, streamed", tags=("locate",), params=[AT_QUERY])
 @body({"type": "array", "items": LOCATE_QUERY})
 @body(CSV_TEXT, content_types=("text/csv",))
 @body(GEOJSON_POINTS, content_types=("application/geo+json",))
@@ -131,7 +145,7 @@ def locate() -> Response:
 @answers(200, CSV_TEXT, content_type="text/csv")
 @answers(200, GEOJSON_POINTS, content_type="application/geo+json")
 def locate_batch() -> Response:
-    idx = index()
+    idx = index_at_query()
     lang = request_lang()
     mimetype = request.mimetype
     batch_service.check_batch_mimetype(mimetype)  # before reading the body
@@ -166,8 +180,7 @@ def units() -> Response:
             raise NotFound(f"boundary set {set_id} does not exist")
         fc = units_service.units_geojson(repo.load_units(db_session(), set_id, level=level), simplify=simplify)
     elif request.args.get("at"):
-        idx = service().holder.index_at(parse_at({"at": request.args["at"]}))
-        fc = units_service.index_units_geojson(idx, level=level, simplify=simplify)
+        fc = units_service.index_units_geojson(index_at_query(), level=level, simplify=simplify)
     else:
         fc = units_service.index_units_geojson(index(), level=level, simplify=simplify)
     resp = jsonify(fc)

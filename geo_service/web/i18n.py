@@ -51,7 +51,7 @@ TEXT: dict[str, str] = {
     "unit_type": N_("Unit type"),
     "code_field": N_("Code field"), "name_field": N_("Name field"), "parent_field": N_("Parent code field"),
     "crs": N_("Source CRS (when there is no .prj)"), "mapping": N_("Mapping table CSV (optional)"),
-    "no_problems": N_("No problems."), "created": N_("Created"), "by": N_("by"), "week": N_("Week"),
+    "no_problems": N_("No problems."), "created": N_("Created"), "in_force_from": N_("In force from"), "by": N_("by"), "week": N_("Week"),
     "unit": N_("Unit"), "map": N_("Map"), "status": N_("Status"), "back": N_("Back"), "none": "—",
     "matches": N_("Match"), "published_stations": N_("Published stations"),
     "log_incident": N_("Log as incident"), "category": N_("Category"), "channel": N_("Channel"),
@@ -116,6 +116,7 @@ TEXT: dict[str, str] = {
     "calls_110": N_("Call Center 110"),
     "calls_report": N_("110 call report"),
     "special_area": N_("Special area (airport, port or sea sector)"),
+    "approximate_area": N_("approximate area, not a surveyed boundary"),
     # issue 17: charts of the recap and incidents pages, the console's desk tools
     "charts": N_("At a glance"), "chart_by_unit": N_("Status by unit"),
     "chart_trend": N_("Incidents per week (last 8 weeks)"), "chart_first_action": N_("Time to first action"),

@@ -54,7 +54,7 @@ def create_from_console() -> Any:
     }
     with write_transaction() as session:
         incident = svc.create_incident(session, body, index(), actor=actor(), lang=g.lang, request_id=g.request_id,
-                                       places=places())
+                                       places=places(), index_at=service().holder.index_at)
         incident_id = incident.id
     return redirect(url_for("incident_pages.incident_page", incident_id=incident_id))
 

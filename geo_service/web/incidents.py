@@ -135,7 +135,8 @@ def create() -> tuple[Response, int]:
     session = db_session()
     overdue_minutes, now = _settings_now()
     incident = svc.create_incident(session, json_body(), index(), actor=actor(), lang=request_lang(),
-                                   request_id=g.get("request_id"), now=now, places=places())
+                                   request_id=g.get("request_id"), now=now, places=places(),
+                                   index_at=service().holder.index_at, earliest=service().holder.earliest_from())
     session.commit()
     body = svc.incident_to_dict(incident, index(), now=now, overdue_minutes=overdue_minutes)
     resp = jsonify(body)

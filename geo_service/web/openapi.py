@@ -60,7 +60,8 @@ LOCATION_BODY: dict[str, Any] = {
         "uncertainty_m": {"type": "number", "minimum": 0, "maximum": 1000000},
         "hint_unit": {"type": "string", "maxLength": 40, "example": "51.01"},
         "at": {"type": "string", "format": "date-time", "example": "2024-06-01T10:00:00+08:00",
-               "description": "answer with the police structure in force at this moment (ISO 8601 with offset)"},
+               "description": "answer with the police structure in force at this moment (ISO 8601 with offset); "
+                              "the batch endpoints take it once, as the query parameter ?at="},
     },
     "additionalProperties": True,
 }

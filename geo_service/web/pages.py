@@ -184,6 +184,8 @@ def _summary(answer: dict[str, Any], t: dict[str, str]) -> str:
     special = answer.get("special_area")
     if special:  # an airport/port/sea sector answers here, not the ordinary sector beneath it
         names += f" — {t['special_area']}: {special['name']}"
+        if special.get("approximate"):
+            names += f" ({t['approximate_area']})"
     if match == "border":
         return f"{t['border']} — {names}"
     return f"{t['in_unit']} {names}"

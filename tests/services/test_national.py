@@ -262,7 +262,7 @@ def test_cli_national_load_skipping_kecamatan_checks(
     monkeypatch.setenv("GEO_SERVICE_SECRET_KEY", "test-secret-key-0123456789")
     monkeypatch.delenv("GEO_SERVICE_DATABASE_URL", raising=False)
     code = main(["national", "load", "--data-dir", str(subset_dir), "--skip-kecamatan-checks", "--publish",
-                 "--keep-province", "51"])
+                 "--keep-province", "51", "--no-history"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "provinces from the finer set: 51" in out

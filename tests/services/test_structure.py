@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,6 +30,11 @@ KEC_NEGARA = (114.60772, -8.31484)  # kecamatan Negara (51.01.01)
 DENPASAR_UTARA = (115.21101, -8.62434)  # kecamatan Denpasar Utara (51.71.04)
 SINGARAJA = (115.10131, -8.12583)  # kecamatan Buleleng (51.08.06): Polsek Kota Singaraja
 BEFORE_KOTA_JEMBRANA = "2020-06-01T12:00:00+08:00"
+MENGWI = (115.18543, -8.54913)  # representative points of the bundled kecamatan polygons
+ABIANSEMAL = (115.21414, -8.52870)
+PETANG = (115.21849, -8.35490)
+DENPASAR_SELATAN = (115.22709, -8.70152)
+DENPASAR_TIMUR = (115.24480, -8.63290)
 # National points
 NABIRE = (135.50, -3.37)  # Kab. Nabire, Papua Tengah
 SORONG = (131.25, -0.88)  # Kota Sorong, Papua Barat Daya (just off the coarse coast: match "nearest")
@@ -38,6 +45,8 @@ BEKASI_KOTA = (107.00, -6.24)
 BALARAJA = (106.45, -6.20)  # Kab. Tangerang, kecamatan Balaraja: Polda Banten
 CURUG = (106.55, -6.26)  # Kab. Tangerang, kecamatan Curug: Polda Metro Jaya (Polres Tangerang Selatan)
 BOGOR = (106.80, -6.55)  # Kab. Bogor: Polda Jawa Barat
+KOTA_TANGERANG = (106.63546, -6.17858)  # representative point of Kota Tangerang (36.71) in the national file
+KAB_BEKASI = (107.16461, -6.20087)  # representative point of Kabupaten Bekasi (32.16)
 BEFORE_SPLIT = "2024-06-01T10:00:00+09:00"
 AFTER_SPLIT = "2025-06-01T10:00:00+09:00"
 
@@ -50,11 +59,31 @@ def rows() -> list[structure.StructureRow]:
     return structure.read_structure()
 
 
+def _source_date_parses(text: str) -> bool:
+    for fmt in ("%Y", "%Y-%m", "%Y-%m-%d"):
+        try:
+            datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
 def test_every_row_not_one_to_one_has_a_source(rows: list[structure.StructureRow]) -> None:
+    with open(structure.STRUCTURE_FILE, encoding="utf-8", newline="") as fh:
+        raw = list(csv.reader(fh))
+    header = raw[0]
+    for number, fields in enumerate(raw[1:], start=2):  # an unquoted comma in a URL shifts every later field
+        assert len(fields) == len(header), (number, len(fields), fields[:2])
     assert {r.status for r in rows} <= {"sourced", "approximate", "derived"}
     for r in rows:
         if r.status != "derived":
             assert r.source_url.startswith("http"), r.code
+        if r.source_date:
+            assert _source_date_parses(r.source_date), (r.code, r.source_date)
+        for url in r.source_url.split(" ") if r.source_url else ():  # several sources: one space between
+            parts = urlsplit(url)
+            assert parts.scheme in ("http", "https") and parts.netloc and url == url.strip(), (r.code, url)
         if r.status == "approximate" or "APPROXIMATE" in r.note:
             assert "approximate" in r.note.lower() or r.status == "approximate", r.code
 
@@ -97,8 +126,18 @@ def national_codes() -> structure.AdminAreas:
                                 table("indonesia_provinsi.geojson"))
 
 
-@pytest.mark.parametrize("on", [date(2016, 5, 3), date(2023, 8, 17), date(2024, 11, 10), date(2024, 11, 11),
-                                date.today()])
+def _coverage_days() -> list[date]:
+    """The first day, every change day and the day before it, and today."""
+    changes = structure.change_dates(structure.read_structure())
+    return sorted({structure.STRUCTURE_START, date.today(), *changes, *(d - timedelta(days=1) for d in changes)})
+
+
+#: Regencies split between two Polda (their kecamatan listed one by one): Kab. Tangerang, whose western
+#: sectors moved to Polda Banten in 2016 while Curug etc. stay with Polda Metro Jaya (boundaries/SOURCES.md).
+SPLIT_REGENCIES = {"36.03": {"31", "36"}}
+
+
+@pytest.mark.parametrize("on", _coverage_days(), ids=str)
 def test_every_kecamatan_has_exactly_one_polda_and_one_polres(
     rows: list[structure.StructureRow], national_codes: structure.AdminAreas, on: date
 ) -> None:
@@ -111,11 +150,25 @@ def test_every_kecamatan_has_exactly_one_polda_and_one_polres(
     for level in ("polda", "polres", "polsek"):
         assert set(owners[level]) == set(national_codes.kecamatan), level
         assert set(owners[level].values()) == {1}, level
-    # Every regency whose kecamatan all share one Polda/Polres is in exactly one of each.
     for unit in plan.units.values():
         if unit["level"] != "polda":
             assert unit["parent"] in plan.units, unit
         assert structure.unit_type(unit["name"]) != "unknown", unit["name"]
+    # Every regency belongs to exactly one Polda, except the documented splits, where every kecamatan's
+    # Polres is a unit the file lists (no derived one-to-one Polres straddles two Polda).
+    regency_poldas: dict[str, set[str]] = {}
+    for code, u in plan.units.items():
+        if u["level"] == "polda":
+            for k in u["kec"]:
+                regency_poldas.setdefault(k.rsplit(".", 1)[0], set()).add(code)
+    assert set(regency_poldas) == set(national_codes.regencies)
+    split = {reg: poldas for reg, poldas in regency_poldas.items() if len(poldas) != 1}
+    assert split == SPLIT_REGENCIES
+    listed = {r.code for r in structure.rows_in_force(rows, on)}
+    for reg in split:
+        polres = {c for c, u in plan.units.items() if u["level"] == "polres" and any(
+            k.startswith(reg + ".") for k in u["kec"])}
+        assert polres and polres <= listed, (reg, polres - listed)
 
 
 # ------------------------------------------------------------------ the bundled Bali default through the API
@@ -152,6 +205,11 @@ def test_bali_default_answers_the_real_structure(
     assert utara["jurisdiction"]["polres"] == {"code": "51.03", "name": "Polres Badung"}
     assert utara["jurisdiction"]["polsek"]["name"] == "Polsek Kuta Utara"
     assert isinstance(kuta["boundary_set"], int)
+    for point in (MENGWI, ABIANSEMAL, PETANG):  # Polres Badung keeps Kuta Utara, Mengwi, Abiansemal, Petang
+        assert _locate(client, headers, point)["jurisdiction"]["polres"] == {"code": "51.03", "name": "Polres Badung"}
+    for point, polsek in ((DENPASAR_SELATAN, "Polsek Denpasar Selatan"), (DENPASAR_TIMUR, "Polsek Denpasar Timur")):
+        names = _names(_locate(client, headers, point))
+        assert (names["polres"], names["polsek"]) == ("Polresta Denpasar", polsek), point
 
 
 def test_bali_special_areas_win_just_inside_and_not_just_outside(
@@ -164,13 +222,14 @@ def test_bali_special_areas_win_just_inside_and_not_just_outside(
     assert inside["jurisdiction"]["polsek"] is None
     outside = _locate(client, headers, AIRPORT_OUTSIDE)
     assert _names(outside) == {"polda": "Polda Bali", "polres": "Polresta Denpasar", "polsek": "Polsek Kuta"}
-    assert inside["special_area"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai"}
+    assert inside["special_area"] == {"code": "51.K01", "name": "Polres Kawasan Bandara I Gusti Ngurah Rai",
+                                      "approximate": True}
     assert inside["unit_types"] == {"polda": "polda", "polres": "polres_kawasan"}
     assert outside["special_area"] is None
     assert outside["unit_types"] == {"polda": "polda", "polres": "polresta", "polsek": "polsek"}
     assert outside["mabes"] == {"code": "MABES", "name": "Mabes Polri"}
     benoa = _locate(client, headers, BENOA_PORT)
-    assert benoa["special_area"]["code"] == "51.71.K01"
+    assert benoa["special_area"]["code"] == "51.71.K01" and benoa["special_area"]["approximate"] is True
     assert benoa["jurisdiction"]["polsek"] == {"code": "51.71.K01", "name": "Polsek Kawasan Laut Benoa"}
     assert benoa["jurisdiction"]["polres"]["name"] == "Polresta Denpasar"
 
@@ -204,22 +263,8 @@ def test_bali_polsek_by_date_and_how_the_count_relates_to_58(rows: list[structur
 
 @pytest.fixture()
 def bali_dated_app(backend: str, tmp_path: Path) -> Iterator[Any]:
-    """The bundled Bali structure stored for three dates (2020, after 27 Apr 2021, today), each published
-    with the first day of its structure version, today's last (as an admin re-publishing would)."""
-    from geo_service.storage import repo
-
+    """A fresh install: the bundled first start alone publishes every Bali structure version."""
     application = make_app(backend, tmp_path)
-    storage = application.extensions["geo_service"].storage
-    for on in (date(2020, 6, 1), date(2021, 6, 1), date.today()):
-        units, report, _csv = structure.load_bali_structure_units(on)
-        assert report.errors == [], report.errors[:3]
-        with storage.transaction() as session:
-            bset = repo.create_boundary_set(session, name=f"Bali {on}", units=units, source="bundled",
-                                            created_by="test")
-            day = structure.effective_day(on)
-            repo.publish_boundary_set(session, bset.id, actor="test",
-                                      effective_from=None if on == date.today() else structure.day_start(day))
-    application.extensions["geo_service"].holder.refresh()
     yield application
     dispose_app(application)
 
@@ -248,12 +293,118 @@ def test_bali_polsek_kota_jembrana_and_denpasar_utara_by_date(bali_dated_app: An
         "code": "51.08.06", "name": "Polsek Kota Singaraja"}
 
 
+def test_a_fresh_install_has_one_set_per_bali_structure_version(bali_dated_app: Any) -> None:
+    """Bootstrap publishes the versions that change Bali (not the Papua day), oldest first, the last current."""
+    client, _headers = _dispatcher(bali_dated_app)
+    admin_headers = {"Authorization": f"Bearer {make_token(bali_dated_app, 'admin')}"}
+    listing = client.get("/api/v1/boundary-sets", headers=admin_headers).get_json()
+    sets = sorted(listing["sets"], key=lambda s: s["effective_from"])
+    days = [datetime.fromisoformat(s["effective_from"]) for s in sets]
+    assert days == [structure.day_start(d) for d in (structure.STRUCTURE_START, date(2021, 4, 27),
+                                                     date(2022, 1, 24), date(2022, 2, 10))]
+    assert [s["status"] for s in sets] == ["history", "history", "history", "published"]
+    assert listing["published"] == sets[-1]["id"]
+
+
+def test_an_at_before_the_earliest_set_answers_from_it_with_a_flag(bali_dated_app: Any) -> None:
+    client, headers = _dispatcher(bali_dated_app)
+    old = _locate(client, headers, KEC_JEMBRANA, at="2015-01-01T10:00:00+08:00")
+    assert old["jurisdiction"]["polsek"] == {"code": "51.01.01", "name": "Polsek Negara"}
+    flag = next(f for f in old["flags"] if f["code"] == "AT_BEFORE_EARLIEST_SET")
+    assert flag["params"] == {"at": "2015-01-01", "effective_from": "2016-05-03"}
+    assert "2016-05-03" in flag["message"]
+    then = _locate(client, headers, KEC_JEMBRANA, at=BEFORE_KOTA_JEMBRANA)
+    assert then["boundary_set"] == old["boundary_set"]
+    assert "AT_BEFORE_EARLIEST_SET" not in {f["code"] for f in then.get("flags", [])}
+    english = client.post("/api/v1/locate", json={"lat": KEC_JEMBRANA[1], "lon": KEC_JEMBRANA[0],
+                                                  "at": "2015-01-01T10:00:00+08:00"},
+                          headers={**headers, "Accept-Language": "en"}).get_json()
+    assert next(f for f in english["flags"] if f["code"] == "AT_BEFORE_EARLIEST_SET")["message"] != flag["message"]
+
+
+def test_publishing_an_old_version_is_todays_answer_and_history_stays_sane(bali_dated_app: Any) -> None:
+    """Rollback to the 2016 version: it answers today and from its own day on; publishing today's version
+    again restores every date."""
+    client, headers = _dispatcher(bali_dated_app)
+    admin_headers = {"Authorization": f"Bearer {make_token(bali_dated_app, 'admin')}"}
+    holder = bali_dated_app.extensions["geo_service"].holder
+    sets = sorted(client.get("/api/v1/boundary-sets", headers=admin_headers).get_json()["sets"],
+                  key=lambda s: s["effective_from"])
+    first, latest = sets[0]["id"], sets[-1]["id"]
+    r = client.post(f"/api/v1/boundary-sets/{first}/publish", headers=admin_headers)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    holder.refresh(force=True)
+    now = _locate(client, headers, KEC_JEMBRANA)
+    assert now["jurisdiction"]["polsek"]["code"] == "51.01.01" and now["boundary_set"] == first
+    assert _locate(client, headers, KEC_JEMBRANA, at="2023-01-01T10:00:00+08:00")["boundary_set"] == first
+    after = {s["id"]: s["status"] for s in client.get("/api/v1/boundary-sets", headers=admin_headers).get_json()["sets"]}
+    assert after[first] == "published" and after[latest] == "archived"
+    r = client.post(f"/api/v1/boundary-sets/{latest}/publish", headers=admin_headers)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    holder.refresh(force=True)
+    assert _locate(client, headers, KEC_JEMBRANA)["jurisdiction"]["polsek"]["code"] == "51.01.05"
+    assert _locate(client, headers, KEC_JEMBRANA, at=BEFORE_KOTA_JEMBRANA)["jurisdiction"]["polsek"]["code"] == \
+        "51.01.01"
+    assert _locate(client, headers, KEC_JEMBRANA, at="2021-06-01T10:00:00+08:00")["jurisdiction"]["polsek"][
+        "code"] == "51.01.05"
+
+
+def test_batches_answer_for_the_query_at_and_refuse_an_at_per_item(bali_dated_app: Any) -> None:
+    client, headers = _dispatcher(bali_dated_app)
+    items = [{"lat": KEC_JEMBRANA[1], "lon": KEC_JEMBRANA[0]}, {"text": f"{KEC_JEMBRANA[1]}, {KEC_JEMBRANA[0]}"}]
+    at = BEFORE_KOTA_JEMBRANA.replace("+", "%2B")
+    for url in ("/api/v1/locate/batch", "/api/v1/coordinates/validate/batch"):
+        then = client.post(f"{url}?at={at}", json=items, headers=headers)
+        then_body = json.loads(then.get_data(as_text=True))  # read the streamed answer before the next request
+        now = client.post(url, json=items, headers=headers)
+        now_body = json.loads(now.get_data(as_text=True))
+        assert then.status_code == now.status_code == 200, then_body
+        if url.startswith("/api/v1/locate"):
+            assert [r["jurisdiction"]["polsek"]["code"] for r in then_body] == ["51.01.01", "51.01.01"]
+            assert [r["jurisdiction"]["polsek"]["code"] for r in now_body] == ["51.01.05", "51.01.05"]
+        refused = client.post(url, json=[items[0], {**items[1], "at": BEFORE_KOTA_JEMBRANA}], headers=headers)
+        assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
+        problem = refused.get_json()
+        assert problem["code"] == "BATCH_AT_PER_ITEM" and problem["errors"][0]["pointer"] == "/1/at"
+        bad = client.post(f"{url}?at=2020-06-01T12:00:00", json=items, headers=headers)
+        assert bad.status_code == 400
+    csv_then = client.post(f"/api/v1/locate/batch?at={at}", data=f"lat,lon\n{KEC_JEMBRANA[1]},{KEC_JEMBRANA[0]}\n",
+                           headers={**headers, "Content-Type": "text/csv"})
+    assert csv_then.status_code == 200 and "51.01.01" in csv_then.get_data(as_text=True)
+
+
+def test_an_incident_keeps_the_unit_of_its_time(bali_dated_app: Any) -> None:
+    """Reported in 2020 in kecamatan Jembrana: Polsek Negara (Polsek Kota Jembrana exists from 27 Apr 2021)."""
+    client, headers = _dispatcher(bali_dated_app)
+    point = {"lat": KEC_JEMBRANA[1], "lon": KEC_JEMBRANA[0]}
+
+    def create(location: dict[str, Any], reported_at: str) -> Any:
+        r = client.post("/api/v1/incidents", json={"location": location, "category": "lainnya", "channel": "call_110",
+                                                   "reported_at": reported_at, "description": "test"},
+                        headers=headers)
+        assert r.status_code == 201, r.get_data(as_text=True)
+        return r.get_json()
+
+    old = create(point, BEFORE_KOTA_JEMBRANA)
+    assert old["unit"]["polsek"] == {"code": "51.01.01", "name": "Polsek Negara"}
+    recent = create(point, "2025-06-01T12:00:00+08:00")
+    assert recent["unit"]["polsek"] == {"code": "51.01.05", "name": "Polsek Kota Jembrana"}
+    # A location's own "at" (when the caller was there) wins over the time of the report.
+    moved = create({**point, "at": BEFORE_KOTA_JEMBRANA}, "2025-06-01T12:00:00+08:00")
+    assert moved["unit"]["polsek"]["code"] == "51.01.01"
+    bad = client.post("/api/v1/incidents", json={"location": {**point, "at": "2020-06-01"}, "category": "lainnya",
+                                                 "channel": "call_110", "reported_at": BEFORE_KOTA_JEMBRANA},
+                      headers=headers)
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["pointer"] == "/location/at"
+
+
 def test_bali_airport_was_a_polsek_before_its_polres(bali_dated_app: Any) -> None:
     client, headers = _dispatcher(bali_dated_app)
     then = _locate(client, headers, AIRPORT_INSIDE, at=BEFORE_KOTA_JEMBRANA)
     assert then["jurisdiction"]["polres"] == {"code": "51.71", "name": "Polresta Denpasar"}
     assert then["jurisdiction"]["polsek"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai"}
-    assert then["special_area"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai"}
+    assert then["special_area"] == {"code": "51.71.K02", "name": "Polsek Kawasan Bandara I Gusti Ngurah Rai",
+                                    "approximate": True}
     assert _names(_locate(client, headers, AIRPORT_OUTSIDE, at=BEFORE_KOTA_JEMBRANA))["polsek"] == "Polsek Kuta"
     now = _locate(client, headers, AIRPORT_INSIDE)
     assert now["jurisdiction"]["polres"]["code"] == "51.K01" and now["jurisdiction"]["polsek"] is None
@@ -286,16 +437,19 @@ def subset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture()
-def dated_app(backend: str, tmp_path: Path, subset_dir: Path) -> Iterator[Any]:
-    """The national subset stored twice: the structure of June 2024, then today's; both published."""
-    application = make_app(backend, tmp_path)
+@pytest.fixture(scope="module")
+def dated_app(backend: str, tmp_path_factory: pytest.TempPathFactory, subset_dir: Path) -> Iterator[Any]:
+    """The national subset loaded as ``geo-service national load --publish`` does by default: one set per
+    structure version (--history), oldest first, today's current. Module-scoped: the tests only read it."""
+    application = make_app(backend, tmp_path_factory.mktemp(f"dated-{backend}"))
     storage = application.extensions["geo_service"].storage
-    for on in (date(2024, 6, 1), date.today()):
-        with storage.transaction() as session:
-            bset, _built, generation = national.load_national(session, data_dir=subset_dir, actor="test",
-                                                              publish=True, kecamatan_checks=False, on=on)
-            assert generation is not None, bset.report["errors"][:3]
+    with storage.transaction() as session:
+        loaded = national.load_national_history(session, data_dir=subset_dir, actor="test", publish=True,
+                                                kecamatan_checks=False)
+        assert all(generation is not None for _b, _built, generation in loaded), \
+            [b.report["errors"][:3] for b, _built, _g in loaded]
+        assert [b.effective_from for b, _built, _g in loaded] == [structure.day_start(d)
+                                                                  for d in national.history_days()]
     yield application
     dispose_app(application)
 
@@ -326,6 +480,10 @@ def test_national_set_answers_across_the_papua_split(dated_app: Any) -> None:
     # A day just before and just after the telegram of 11 November 2024 (WIB).
     assert _locate(client, headers, NABIRE, at="2024-11-10T23:59:00+07:00")["jurisdiction"]["polda"]["code"] == "91"
     assert _locate(client, headers, NABIRE, at="2024-11-11T00:01:00+07:00")["jurisdiction"]["polda"]["code"] == "94"
+    # History out of the box on the national set too: kecamatan Jembrana before Polsek Kota Jembrana.
+    assert _locate(client, headers, KEC_JEMBRANA, at=BEFORE_KOTA_JEMBRANA)["jurisdiction"]["polsek"]["code"] == \
+        "51.01.01"
+    assert _locate(client, headers, KEC_JEMBRANA)["jurisdiction"]["polsek"]["code"] == "51.01.05"
 
 
 def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
@@ -336,6 +494,8 @@ def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
         CURUG: ("Polda Metro Jaya", "Polres Tangerang Selatan"),
         BALARAJA: ("Polda Banten", "Polresta Tangerang"),
         BOGOR: ("Polda Jawa Barat", "Polres Bogor"),
+        KOTA_TANGERANG: ("Polda Metro Jaya", "Polres Metro Tangerang Kota"),
+        KAB_BEKASI: ("Polda Metro Jaya", "Polres Metro Bekasi"),
     }
     for point, (polda, polres) in expect.items():
         names = _names(_locate(client, headers, point))
@@ -345,6 +505,9 @@ def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
     kuta = _locate(client, headers, KUTA)
     assert kuta["jurisdiction"]["polres"] == {"code": "51.71", "name": "Polresta Denpasar"}
     assert _locate(client, headers, AIRPORT_INSIDE)["jurisdiction"]["polres"]["code"] == "51.K01"
+    outside = _locate(client, headers, AIRPORT_OUTSIDE)  # ~110 m north of the airport area: the ordinary sector
+    assert _names(outside) == {"polda": "Polda Bali", "polres": "Polresta Denpasar", "polsek": "Polsek Kuta"}
+    assert outside["special_area"] is None
 
 
 def test_a_scheduled_set_takes_effect_later(fresh_app: Any) -> None:

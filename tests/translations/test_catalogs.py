@@ -85,7 +85,7 @@ def test_every_flag_has_its_message_and_params_in_both_languages(code: str) -> N
               "count": 2, "letter": "S", "unit": "51.71.01", "age_s": 300, "accuracy_m": 800,
               "kind": "desa", "name": "Baler Bale Agung", "code": "51.01.01.2001", "radius_m": 1200,
               "typed": "Balerbale", "score": 91, "chars": 12, "excerpt": "dekat pasar", "host": "goo.gl",
-              "sentence": "GGA"}
+              "sentence": "GGA", "at": "2015-06-01", "effective_from": "2016-05-03"}
     texts = {lang: flag_message(code, params, lang) for lang in LANGUAGES}
     assert texts["id"] != texts["en"]
     for lang, text in texts.items():

@@ -79,6 +79,19 @@ def test_console_panel_and_map_show_unit_types_and_the_set_in_force(sapp: Any, l
     assert json.dumps(types.split(": ", 1)[1])[1:-1] in srcdoc  # the box's lines travel as JSON
 
 
+@pytest.mark.parametrize(("lang", "words"), [("id", "perkiraan, bukan batas hasil survei"),
+                                              ("en", "approximate area, not a surveyed boundary")])
+def test_console_panel_and_map_popup_say_a_special_area_is_approximate(sapp: Any, lang: str, words: str) -> None:
+    c = _login(sapp)
+    page = c.get(f"/?lang={lang}").get_data(as_text=True)
+    html = c.post(f"/?lang={lang}", data={"q": BENOA, "csrf_token": csrf_of(page), "action": "locate"}
+                  ).get_data(as_text=True)
+    assert _text_of(html, "summary").endswith(f"Polsek Kawasan Laut Benoa ({words})")
+    frame = re.search(r'<iframe[^>]*srcdoc="([^"]*)"', html)
+    assert frame, "no map frame"
+    assert f"Polsek Kawasan Laut Benoa ({words})" in html_lib.unescape(frame.group(1))
+
+
 def test_officer_page_shows_unit_types_and_the_set_in_force(sapp: Any) -> None:
     c = _login(sapp)
     page = c.get("/").get_data(as_text=True)
