@@ -150,14 +150,14 @@ def indonesia() -> tuple[list[Unit], Report, float]:
     poldas = [Unit(p, f"Polda {p}", "polda", None, shapely.union_all(g, grid_size=1e-6))
               for p, g in sorted(by_prov.items())]
     units = poldas + polres
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other work on a shared machine does not count
     report = check_units(units)
-    return units, report, time.perf_counter() - t0
+    return units, report, time.process_time() - t0
 
 
 def test_indonesia_is_checked_fast_and_stays_publishable(indonesia) -> None:
     _, report, seconds = indonesia
-    print(f"check_units on 514 regencies + 38 dissolved provinces: {seconds:.1f} s")
+    print(f"check_units on 514 regencies + 38 dissolved provinces: {seconds:.1f} s CPU")
     assert seconds < 45
     assert not report.has_errors
 

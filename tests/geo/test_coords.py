@@ -250,20 +250,20 @@ def test_garbage_refused(text: str) -> None:
 )
 def test_adversarial_fast(text: str) -> None:
     """Long repetitive input is answered in linear time (a reading or CoordinateInvalid)."""
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other work on a shared machine does not count
     try:
         parse_coordinate_text(text)
     except errors.CoordinateInvalid:
         pass
-    assert time.perf_counter() - start < 0.05
+    assert time.process_time() - start < 0.05
 
 
 def test_huge_input_refused_quickly() -> None:
     text = "-8.3582, 114.6198 " * 60_000  # about 1 MB
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other work on a shared machine does not count
     with pytest.raises(errors.CoordinateInvalid):
         parse_coordinate_text(text)
-    assert time.perf_counter() - start < 0.01
+    assert time.process_time() - start < 0.01
     assert len(text) > MAX_TEXT_LENGTH
 
 

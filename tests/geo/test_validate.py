@@ -265,8 +265,8 @@ def test_validate_many(bali_area) -> None:
 
 def test_validate_many_is_fast(bali_area) -> None:
     items = [{"lat": -8.6502 + i * 1e-6, "lon": 115.2201} for i in range(5000)]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other work on a shared machine does not count
     results = validate_many(items, bali_area)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert all(r.status == "valid" for r in results)
     assert elapsed < 5.0  # 100k in well under a minute
