@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import case, delete, func, literal_column, select, text, true
+from sqlalchemy import BigInteger, case, delete, func, select, text, true, type_coerce
 from sqlalchemy.orm import Session
 
 from geo_service.storage.models import Call, Incident, IncidentMilestone
@@ -23,11 +24,11 @@ CALL_COLUMNS = ("started_at", "answered_at", "ended_at", "answer_s", "answered_b
                 "rang_count", "caller_unit", "outcome", "incident_id", "demo", "updated_at")
 UPSERT_CHUNK = 5000  # call ids per IN (...) lookup
 _TIME_COLUMNS = frozenset({"started_at", "answered_at", "ended_at", "updated_at"})
-_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format (UTC, no offset)
-_PG_STAGE_TYPES = {"answer_s": "integer", "rang_count": "integer", "incident_id": "integer", "demo": "boolean"}
+_INT_COLUMNS = ("answer_s", "rang_count", "incident_id")
+_PG_STAGE_TYPES = {"answer_s": "integer", "rang_count": "integer", "incident_id": "integer", "demo": "boolean",
+                   **{c: "bigint" for c in _TIME_COLUMNS}}
 SQLITE_IMPORT_CACHE_KIB = 262_144
 _PG_REPORT_WORK_MEM = "64MB"
-_SQLITE_SCAN_SHARE = 8  # read the whole table when the period holds more than 1/8 of its rows (see _period)
 ANSWER_THRESHOLDS_S = (10, 15, 20)
 
 
@@ -51,9 +52,10 @@ def upsert_calls(session: Session, frame: pd.DataFrame) -> int:
     """Insert or update (by ``call_id``) the validated rows of ``frame`` in the caller's transaction; returns
     how many were new.
 
-    ``frame`` has the columns ``call_id`` and :data:`CALL_COLUMNS` (datetimes tz-aware). Bulk paths:
-    PostgreSQL ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT``; SQLite one
-    ``executemany`` of ``INSERT ... ON CONFLICT`` with the datetimes already in SQLAlchemy's storage format.
+    ``frame`` has the columns ``call_id`` and :data:`CALL_COLUMNS` (datetimes tz-aware). Times travel as
+    integer microseconds since 1970 UTC, computed per column by numpy (the SQLite storage format of
+    :class:`UTCEpochMicros`). Bulk paths: PostgreSQL ``COPY`` into a temporary table, then one
+    ``INSERT ... SELECT ... ON CONFLICT``; SQLite one ``executemany`` of ``INSERT ... ON CONFLICT``.
     """
     if frame.empty:
         return 0
@@ -67,16 +69,13 @@ def upsert_calls(session: Session, frame: pd.DataFrame) -> int:
 
 
 def _column_values(series: pd.Series, col: str) -> list[Any]:
-    """One column as a list of plain values for the driver (None for missing); datetimes as UTC text in
-    SQLAlchemy's SQLite storage format (PostgreSQL reads the same text as UTC, see the temporary table)."""
+    """One column as a list of plain values for the driver (None for missing); datetimes as integer
+    microseconds since 1970-01-01 UTC."""
     if col in _TIME_COLUMNS:
-        utc = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        if utc.nunique(dropna=False) == 1:  # updated_at: one value for the whole frame
-            first = utc.iloc[0]
-            return [None if pd.isna(first) else first.strftime(_STAMP)] * len(utc)
-        # The pandas fast path (C) for this exact format; strftime per value would be ~10x slower.
-        series = utc.dt.strftime(_STAMP)
-    elif col in ("answer_s", "rang_count", "incident_id"):
+        utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        series = pd.Series(utc.view(np.int64), index=series.index).mask(series.isna())
+        series = series.astype("Int64")
+    elif col in _INT_COLUMNS:
         series = series.astype("Int64")
     return series.astype(object).where(series.notna(), None).tolist()
 
@@ -86,7 +85,7 @@ def _upsert_sqlite(conn: Any, cols: list[str], rows: list[tuple[Any, ...]], upda
     # the rows above it after the statement are exactly the ones this import created.
     top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM calls").scalar_one()
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    # The unique and two time indexes take random inserts: with SQLite's default 2 MB page cache most of
+    # The unique and report indexes take random inserts: with SQLite's default 2 MB page cache most of
     # the time goes to evicting and re-reading index pages (~40% of a 1M-row import); 256 MB for the bulk
     # statement, back to the default after.
     conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
@@ -100,17 +99,17 @@ def _upsert_sqlite(conn: Any, cols: list[str], rows: list[tuple[Any, ...]], upda
 
 
 def _upsert_postgresql(conn: Any, cols: list[str], rows: list[tuple[Any, ...]], updates: str) -> int:
-    # The temporary table's times are plain timestamps holding UTC text, turned into timestamptz in the
-    # INSERT: the COPY text then needs no offset and no session time zone.
-    defs = ", ".join(f"{c} timestamp" if c in _TIME_COLUMNS else f"{c} {_PG_STAGE_TYPES.get(c, 'text')}"
-                     for c in cols)
+    # The temporary table's times are the integer microseconds, turned into timestamptz in the INSERT
+    # (exact: the interval product is rounded to the microsecond); the COPY then formats no text.
+    defs = ", ".join(f"{c} {_PG_STAGE_TYPES.get(c, 'text')}" for c in cols)
     conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS calls_in ({defs}) ON COMMIT DROP")
     conn.exec_driver_sql("TRUNCATE calls_in")
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY calls_in ({', '.join(cols)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    select = ", ".join(f"{c} AT TIME ZONE 'UTC'" if c in _TIME_COLUMNS else c for c in cols)
+    select = ", ".join(f"timestamptz 'epoch' + {c} * interval '1 microsecond'" if c in _TIME_COLUMNS else c
+                       for c in cols)
     # xmax = 0 marks a row version this statement inserted (an updated row carries our transaction id).
     return int(conn.exec_driver_sql(
         f"WITH up AS (INSERT INTO calls ({', '.join(cols)}) SELECT {select} FROM calls_in "
@@ -124,22 +123,15 @@ def delete_demo_calls(session: Session) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _period(session: Session, start: datetime, end: datetime, first_units: Iterable[str] | None) -> list[Any]:
+def _period(start: datetime, end: datetime, first_units: Iterable[str] | None) -> list[Any]:
     """WHERE terms: started in ``[start, end)`` and, unless ``first_units`` is None, rang one of them first.
 
-    SQLite plans without statistics and takes the ``started_at`` index for any range. When the range holds
-    more than an eighth of the table (a national month), fetching the rows one by one through that index
-    costs more than reading every entry of the covering report index in its GROUP BY order (1M calls:
-    2.3 s against 0.8 s), so the range is written on ``+started_at``: a no-op that SQLite does not match
-    to an index.
+    There is no index on ``started_at`` alone (migration 0016): the national report reads every entry of the
+    covering report index in its GROUP BY order and skips the ones outside the period (1M calls of a month:
+    0.8 s; fetching them row by row through a ``started_at`` index cost 2.3 s), a unit's report seeks its
+    units in the same index.
     """
-    started: Any = Call.started_at
-    if first_units is None and session.get_bind().dialect.name == "sqlite":
-        in_range = session.execute(select(func.count()).where(Call.started_at >= start, Call.started_at < end)
-                                   ).scalar_one()  # counted on the index alone
-        if in_range * _SQLITE_SCAN_SHARE > (session.execute(select(func.max(Call.id))).scalar_one() or 0):
-            started = literal_column("+calls.started_at", UTCDateTime)
-    cond: list[Any] = [started >= start, started < end]
+    cond: list[Any] = [Call.started_at >= start, Call.started_at < end]
     if first_units is not None:
         cond.append(Call.first_unit.in_(sorted(first_units)))
     return cond
@@ -169,7 +161,7 @@ def call_groups(session: Session, start: datetime, end: datetime, outcomes: Sequ
     # on a VALUES CTE), mapping costs one dict lookup per group.
     stmt = (select(Call.first_unit, Call.answered_by, Call.answer_s, func.count(),
                    *(count_if(Call.outcome == o) for o in outcomes))
-            .where(*_period(session, start, end, None if every_unit else buckets))
+            .where(*_period(start, end, None if every_unit else buckets))
             .group_by(Call.first_unit, Call.answered_by, Call.answer_s))
     merged: dict[tuple[Any, ...], list[int]] = {}
     # Straight from the driver's cursor: the columns need no conversion, and Row objects for ~35,000 groups
@@ -195,7 +187,7 @@ def daily_call_counts(session: Session, start: datetime, end: datetime, first_un
     """``(local day, offered, answered anywhere)`` per day of the period at a fixed UTC offset (for the trend)."""
     day = _local_day_expr(session, offset_h)
     answered = func.sum(case((Call.answered_by.is_not(None), 1), else_=0))
-    stmt = (select(day, func.count(), answered).where(*_period(session, start, end, first_units))
+    stmt = (select(day, func.count(), answered).where(*_period(start, end, first_units))
             .group_by(day).order_by(day))
     return [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in session.execute(stmt)]
 
@@ -204,7 +196,8 @@ def _local_day_expr(session: Session, offset_h: int) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone("UTC", Call.started_at) + func.make_interval(0, 0, 0, 0, offset_h)
         return func.to_char(local, "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", Call.started_at, f"{offset_h:+d} hours")
+    micros = type_coerce(Call.started_at, BigInteger)  # UTCEpochMicros: an integer on SQLite
+    return func.strftime("%Y-%m-%d", micros // 1_000_000, "unixepoch", f"{offset_h:+d} hours")
 
 
 def incident_response_rows(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from geo_service.storage.types import GeometryColumn, UTCDateTime, utcnow
+from geo_service.storage.types import GeometryColumn, UTCDateTime, UTCEpochMicros, utcnow
 
 
 class Base(DeclarativeBase):
@@ -316,35 +316,42 @@ class Place(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     radius_m: Mapped[float] = mapped_column(Float)
+def _c_collated(length: int) -> Any:
+    """A string column compared bytewise on PostgreSQL (migration 0016: under ``C.UTF-8`` PostgreSQL 15 calls
+    ``strcoll`` for every index comparison, which doubled the cost of the call import's index writes)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Call(Base):
     """One call to the 110 line (call-center record, issue 16); idempotent by ``call_id``.
 
+    Times are :class:`UTCEpochMicros` (integers on SQLite, migration 0016).
     ``first_unit`` is ``routed_to[0]``, the line the call rang first (the call counts for that
     unit and every unit above it); ``answer_s`` is the whole seconds from ring to answer.
     """
 
     __tablename__ = "calls"
     __table_args__ = (
-        Index("ix_calls_started", "started_at"),
-        # Covering, in the report's GROUP BY order (migration 0015): the report reads no table row and sorts nothing.
+        # Covering, in the report's GROUP BY order (migration 0015): the report reads no table row and sorts
+        # nothing. The only secondary index besides the unique call_id (0016: every index costs the bulk import).
         Index("ix_calls_report", "first_unit", "answered_by", "answer_s", "started_at", "rang_count", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(80), unique=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    call_id: Mapped[str] = mapped_column(_c_collated(80), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCEpochMicros)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCEpochMicros)
+    ended_at: Mapped[datetime] = mapped_column(UTCEpochMicros)
     answer_s: Mapped[int | None] = mapped_column(Integer)
-    answered_by: Mapped[str | None] = mapped_column(String(40))
+    answered_by: Mapped[str | None] = mapped_column(_c_collated(40))
     routed_to: Mapped[str] = mapped_column(String(400))  # unit codes in ring order, ';'-separated
-    first_unit: Mapped[str] = mapped_column(String(40))
+    first_unit: Mapped[str] = mapped_column(_c_collated(40))
     rang_count: Mapped[int] = mapped_column(Integer, default=1)
     caller_unit: Mapped[str | None] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(_c_collated(20))
     incident_id: Mapped[int | None] = mapped_column(Integer)
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCEpochMicros, default=utcnow)
 
 
 class IncidentMilestone(Base):

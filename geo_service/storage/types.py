@@ -4,11 +4,13 @@
   SQLite (no extension needed; spatial questions there are answered by the in-memory index).
   Python side: always a shapely geometry.
 * :class:`UTCDateTime`: timezone-aware UTC datetimes on both (SQLite keeps no offset).
+* :class:`UTCEpochMicros`: the same on PostgreSQL (``timestamptz``); on SQLite an integer count of
+  microseconds since 1970-01-01 UTC, for tables written in bulk (the 110 calls).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
@@ -16,7 +18,7 @@ from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import DateTime, LargeBinary
+from sqlalchemy import BigInteger, DateTime, LargeBinary
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -80,6 +82,47 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class UTCEpochMicros(TypeDecorator[datetime]):
+    """A datetime stored in UTC and returned timezone-aware: ``timestamptz`` on PostgreSQL, on SQLite the
+    integer microseconds since 1970-01-01 UTC (exact, sorts like the time).
+
+    For tables imported in bulk (migration 0016): a bulk writer computes the integers for a whole column with
+    numpy instead of formatting text per value, and an 8-byte integer index key replaces 26 bytes of text.
+    Write bulk values with :func:`epoch_micros` semantics (``datetime64[us]`` viewed as int64).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return epoch_micros(value) if dialect.name == "sqlite" else value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return EPOCH_UTC + value * _MICROSECOND
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def epoch_micros(value: datetime) -> int:
+    """Whole microseconds from 1970-01-01 UTC to the timezone-aware ``value`` (exact integer arithmetic)."""
+    return (value - EPOCH_UTC) // _MICROSECOND
 
 
 def utcnow() -> datetime:
