@@ -7,6 +7,7 @@ Generates a CSV of ``--n`` calls (default 1,000,000) over one month for a synthe
   import and the mean taken;
 * ``services.calls.import_calls_file``: read, validate every row, upsert in one transaction
   (goal: under 3x the baseline);
+* ``--parts``: each part of the import alone (read, checks, conversion, write) before the import;
 * the database floor: ``INSERT .. SELECT`` of the stored calls into an empty copy of the indexed table;
 * the national monthly report (``calls_report`` for MABES: SQL GROUP BYs + roll-up; goal under 2 s) and one
   Polda report (reference: a bare ``GROUP BY first_unit`` count over the table, which holds that month),
@@ -31,9 +32,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from geo_service.geo.timezones import PROVINCE_ZONES
 from geo_service.services import calls
+from geo_service.storage import calls as store
 from geo_service.storage import db
 from geo_service.storage.calls import CALL_COLUMNS, SQLITE_IMPORT_CACHE_KIB
 from geo_service.storage.models import Call
@@ -112,9 +115,41 @@ def floor_insert_s(storage: db.Storage) -> float:
     return seconds
 
 
-def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy) -> None:
+def time_parts(label: str, storage: db.Storage, path: Path, hierarchy: calls.Hierarchy) -> None:
+    """Where the import's time goes: each part alone, one after the other, on the same file and the still
+    empty table (rolled back), against ``read_csv`` of the same run. The import overlaps the database write
+    of chunk k with reading and checking chunk k + 1, so it can take less than the sum."""
+    known = set(hierarchy.nodes)
+    now = pd.Timestamp(datetime.now(UTC))
+    before_s = read_csv_s(path)
+    frames, read_s = timed(lambda: list(pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                                                    encoding="utf-8-sig", chunksize=100_000)))
+    seen: set[str] = set()
+    checked, check_s = timed(lambda: [calls.validate_frame(f, known, label=lambda i: i + 2, seen=seen)[0]
+                                      for f in frames])
+    for values in checked:
+        values["demo"] = False
+        values["updated_at"] = now
+    cols = ["call_id", *CALL_COLUMNS]
+    _rows, convert_s = timed(lambda: [list(zip(*(store._column_values(v[c], c) for c in cols), strict=True))
+                                      for v in checked])
+    with storage.engine.connect() as conn:
+        trans = conn.begin()
+        session = Session(bind=conn)
+        _n, write_s = timed(lambda: [store.upsert_calls(session, v) for v in checked])
+        trans.rollback()
+    baseline_s = (before_s + read_csv_s(path)) / 2
+    for what, seconds in (("read_csv (baseline)", baseline_s), ("read in chunks, import options", read_s),
+                          ("checks (validate_frame)", check_s), ("to driver rows (in the write)", convert_s),
+                          ("write (upsert_calls, empty table)", write_s)):
+        print(f"[{label}] part: {what:34s} {seconds:7.2f} s  ratio {seconds / baseline_s:5.1f}x")
+
+
+def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy, *, parts: bool = False) -> None:
     storage = db.Storage(url, "postgresql" if url.startswith("postgresql") else "sqlite")
     db.upgrade(storage.engine)
+    if parts:
+        time_parts(label, storage, path, hierarchy)
 
     def do_import():  # type: ignore[no-untyped-def]
         with storage.transaction() as session:
@@ -155,6 +190,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--postgis", action="store_true")
     parser.add_argument("--csv", type=Path, help="use this file written by an earlier run (same --n) instead")
+    parser.add_argument("--parts", action="store_true", help="first time each part of the import alone")
     args = parser.parse_args()
     hierarchy = synthetic_hierarchy()
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +199,7 @@ def main() -> int:
             _none, gen_s = timed(lambda: write_csv(path, args.n, hierarchy))
             print(f"generated {args.n:,} calls ({path.stat().st_size / 1e6:.0f} MB) in {gen_s:.1f} s; "
                   f"{len(hierarchy.nodes)} units")
-        run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", path, hierarchy)
+        run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", path, hierarchy, parts=args.parts)
         if args.postgis:
             name = f"geo_service_bench_calls_{os.getpid()}"
             admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -171,7 +207,7 @@ def main() -> int:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
                 url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-                run_backend("postgis", url, path, hierarchy)
+                run_backend("postgis", url, path, hierarchy, parts=args.parts)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),

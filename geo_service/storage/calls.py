@@ -69,15 +69,21 @@ def upsert_calls(session: Session, frame: pd.DataFrame) -> int:
 
 
 def _column_values(series: pd.Series, col: str) -> list[Any]:
-    """One column as a list of plain values for the driver (None for missing); datetimes as integer
-    microseconds since 1970-01-01 UTC."""
+    """One column as a list of plain Python values for the driver (None for missing); datetimes as integer
+    microseconds since 1970-01-01 UTC. One C pass per column (``astype(object).where(...)`` per column cost
+    as much as reading the file)."""
+    missing = series.isna().to_numpy()
     if col in _TIME_COLUMNS:
-        utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        series = pd.Series(utc.view(np.int64), index=series.index).mask(series.isna())
-        series = series.astype("Int64")
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]").view(np.int64)
     elif col in _INT_COLUMNS:
-        series = series.astype("Int64")
-    return series.astype(object).where(series.notna(), None).tolist()
+        values = np.where(missing, 0, series.to_numpy(dtype=np.float64, na_value=0)).astype(np.int64)
+    else:
+        return series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
+    if not missing.any():
+        return values.tolist()  # type: ignore[no-any-return]
+    out = values.astype(object)
+    out[missing] = None
+    return out.tolist()  # type: ignore[no-any-return]
 
 
 def _upsert_sqlite(conn: Any, cols: list[str], rows: list[tuple[Any, ...]], updates: str) -> int:
