@@ -53,7 +53,7 @@ from shapely.geometry.base import BaseGeometry
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale, lon_scales
-from geo_service.geo.geometry import repair_polygonal
+from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -80,6 +80,10 @@ GRID_MAX_CELLS = 2_000_000
 GRID_MIN_CELL_DEG = 0.001
 #: Nearest-segment searches over more segments than this are narrowed down vectorised first.
 _SEGMENT_PREFILTER = 16
+#: Up to this radius and latitude, the reach of an uncertainty circle's ring is bounded from its
+#: radius alone (see :meth:`JurisdictionIndex._circle_shares`); beyond, the ring is measured.
+_REACH_MAX_RADIUS_M = 50_000.0
+_REACH_MAX_LAT = 60.0
 
 
 @dataclass(frozen=True)
@@ -648,9 +652,46 @@ class JurisdictionIndex:
         pos, d = self._nearest(lon, lat)
         return self._leaves[pos], d
 
-    def _circle_shares(self, lon: float, lat: float, radius_m: float) -> list[tuple[int, float]]:
-        """(leaf position, share of the circle's area) for every leaf the circle overlaps."""
-        return self._shares(circle(lon, lat, radius_m))
+    def _circle_shares(self, lon: float, lat: float, radius_m: float, inside: int | None = None) -> tuple[
+            list[tuple[int, float]], NDArray[np.int64]]:
+        """(leaf position, share of the circle's area) for every leaf the circle overlaps, and the
+        border segments near the circle (every one within its circumscribed disk, for :meth:`_rank`).
+
+        ``inside`` is the one leaf covering the centre, if only one does: when no border segment
+        comes within the circumscribed disk, the circle lies wholly in that leaf (share 1, no
+        overlay). Otherwise the shares come from the exact overlay of :meth:`_shares`.
+        """
+        k = lon_scale(lat)
+        geom = None
+        if radius_m <= _REACH_MAX_RADIUS_M and abs(lat) <= _REACH_MAX_LAT:
+            # In the frame isotropic at the centre (longitudes scaled by k, units of a degree of
+            # latitude) the ring's vertices lie within radius_m / 110,574 m of the centre, to
+            # 5e-5 up to 50 km and 60 degrees of latitude (tests/geo/test_index.py): 0.1 % spare.
+            reach = radius_m / M_PER_DEG_LAT_MIN * 1.001 + 1e-12
+        else:
+            geom = circle(lon, lat, radius_m)
+            xy = shapely.get_coordinates(geom)
+            reach = float(np.sqrt(((xy[:, 0] - lon) * k) ** 2 + (xy[:, 1] - lat) ** 2).max()) * (1.0 + 1e-6) + 1e-12
+        k0 = self._seg_k0
+        near = np.sort(self._seg_tree.query(shapely.box((lon - reach / k) * k0, lat - reach,
+                                                        (lon + reach / k) * k0, lat + reach)))
+        if inside is not None and self._farther_than(near, lon, lat, reach):
+            # No border meets the circle and its centre is in this leaf alone: all of it is there.
+            return [(inside, 1.0)], near
+        return self._shares(circle(lon, lat, radius_m) if geom is None else geom), near
+
+    def _farther_than(self, segs: NDArray[np.int64], lon: float, lat: float, reach: float) -> bool:
+        """True when every segment of ``segs`` is farther than ``reach`` from the point (in the
+        frame isotropic at the point, as :meth:`_nearest_on_segments` measures)."""
+        if len(segs) == 0:
+            return True
+        k = lon_scale(lat)
+        s = self._seg_xy[segs]
+        x1, y1 = (s[:, 0] - lon) * k, s[:, 1] - lat
+        dx, dy = (s[:, 2] - lon) * k - x1, s[:, 3] - lat - y1
+        t = np.clip(-(x1 * dx + y1 * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        px, py = x1 + t * dx, y1 + t * dy
+        return bool((px * px + py * py).min() > reach * reach)
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
@@ -714,6 +755,7 @@ class JurisdictionIndex:
         cand: list[tuple[int, float | None, float]]
         hits = self.covering_leaves(lon, lat)
         shares: list[tuple[int, float]] | None = None
+        near: NDArray[np.int64] | None = None
         if radius_m > 0.0:
             if (len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]
                     and (radius_m < self._grid.margin_m(lon, lat)
@@ -721,7 +763,7 @@ class JurisdictionIndex:
                 # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
             else:
-                shares = self._circle_shares(lon, lat, radius_m)
+                shares, near = self._circle_shares(lon, lat, radius_m, hits[0] if len(hits) == 1 else None)
         match: Match
         if hits:
             pos = hits[0]
@@ -733,7 +775,7 @@ class JurisdictionIndex:
             if shares is None:
                 cand = [(j, None, 0.0) for j in hits]
             else:
-                cand = self._rank(shares, hits, lon, lat)
+                cand = self._rank(shares, hits, lon, lat, near=near)
                 if len(shares) > 1:
                     flags.append(CIRCLE_CROSSES_BORDER)
                 best = max((s for _, s in shares), default=0.0)
@@ -752,7 +794,7 @@ class JurisdictionIndex:
                 match = "none"
                 flags.append(OUTSIDE_SERVICE_AREA)
             if shares:
-                cand = self._rank(shares, [], lon, lat, known={pos: dist})
+                cand = self._rank(shares, [], lon, lat, known={pos: dist}, near=near)
                 if len(shares) > 1:
                     flags.append(CIRCLE_CROSSES_BORDER)
                 if all(j != pos for j, _, _ in cand):
@@ -769,8 +811,14 @@ class JurisdictionIndex:
                             candidates=candidates, flags=flags, stations=stations, set_id=self._set_id)
 
     def _rank(self, shares: list[tuple[int, float]], covering: list[int], lon: float, lat: float,
-              known: Mapping[int, float] | None = None) -> list[tuple[int, float | None, float]]:
-        """Candidates from circle shares (covering leaves included), best share first, then code."""
+              known: Mapping[int, float] | None = None,
+              near: NDArray[np.int64] | None = None) -> list[tuple[int, float | None, float]]:
+        """Candidates from circle shares (covering leaves included), best share first, then code.
+
+        ``near`` (from :meth:`_circle_shares`) holds every border segment within the circle's
+        circumscribed disk: an overlapped leaf's nearest segment is among them, so its distance
+        is measured on them alone (the same answer as on its whole border).
+        """
         share_of = dict(shares)
         for j in covering:
             share_of.setdefault(j, 0.0)
@@ -779,9 +827,20 @@ class JurisdictionIndex:
         out: list[tuple[int, float | None, float]] = []
         for j, s in share_of.items():
             d = 0.0 if j in cov else known.get(j)
-            out.append((j, s, self.leaf_distance_m(j, lon, lat) if d is None else d))
+            if d is None:
+                if near is not None and s > 0.0:
+                    d = self._near_leaf_distance_m(j, near, lon, lat)
+                else:
+                    d = self.leaf_distance_m(j, lon, lat)
+            out.append((j, s, d))
         out.sort(key=lambda t: (-(t[1] or 0.0), self._leaf_codes[t[0]]))
         return out
+
+    def _near_leaf_distance_m(self, pos: int, near: NDArray[np.int64], lon: float, lat: float) -> float:
+        """:meth:`leaf_distance_m` for a leaf whose nearest border segment is among ``near``."""
+        if shapely.intersects_xy(self._leaf_geoms[pos], lon, lat):
+            return 0.0
+        return self._nearest_on_segments(near[self._seg_owner[near] == pos], lon, lat)[1]
 
     # ---------------------------------------------------------------- batch
     def locate_many(self, lons: ArrayLike, lats: ArrayLike) -> NDArray[np.int64]:
