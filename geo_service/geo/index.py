@@ -47,7 +47,6 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely import STRtree
-from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
@@ -600,7 +599,9 @@ class JurisdictionIndex:
             v = self._grid.lookup(lon, lat)
             if v != _MIXED:
                 return [] if v < 0 else [v]
-        idx = self._tree.query(Point(lon, lat))
+        # A one-point array: an STRtree query given an array skips the wrapping of a single
+        # geometry (np.expand_dims), which costs as much as a short query itself.
+        idx = self._tree.query(shapely.points([[lon, lat]]))[1]
         if len(idx) == 0:
             return []
         hits = idx[shapely.intersects_xy(self._leaf_geoms[idx], lon, lat)]
@@ -621,8 +622,9 @@ class JurisdictionIndex:
         """Position and geodesic distance of the leaf nearest to a point no leaf covers."""
         if len(self._seg_xy) == 0:
             raise LookupError("the index has no leaf units")
-        p = Point(lon * self._seg_k0, lat)
-        idx, dist = self._seg_tree.query_nearest(p, return_distance=True, all_matches=True)
+        p = shapely.points([[lon * self._seg_k0, lat]])  # an array: see covering_leaves
+        pairs, dist = self._seg_tree.query_nearest(p, return_distance=True, all_matches=True)
+        idx = pairs[1]
         # The tree's frame is isotropic at the set's mean latitude; at the point's latitude
         # the isotropic scale differs by the ratio r. When r is within 0.1 % of 1 (below
         # the accuracy of the local frame itself) the tree's answer stands; otherwise every
@@ -630,7 +632,7 @@ class JurisdictionIndex:
         r = lon_scale(lat) / self._seg_k0
         if abs(r - 1.0) > 1e-3:
             reach = float(dist[0]) * max(r, 1.0) / min(r, 1.0) * (1.0 + 1e-9) + 1e-12
-            cands = self._seg_tree.query(p, predicate="dwithin", distance=reach)
+            cands = self._seg_tree.query(p, predicate="dwithin", distance=reach)[1]
             if len(cands):
                 idx = cands
         return self._nearest_on_segments(idx, lon, lat)
@@ -673,8 +675,8 @@ class JurisdictionIndex:
             xy = shapely.get_coordinates(geom)
             reach = float(np.sqrt(((xy[:, 0] - lon) * k) ** 2 + (xy[:, 1] - lat) ** 2).max()) * (1.0 + 1e-6) + 1e-12
         k0 = self._seg_k0
-        near = np.sort(self._seg_tree.query(shapely.box((lon - reach / k) * k0, lat - reach,
-                                                        (lon + reach / k) * k0, lat + reach)))
+        near = np.sort(self._seg_tree.query(shapely.box([(lon - reach / k) * k0], [lat - reach],
+                                                        [(lon + reach / k) * k0], [lat + reach]))[1])
         if inside is not None and self._farther_than(near, lon, lat, reach):
             # No border meets the circle and its centre is in this leaf alone: all of it is there.
             return [(inside, 1.0)], near
@@ -695,7 +697,7 @@ class JurisdictionIndex:
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
-        idx = self._tree.query(geom)
+        idx = self._tree.query(np.array([geom], dtype=object))[1]
         if len(idx) == 0:
             return []
         # Areas in degrees²: inside a small area (a circle, a village) the lon/lat area scale is
