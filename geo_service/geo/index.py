@@ -494,18 +494,19 @@ class JurisdictionIndex:
             px, py = x1 + t * dx, y1 + t * dy
             d2 = px * px + py * py
             segs = segs[d2 <= float(d2.min()) * (1.0 + 1e-6) + 1e-300]
-        found = []
+        found: list[tuple[float, int, float, float]] = []
         xy = self._seg_xy[segs].tolist()
         owners = self._seg_owner[segs].tolist()
         for (ax, ay, bx, by), owner in zip(xy, owners, strict=True):
-            x1, y1 = (ax - lon) * k, ay - lat
-            dx, dy = (bx - lon) * k - x1, by - lat - y1
-            t = min(1.0, max(0.0, -(x1 * dx + y1 * dy) / (dx * dx + dy * dy)))
-            px, py = x1 + t * dx, y1 + t * dy
-            found.append((px * px + py * py, owner, px, py))
-        best_d2, _, best_x, best_y = min(found)
-        # A shared border segment belongs to two leaves: the lowest code wins, as inside.
-        best_owner = min(o for d2, o, _, _ in found if d2 <= best_d2 * (1.0 + 1e-9))
+            ux, uy = (ax - lon) * k, ay - lat
+            vx, vy = (bx - lon) * k - ux, by - lat - uy
+            f = min(1.0, max(0.0, -(ux * vx + uy * vy) / (vx * vx + vy * vy)))
+            qx, qy = ux + f * vx, uy + f * vy
+            found.append((qx * qx + qy * qy, owner, qx, qy))
+        best_d2, best_owner, best_x, best_y = min(found)
+        if len(found) > 1:
+            # A shared border segment belongs to two leaves: the lowest code wins, as inside.
+            best_owner = min(o for d2, o, _, _ in found if d2 <= best_d2 * (1.0 + 1e-9))
         return best_owner, distance_m(lon, lat, lon + best_x / k, lat + best_y)
 
     @staticmethod
