@@ -110,7 +110,7 @@ def main() -> None:
         return cand[shapely.contains_xy(polys[cand], x, y)]
 
     lx, ly = land_points(new, n, rng)
-    print(f"JurisdictionIndex.locate (k_stations=3), median per call; 'vs land' = over locate on land of the same tree:")
+    print("JurisdictionIndex.locate (k_stations=3), median per call; 'vs land' = over locate on land of the same tree:")
     land = None
     for label, xs, ys, r in (("on land", lx, ly, 0.0), ("bounding box", bx, by, 0.0), ("sea only", bx[sea], by[sea], 0.0),
                              ("land, 100 m circle", lx, ly, 100.0), ("land, 780 m circle", lx, ly, 780.0)):
