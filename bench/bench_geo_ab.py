@@ -61,6 +61,13 @@ def medians(fns: list[Callable[[float, float], Any]], xs: np.ndarray, ys: np.nda
     return [float(v) / 1000.0 for v in np.median(ts, axis=1)]
 
 
+def locate_with(index: Any, radius_m: float) -> Callable[[float, float], Any]:
+    """``index.locate`` at a fixed radius."""
+    def call(lon: float, lat: float) -> Any:
+        return index.locate(lon, lat, radius_m=radius_m)
+    return call
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=Path, required=True, help="the other tree (with geo_service/ and boundaries/)")
@@ -114,8 +121,7 @@ def main() -> None:
     land = None
     for label, xs, ys, r in (("on land", lx, ly, 0.0), ("bounding box", bx, by, 0.0), ("sea only", bx[sea], by[sea], 0.0),
                              ("land, 100 m circle", lx, ly, 100.0), ("land, 780 m circle", lx, ly, 780.0)):
-        b, o, w = medians([bare, lambda x, y, r=r: old.locate(x, y, radius_m=r),
-                           lambda x, y, r=r: new.locate(x, y, radius_m=r)], xs, ys)
+        b, o, w = medians([bare, locate_with(old, r), locate_with(new, r)], xs, ys)
         land = land or (o, w)
         print(f"  {label:20s} bare {b:5.1f} us | before {o:6.1f} us (vs land {o / land[0]:5.2f}x) | "
               f"after {w:6.1f} us (vs land {w / land[1]:5.2f}x) | after/before {w / o:4.2f}")
