@@ -514,3 +514,23 @@ def test_circle_reach_bound_holds() -> None:
             xy = shapely.get_coordinates(circle(100.0, lat, radius))
             reach = np.hypot((xy[:, 0] - 100.0) * lon_scale(lat), xy[:, 1] - lat).max()
             assert reach <= radius / 110_574.0 * 1.00006
+
+
+def test_nearest_far_from_the_mean_latitude_is_the_nearest_at_the_points_scale(idx: JurisdictionIndex) -> None:
+    """Where the point's scale differs from the segment tree's by more than 0.1 %, the nearest
+    leaf is the one nearest at the point's own scale among *all* border segments (the same
+    arithmetic run on every segment): the reach-box search must not miss any."""
+    from geo_service.geo.distance import lon_scale
+
+    rng = np.random.default_rng(21)
+    lons, lats = rng.uniform(114.0, 116.2, 3000), np.concatenate([rng.uniform(-9.4, -8.85, 1500),
+                                                                  rng.uniform(-8.05, -7.5, 1500)])
+    every = np.arange(len(idx._seg_xy))
+    checked = 0
+    for lon, lat in zip(lons[idx.locate_many(lons, lats) < 0][:150].tolist(),
+                        lats[idx.locate_many(lons, lats) < 0][:150].tolist(), strict=True):
+        if abs(lon_scale(lat) / idx._seg_k0 - 1.0) <= 1e-3:
+            continue
+        assert idx._nearest(lon, lat) == idx._nearest_on_segments(every, lon, lat), (lon, lat)
+        checked += 1
+    assert checked >= 100
