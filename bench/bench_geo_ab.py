@@ -45,8 +45,8 @@ def import_base(tree: Path) -> dict[str, Any]:
         path.write_text(re.sub(r"\bgeo_service\b", "geo_service_base", path.read_text(encoding="utf-8")),
                         encoding="utf-8")
     sys.path.insert(0, str(tmp))
-    names = ("index", "validate", "bundled", "stations")
-    return {n: importlib.import_module(f"geo_service_base.geo.{n}") for n in names}
+    names = ("geo.index", "geo.validate", "geo.bundled", "geo.stations", "services.locate")
+    return {n.split(".")[1]: importlib.import_module(f"geo_service_base.{n}") for n in names}
 
 
 def medians(fns: list[Callable[[float, float], Any]], xs: np.ndarray, ys: np.ndarray) -> list[float]:
@@ -65,6 +65,13 @@ def locate_with(index: Any, radius_m: float) -> Callable[[float, float], Any]:
     """``index.locate`` at a fixed radius."""
     def call(lon: float, lat: float) -> Any:
         return index.locate(lon, lat, radius_m=radius_m)
+    return call
+
+
+def body_call(locate_location: Any, body: dict[str, Any], index: Any) -> Callable[[float, float], Any]:
+    """``locate_location(body, index)``, ignoring the point arguments of :func:`medians`."""
+    def call(_lon: float, _lat: float) -> Any:
+        return locate_location(body, index)
     return call
 
 
@@ -125,6 +132,21 @@ def main() -> None:
         land = land or (o, w)
         print(f"  {label:20s} bare {b:5.1f} us | before {o:6.1f} us (vs land {o / land[0]:5.2f}x) | "
               f"after {w:6.1f} us (vs land {w / land[1]:5.2f}x) | after/before {w / o:4.2f}")
+
+    # The request of profile_request.py without the web layer: validate + locate + typed answer.
+    from profile_request import MIX
+
+    from geo_service.services.locate import locate_location
+    old_locate = base["locate"].locate_location
+    reps = max(1, n // 10)
+    print(f"services.locate.locate_location on the mix of profile_request.py, median of {reps} calls per body:")
+    tot_o = tot_w = 0.0
+    for body in MIX:
+        zs = np.zeros(reps)
+        o, w = medians([body_call(old_locate, body, old), body_call(locate_location, body, new)], zs, zs)
+        tot_o, tot_w = tot_o + o, tot_w + w
+        print(f"  {str(body):42s} before {o:6.1f} us | after {w:6.1f} us | after/before {w / o:4.2f}")
+    print(f"  {'mix (sum of the six)':42s} before {tot_o:6.1f} us | after {tot_w:6.1f} us | after/before {tot_w / tot_o:4.2f}")
 
 
 if __name__ == "__main__":
