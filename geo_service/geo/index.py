@@ -232,14 +232,26 @@ class _CellGrid:
         is widened (110,000 m per degree, below the true length of a degree) so it holds the
         geodesic circle; a box of more than ``max_cells`` cells is not checked (False).
         """
+        return self.circle_cells(lon, lat, radius_m, leaf, max_cells) == 1
+
+    def circle_cells(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> int:
+        """1 when :meth:`circle_in_leaf`; -1 when the circle very likely crosses a border of ``leaf``
+        (an unmixed cell of another leaf, or of no leaf, near its centre: within a box half as
+        wide as the circle's); 0 when the cells do not tell (or the box is too large)."""
         dlat = radius_m / 110_000.0
         dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
         i0, i1 = int((lon - dlon - self.x0) * self.inv), int((lon + dlon - self.x0) * self.inv)
         j0, j1 = int((lat - dlat - self.y0) * self.inv), int((lat + dlat - self.y0) * self.inv)
         if i0 < 0 or j0 < 0 or i1 >= self.nx or j1 >= self.ny or (i1 - i0 + 1) * (j1 - j0 + 1) > max_cells:
-            return False
+            return 0
         block = self.cells.reshape(self.ny, self.nx)[j0:j1 + 1, i0:i1 + 1]
-        return bool((block == leaf).all())
+        if (block == leaf).all():
+            return 1
+        # Only a hint (it decides whether to look for a border-free circle before the overlay,
+        # never an answer): cells around the centre, a quarter of the box's width either side.
+        ci, cj = (i1 - i0) // 4, (j1 - j0) // 4
+        middle = block[cj:block.shape[0] - cj, ci:block.shape[1] - ci]
+        return -1 if bool(((middle != leaf) & (middle != _MIXED)).any()) else 0
 
     def lookup_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Vectorised :meth:`lookup` (NaN gives -1)."""
@@ -762,13 +774,17 @@ class JurisdictionIndex:
         shares: list[tuple[int, float]] | None = None
         reach_k0: float | None = None
         if radius_m > 0.0:
-            if (len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]
-                    and (radius_m < self._grid.margin_m(lon, lat)
-                         or self._grid.circle_in_leaf(lon, lat, radius_m, hits[0]))):
+            cells = 0
+            if len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]:
+                cells = 1 if radius_m < self._grid.margin_m(lon, lat) else self._grid.circle_cells(
+                    lon, lat, radius_m, hits[0])
+            if cells == 1:
                 # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
             else:
-                shares, reach_k0 = self._circle_shares(lon, lat, radius_m, hits[0] if len(hits) == 1 else None)
+                # A circle the cells show crossing a border skips the search for a border-free one.
+                inside = hits[0] if len(hits) == 1 and cells == 0 else None
+                shares, reach_k0 = self._circle_shares(lon, lat, radius_m, inside)
                 if radius_m > _NEAR_MAX_RADIUS_M:
                     reach_k0 = None
         match: Match
