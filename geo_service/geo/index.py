@@ -83,10 +83,6 @@ _SEGMENT_PREFILTER = 16
 #: radius alone (see :meth:`JurisdictionIndex._circle_shares`); beyond, the ring is measured.
 _REACH_MAX_RADIUS_M = 50_000.0
 _REACH_MAX_LAT = 60.0
-#: Up to this radius, leaf distances of an uncertainty circle's candidates are measured on the
-#: border segments within its reach; beyond, the segment query returns hundreds of segments and
-#: costs more than measuring each leaf's whole border (3 km: 100 us against 2 x 15 us).
-_NEAR_MAX_RADIUS_M = 2_000.0
 
 
 @dataclass(frozen=True)
@@ -236,8 +232,8 @@ class _CellGrid:
 
     def circle_cells(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> int:
         """1 when :meth:`circle_in_leaf`; -1 when the circle very likely crosses a border of ``leaf``
-        (an unmixed cell of another leaf, or of no leaf, near its centre: within a box half as
-        wide as the circle's); 0 when the cells do not tell (or the box is too large)."""
+        (an unmixed cell of another leaf, or of no leaf, in the rectangle inscribed in it);
+        0 when the cells do not tell (or the box is too large)."""
         dlat = radius_m / 110_000.0
         dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
         i0, i1 = int((lon - dlon - self.x0) * self.inv), int((lon + dlon - self.x0) * self.inv)
@@ -248,8 +244,8 @@ class _CellGrid:
         if (block == leaf).all():
             return 1
         # Only a hint (it decides whether to look for a border-free circle before the overlay,
-        # never an answer): cells around the centre, a quarter of the box's width either side.
-        ci, cj = (i1 - i0) // 4, (j1 - j0) // 4
+        # never an answer): the cells of the rectangle inscribed in the circle (0.7 of the box).
+        ci, cj = int((i1 - i0) * 0.15) + 1, int((j1 - j0) * 0.15) + 1
         middle = block[cj:block.shape[0] - cj, ci:block.shape[1] - ci]
         return -1 if bool(((middle != leaf) & (middle != _MIXED)).any()) else 0
 
@@ -673,15 +669,15 @@ class JurisdictionIndex:
         pos, d = self._nearest(lon, lat)
         return self._leaves[pos], d
 
-    def _circle_shares(self, lon: float, lat: float, radius_m: float, inside: int | None = None) -> tuple[
-            list[tuple[int, float]], float]:
-        """(leaf position, share of the circle's area) for every leaf the circle overlaps, and the
-        circle's reach in the segment tree's frame (see :meth:`_near_segments`).
+    def _circle_shares(self, lon: float, lat: float, radius_m: float,
+                       inside: int | None = None) -> list[tuple[int, float]]:
+        """(leaf position, share of the circle's area) for every leaf the circle overlaps.
 
         ``inside`` is the one leaf covering the centre, if only one does: when no border segment
-        comes within the reach (the nearest one within it is asked of the segment tree), the
-        circle lies wholly in that leaf (share 1, no overlay). Otherwise the shares come from
-        the exact overlay of :meth:`_shares`.
+        comes within the circle's reach (a bound on its ring's distance from the centre; the
+        segment tree is asked for the nearest segment within it), the circle lies wholly in that
+        leaf (share 1, no overlay). Otherwise the shares come from the exact overlay of
+        :meth:`_shares`.
         """
         k = lon_scale(lat)
         geom = None
@@ -701,14 +697,8 @@ class JurisdictionIndex:
         if inside is not None and len(self._seg_tree.query_nearest(
                 shapely.points([[lon * k0, lat]]), max_distance=reach_k0, all_matches=False)[1]) == 0:
             # No border meets the circle and its centre is in this leaf alone: all of it is there.
-            return [(inside, 1.0)], reach_k0
-        return self._shares(circle(lon, lat, radius_m) if geom is None else geom), reach_k0
-
-    def _near_segments(self, lon: float, lat: float, reach_k0: float) -> NDArray[np.int64]:
-        """Every border segment within ``reach_k0`` of the point in the segment tree's frame (sorted):
-        with the reach of :meth:`_circle_shares`, every segment that comes within the circle."""
-        return np.sort(self._seg_tree.query(shapely.points([[lon * self._seg_k0, lat]]), predicate="dwithin",
-                                            distance=reach_k0)[1])
+            return [(inside, 1.0)]
+        return self._shares(circle(lon, lat, radius_m) if geom is None else geom)
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
@@ -772,7 +762,6 @@ class JurisdictionIndex:
         cand: list[tuple[int, float | None, float]]
         hits = self.covering_leaves(lon, lat)
         shares: list[tuple[int, float]] | None = None
-        reach_k0: float | None = None
         if radius_m > 0.0:
             cells = 0
             if len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]:
@@ -784,9 +773,7 @@ class JurisdictionIndex:
             else:
                 # A circle the cells show crossing a border skips the search for a border-free one.
                 inside = hits[0] if len(hits) == 1 and cells == 0 else None
-                shares, reach_k0 = self._circle_shares(lon, lat, radius_m, inside)
-                if radius_m > _NEAR_MAX_RADIUS_M:
-                    reach_k0 = None
+                shares = self._circle_shares(lon, lat, radius_m, inside)
         match: Match
         if hits:
             pos = hits[0]
@@ -798,7 +785,7 @@ class JurisdictionIndex:
             if shares is None:
                 cand = [(j, None, 0.0) for j in hits]
             else:
-                cand = self._rank(shares, hits, lon, lat, reach_k0=reach_k0)
+                cand = self._rank(shares, hits, lon, lat)
                 if len(shares) > 1:
                     flags.append(CIRCLE_CROSSES_BORDER)
                 best = max((s for _, s in shares), default=0.0)
@@ -817,7 +804,7 @@ class JurisdictionIndex:
                 match = "none"
                 flags.append(OUTSIDE_SERVICE_AREA)
             if shares:
-                cand = self._rank(shares, [], lon, lat, known={pos: dist}, reach_k0=reach_k0)
+                cand = self._rank(shares, [], lon, lat, known={pos: dist})
                 if len(shares) > 1:
                     flags.append(CIRCLE_CROSSES_BORDER)
                 if all(j != pos for j, _, _ in cand):
@@ -834,32 +821,17 @@ class JurisdictionIndex:
                             candidates=candidates, flags=flags, stations=stations, set_id=self._set_id)
 
     def _rank(self, shares: list[tuple[int, float]], covering: list[int], lon: float, lat: float,
-              known: Mapping[int, float] | None = None,
-              reach_k0: float | None = None) -> list[tuple[int, float | None, float]]:
-        """Candidates from circle shares (covering leaves included), best share first, then code.
-
-        With ``reach_k0`` (the circle's reach, from :meth:`_circle_shares`), an overlapped leaf's
-        distance is measured on the border segments within that reach (:meth:`_near_segments`),
-        among which its nearest one is: the same answer as on its whole border, from a few
-        segments instead of thousands.
-        """
+              known: Mapping[int, float] | None = None) -> list[tuple[int, float | None, float]]:
+        """Candidates from circle shares (covering leaves included), best share first, then code."""
         share_of = dict(shares)
         for j in covering:
             share_of.setdefault(j, 0.0)
         known = known or {}
         cov = set(covering)
-        near: NDArray[np.int64] | None = None
         out: list[tuple[int, float | None, float]] = []
         for j, s in share_of.items():
             d = 0.0 if j in cov else known.get(j)
-            if d is None:
-                if reach_k0 is not None and s > 0.0 and not shapely.intersects_xy(self._leaf_geoms[j], lon, lat):
-                    if near is None:
-                        near = self._near_segments(lon, lat, reach_k0)
-                    d = self._nearest_on_segments(near[self._seg_owner[near] == j], lon, lat)[1]
-                else:
-                    d = self.leaf_distance_m(j, lon, lat)
-            out.append((j, s, d))
+            out.append((j, s, self.leaf_distance_m(j, lon, lat) if d is None else d))
         out.sort(key=lambda t: (-(t[1] or 0.0), self._leaf_codes[t[0]]))
         return out
 

@@ -480,8 +480,8 @@ def check_circles(idx: JurisdictionIndex, lons: np.ndarray, lats: np.ndarray, ra
 
 
 def test_circle_shares_agree_with_the_plain_overlay_on_bali(idx: JurisdictionIndex, polsek: list[Unit]) -> None:
-    """The circle shortcuts (no border within the circle's reach: share 1 without overlay; leaf
-    distances on the border segments near the circle) give the plain overlay's answer."""
+    """The circle shortcuts (cells no border crosses; no border segment within the circle's
+    reach: share 1 without overlay) give the plain overlay's answer."""
     rng = np.random.default_rng(13)
     lons, lats = rng.uniform(114.4, 115.75, 600), rng.uniform(-8.9, -8.0, 600)
     # and centres right beside shared borders, where circles cross them
