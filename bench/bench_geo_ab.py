@@ -14,6 +14,7 @@ Run: ``python bench/bench_geo_ab.py --base /tmp/base-tree [--n 3000]``
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import re
 import shutil
@@ -39,8 +40,10 @@ BALI_BBOX = (114.43, -8.85, 115.72, -8.06)
 def import_base(tree: Path) -> dict[str, Any]:
     """The other tree's geo modules, imported as ``geo_service_base``."""
     tmp = Path(tempfile.mkdtemp(prefix="geo_ab_"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     shutil.copytree(tree / "geo_service", tmp / "geo_service_base")
-    shutil.copytree(tree / "boundaries", tmp / "boundaries")
+    # The bundled data is read relative to the package: a link is enough.
+    (tmp / "boundaries").symlink_to((tree / "boundaries").resolve())
     for path in (tmp / "geo_service_base").rglob("*.py"):
         path.write_text(re.sub(r"\bgeo_service\b", "geo_service_base", path.read_text(encoding="utf-8")),
                         encoding="utf-8")
