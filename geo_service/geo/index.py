@@ -28,7 +28,9 @@ Speed: single points use the STRtree for bbox candidates and ``shapely.intersect
 prepared polygons (for a point, intersects == covers). Batches do the same two steps
 vectorised (``tree.query(points)`` then ``intersects_xy`` on the candidate pairs), with no
 Python loop per point. GEOS builds a prepared polygon's index on its second use, so build
-runs every polygon twice.
+runs every polygon twice. An uncertainty circle is overlaid with the leaves (exactly, by GEOS)
+only when neither the cell grid nor the border-segment tree shows it wholly inside the one
+leaf covering its centre (no border segment within the circle's reach).
 
 An index is immutable after :meth:`JurisdictionIndex.build`; to publish a new boundary set
 build a new index and swap the reference.
@@ -221,19 +223,16 @@ class _CellGrid:
         # 110,000 m per degree is below the true 110,574..111,694 m per degree of latitude.
         return 110_000.0 * min(dy_deg, dx_deg * math.cos(math.radians(abs(lat)) + 1e-9))
 
-    def circle_in_leaf(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> bool:
-        """True when every cell under the box of the circle is an unmixed cell of ``leaf``.
-
-        No border crosses an unmixed cell, so the circle then lies wholly inside that leaf. The box
-        is widened (110,000 m per degree, below the true length of a degree) so it holds the
-        geodesic circle; a box of more than ``max_cells`` cells is not checked (False).
-        """
-        return self.circle_cells(lon, lat, radius_m, leaf, max_cells) == 1
-
     def circle_cells(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> int:
-        """1 when :meth:`circle_in_leaf`; -1 when the circle very likely crosses a border of ``leaf``
-        (an unmixed cell of another leaf, or of no leaf, in the rectangle inscribed in it);
-        0 when the cells do not tell (or the box is too large)."""
+        """What the cells under the circle's box say about a circle around a point of ``leaf``.
+
+        1: every cell under the box is an unmixed cell of ``leaf``; no border crosses an unmixed
+        cell, so the circle lies wholly inside that leaf. The box is widened (110,000 m per
+        degree, below the true length of a degree) so it holds the geodesic circle.
+        -1: the circle very likely crosses a border of ``leaf`` (an unmixed cell of another leaf,
+        or of no leaf, in the rectangle inscribed in it): a hint only.
+        0: the cells do not tell, or the box has more than ``max_cells`` cells.
+        """
         dlat = radius_m / 110_000.0
         dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
         i0, i1 = int((lon - dlon - self.x0) * self.inv), int((lon + dlon - self.x0) * self.inv)
