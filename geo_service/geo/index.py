@@ -230,7 +230,8 @@ class _CellGrid:
         cell, so the circle lies wholly inside that leaf. The box is widened (110,000 m per
         degree, below the true length of a degree) so it holds the geodesic circle.
         -1: the circle very likely crosses a border of ``leaf`` (an unmixed cell of another leaf,
-        or of no leaf, in the rectangle inscribed in it): a hint only.
+        or of no leaf, in the rectangle inscribed in it, or a mixed cell near its centre): a hint
+        only.
         0: the cells do not tell, or the box has more than ``max_cells`` cells.
         """
         dlat = radius_m / 110_000.0
@@ -243,10 +244,15 @@ class _CellGrid:
         if (block == leaf).all():
             return 1
         # Only a hint (it decides whether to look for a border-free circle before the overlay,
-        # never an answer): the cells of the rectangle inscribed in the circle (0.7 of the box).
+        # never an answer): another leaf's (or no leaf's) cell in the rectangle inscribed in the
+        # circle (0.7 of the box), or a border's cell in its central 0.4 (a border vertex within
+        # about 0.6 of the radius plus two cells of the centre).
         ci, cj = int((i1 - i0) * 0.15) + 1, int((j1 - j0) * 0.15) + 1
         middle = block[cj:block.shape[0] - cj, ci:block.shape[1] - ci]
-        return -1 if bool(((middle != leaf) & (middle != _MIXED)).any()) else 0
+        if bool(((middle != leaf) & (middle != _MIXED)).any()):
+            return -1
+        ci, cj = int((i1 - i0) * 0.3) + 1, int((j1 - j0) * 0.3) + 1
+        return -1 if bool((block[cj:block.shape[0] - cj, ci:block.shape[1] - ci] == _MIXED).any()) else 0
 
     def lookup_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Vectorised :meth:`lookup` (NaN gives -1)."""
