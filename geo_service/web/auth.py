@@ -193,14 +193,19 @@ def _load_session_user(key: str) -> SessionUser | None:
     return SessionUser(key, principal)
 
 
+def principal_from_bearer(header: str) -> Principal:
+    """The principal of an ``Authorization`` header (``Bearer <token>``), or 401 TOKEN_INVALID/EXPIRED."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("use 'Authorization: Bearer <token>'", code="TOKEN_INVALID")
+    return _principal_from_token(value.strip())
+
+
 def current_principal() -> Principal | None:
     """Authenticate the request from its bearer token or its page login."""
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("use 'Authorization: Bearer <token>'", code="TOKEN_INVALID")
-        return _principal_from_token(value.strip())
+        return principal_from_bearer(header)
     if current_user.is_authenticated:
         return current_user.principal  # type: ignore[no-any-return]
     return None
@@ -225,8 +230,7 @@ def init_app(app: Flask) -> None:
             raise RequestEntityTooLarge()
         if request.endpoint is None:
             return  # 404/405: let routing answer
-        if not svc.holder.degraded:
-            svc.revocations.maybe_sync(svc.storage.session)
+        sync_revocations(svc)
         view = app.view_functions.get(request.endpoint)
         rule = access_rule(view) if view else False
         g.principal = None
@@ -246,9 +250,20 @@ def init_app(app: Flask) -> None:
                 and request.path.startswith("/api/"):
             security.check_same_origin()
             security.check_csrf()
-        if not isinstance(rule, frozenset) or principal.role not in rule:
-            raise Forbidden(f"role {principal.role!r} may not use this endpoint", code="ROLE_FORBIDDEN")
+        check_role(principal, rule)
         g.principal = principal
+
+
+def sync_revocations(svc: Any) -> None:
+    """Read the revocation list when due (not while the database is known to be away)."""
+    if not svc.holder.degraded:
+        svc.revocations.maybe_sync(svc.storage.session)
+
+
+def check_role(principal: Principal, rule: frozenset[str] | None | bool) -> None:
+    """403 ROLE_FORBIDDEN unless the view's role rule admits the principal's role."""
+    if not isinstance(rule, frozenset) or principal.role not in rule:
+        raise Forbidden(f"role {principal.role!r} may not use this endpoint", code="ROLE_FORBIDDEN")
 
 
 def require_principal() -> Principal:
