@@ -75,7 +75,9 @@ def toks(lapp: Any) -> dict[str, str]:
     out["expired"] = make_token(lapp, "dispatcher", name="lane-expired", expires_at=utcnow() - timedelta(minutes=1))
     out["revoked"] = make_token(lapp, "dispatcher", name="lane-revoked")
     with lapp.extensions["geo_service"].storage.transaction() as session:
-        accounts.revoke_token(session, repo.find_token(session, out["revoked"]).id, actor="test")
+        row = repo.find_token(session, out["revoked"])
+        assert row is not None
+        accounts.revoke_token(session, row.id, actor="test")
     return out
 
 
@@ -92,7 +94,7 @@ def environ(path: str = LOCATE, body: bytes | Any = None, *, method: str = "POST
         hdrs = dict(headers or {})
         if token is not None:
             hdrs["Authorization"] = f"Bearer {token}"
-        env = EnvironBuilder(path=path, method=method, data=data, content_type=content_type, headers=hdrs,
+        env = EnvironBuilder(path=path, method=method, data=data, content_type=content_type, headers=list(hdrs.items()),
                              query_string=query or None).get_environ()
         if content_type is None:
             env.pop("CONTENT_TYPE", None)
