@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from flask import Request, g
+from flask import Request
 from werkzeug.http import parse_options_header
 
 from geo_service.services.answers import to_json
@@ -108,7 +108,7 @@ class FastLane:
         ctx = self.app.app_context()
         ctx.push()
         try:
-            status, headers, body = self._answer(environ, route, length)
+            status, headers, body = self._answer(environ, route, length, ctx.g)
         except Exception as exc:  # noqa: BLE001 - any failure: Flask answers it, as it always did
             handover = exc
         finally:
@@ -137,9 +137,10 @@ class FastLane:
             return None
         return length
 
-    def _answer(self, environ: dict[str, Any], route: FastRoute,
-                length: int) -> tuple[str, list[tuple[str, str]], bytes]:
-        """What ``before_request``, the view and ``after_request`` do for this call; raises to hand over."""
+    def _answer(self, environ: dict[str, Any], route: FastRoute, length: int,
+                g: Any) -> tuple[str, list[tuple[str, str]], bytes]:
+        """What ``before_request``, the view and ``after_request`` do for this call; raises to hand over.
+        (``g`` is the pushed context's ``flask.g``, without the proxy.)"""
         svc = self.svc
         g.request_id = rid = request_id_of(environ)
         g.started = time.perf_counter()
