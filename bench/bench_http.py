@@ -199,6 +199,7 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, nargs="+", default=[2, 4])
     ap.add_argument("--batch", type=int, default=1_000_000, help="points in the streamed CSV batch (0: skip)")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat the wrk runs; ratios per round and their median")
     ap.add_argument("--lane-off", action="store_true",
                     help="also run locate and validate on a second service with GEO_SERVICE_FAST_LANE=false "
                          "(the Flask path, in the same run)")
@@ -247,16 +248,27 @@ def main() -> int:
                     urls.update({"locate_off": obase, "validate_off": obase})
                     labels += [("locate_off", "  locate, fast lane off (Flask path)"),
                                ("validate_off", "  validate, fast lane off (Flask path)")]
-                res = {name: run_wrk(urls[name] + "/", scripts[name.removesuffix("_off")], args.duration,
-                                     args.connections) for name, _label in labels}
-                print(f"\n{workers} workers (load average {os.getloadavg()[0]:.2f} at the end):")
-                base_rps = res["trivial"]["rps"]
-                base_p99 = res["trivial"]["p99"]
-                for name, label in labels:
-                    r = res[name]
-                    bad = f", {int(r['non2xx'])} non-2xx" if r["non2xx"] else ""
-                    print(f"  {label:<52} {r['rps']:8,.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
-                          f"ratio {r['rps'] / base_rps:5.2f}  p99 ratio {r['p99'] / base_p99:5.2f}{bad}")
+                ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _label in labels}
+                for round_no in range(1, args.rounds + 1):
+                    load_before = os.getloadavg()[0]
+                    res = {name: run_wrk(urls[name] + "/", scripts[name.removesuffix("_off")], args.duration,
+                                         args.connections) for name, _label in labels}
+                    print(f"\n{workers} workers, round {round_no}/{args.rounds} (load average {load_before:.2f} "
+                          f"before, {os.getloadavg()[0]:.2f} after):")
+                    base_rps = res["trivial"]["rps"]
+                    base_p99 = res["trivial"]["p99"]
+                    for name, label in labels:
+                        r = res[name]
+                        ratios[name].append((r["rps"] / base_rps, r["p99"] / base_p99))
+                        bad = f", {int(r['non2xx'])} non-2xx" if r["non2xx"] else ""
+                        print(f"  {label:<52} {r['rps']:8,.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms"
+                              f"  ratio {r['rps'] / base_rps:5.2f}  p99 ratio {r['p99'] / base_p99:5.2f}{bad}")
+                if args.rounds > 1:
+                    print(f"\n{workers} workers, median of {args.rounds} rounds (ratios to the same round's baseline):")
+                    for name, label in labels[1:]:
+                        rps_r = float(np.median([a for a, _b in ratios[name]]))
+                        p99_r = float(np.median([b for _a, b in ratios[name]]))
+                        print(f"  {label:<52} ratio {rps_r:5.2f}  p99 ratio {p99_r:5.2f}")
                 if args.batch and workers == args.workers[0]:
                     bench_batch(base, token, args.batch)
             finally:
