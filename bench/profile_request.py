@@ -90,6 +90,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--per-kind", action="store_true", help="also time each body of the mix on its own")
+    ap.add_argument("--stub-answer", action="store_true",
+                    help="the fast lane answers a constant: its own cost against the trivial app (plain bodies)")
     args = ap.parse_args()
 
     from geo_service.storage import repo
@@ -101,12 +103,20 @@ def main() -> None:
     with app.extensions["geo_service"].storage.transaction() as session:
         _row, token = repo.create_token(session, name="profile", role="dispatcher")
     envs = prepared(args.path, MIX, token)
+    if args.stub_answer:
+        # The lane's own cost: its route answers a constant (decoding, token, headers still run).
+        from geo_service.web.fast_lane import FastRoute
+
+        lane = app.wsgi_app
+        route = lane.routes[args.path]
+        lane.routes = {**lane.routes, args.path: FastRoute(route.endpoint, route.query_type,
+                                                           lambda q, lang: {"ok": True, "lat": q.lat, "lon": q.lon})}
     trivial = trivial_app()
     tenvs = prepared("/echo", MIX[:1], token)
     for _ in range(200):  # warm-up: token cache, prepared polygons, catalogs
         call(app.wsgi_app, envs[_ % len(envs)])
         call(trivial.wsgi_app, tenvs[0])
-    flask_path = getattr(app.wsgi_app, "inner", None)  # behind the fast lane (web/fast_lane.py)
+    flask_path = None if args.stub_answer else getattr(app.wsgi_app, "inner", None)  # behind the fast lane
     if flask_path is not None:
         for _ in range(200):
             call(flask_path, envs[_ % len(envs)])

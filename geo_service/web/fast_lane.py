@@ -98,6 +98,8 @@ class FastLane:
         svc = app.extensions["geo_service"]
         self.svc = svc
         self.enabled = bool(svc.settings.fast_lane)
+        #: The security headers of a JSON answer (the settings are fixed for the app's life).
+        self.json_security_headers = security_headers(svc.settings.tile_url, None, JSON)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         route = self.routes.get(environ.get("PATH_INFO", "")) if self.enabled else None
@@ -169,5 +171,5 @@ class FastLane:
             headers = [("Content-Type", JSON), ("Content-Length", str(len(body))),
                        ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
         headers.append(("X-Request-ID", rid))
-        headers.extend(security_headers(svc.settings.tile_url, None, JSON))
+        headers.extend(self.json_security_headers)
         return "200 OK", headers, body
