@@ -36,6 +36,7 @@ from geo_service.services import accounts
 from geo_service.storage import repo
 from geo_service.storage.types import utcnow
 from geo_service.web import security
+from geo_service.web.context import db_session, service
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("admin", "supervisor", "dispatcher", "officer")
@@ -111,8 +112,6 @@ def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | Non
               fresh_s: float) -> tuple[Principal | None, Any]:
     """(principal, expires_at) of a credential: from the cache, the database, or (database away)
     the answer verified before the outage, unless the revocation list knows better."""
-    from geo_service.web.context import service
-
     svc = service()
     if svc.revocations.is_revoked(kind, key_hash):
         return None, None  # known without asking anyone (also while the database is away)
@@ -139,8 +138,6 @@ def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | Non
 
 
 def _principal_from_token(clear: str) -> Principal:
-    from geo_service.web.context import db_session
-
     def load() -> tuple[Principal | None, Any]:
         row = repo.find_token(db_session(), clear)
         if row is None or row.revoked_at is not None:
@@ -175,8 +172,6 @@ def principal_of_user(user: Any) -> Principal:
 
 def _load_session_user(key: str) -> SessionUser | None:
     """Flask-Login's user loader: the live login session of this cookie key (read on every request)."""
-    from geo_service.web.context import db_session
-
     if not isinstance(key, str) or not key or len(key) > 100:
         return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ def request_id_of(environ: dict[str, Any]) -> str:
     rid = environ.get(REQUEST_ID_KEY)
     if rid is None:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        rid = incoming[:64] if incoming and incoming.isascii() and incoming.isprintable() else uuid.uuid4().hex
+        rid = incoming[:64] if incoming and incoming.isascii() and incoming.isprintable() else secrets.token_hex(16)
         environ[REQUEST_ID_KEY] = rid
     return str(rid)
 

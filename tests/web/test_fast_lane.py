@@ -130,19 +130,26 @@ def normalised(result: tuple[str, list[tuple[str, str]], bytes], given_id: str |
     return status, headers, body
 
 
-@pytest.fixture()
-def compare(lapp: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
-    """compare(env, lane=True|False): both paths answer alike, and the lane served (or not)."""
-    lane = lapp.wsgi_app
-    assert isinstance(lane, FastLane) and lane.enabled
-    flask_wsgi = lane.inner
+def count_handovers(lane: FastLane, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time the lane hands a request to Flask."""
     handed: list[int] = []
+    flask_wsgi = lane.inner
 
     def counting(env: dict[str, Any], start_response: Any) -> Any:
         handed.append(1)
         return flask_wsgi(env, start_response)
 
     monkeypatch.setattr(lane, "inner", counting)
+    return handed
+
+
+@pytest.fixture()
+def compare(lapp: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """compare(env, lane=True|False): both paths answer alike, and the lane served (or not)."""
+    lane = lapp.wsgi_app
+    assert isinstance(lane, FastLane) and lane.enabled
+    flask_wsgi = lane.inner
+    handed = count_handovers(lane, monkeypatch)
 
     def run(make: Env, *, lane_serves: bool) -> tuple[str, list[tuple[str, str]], bytes]:
         env = make()
@@ -325,3 +332,29 @@ def test_the_setting_turns_the_lane_off(tmp_path: Any) -> None:
         assert r.status_code == 200
     finally:
         dispose_app(application)
+
+
+def test_the_lane_serves_what_gunicorn_hands_it(lapp: Any, toks: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environ gunicorn builds from a real request is the lane's case (not only the test client's)."""
+    import socket
+
+    from gunicorn.config import Config
+    from gunicorn.http.parser import RequestParser
+    from gunicorn.http.wsgi import create
+
+    handed = count_handovers(lapp.wsgi_app, monkeypatch)
+    body = json.dumps(GOOD_BODIES[0]).encode()
+    raw = (f"POST {LOCATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           f"authorization: Bearer {toks['dispatcher']}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    ours, theirs = socket.socketpair()
+    try:
+        theirs.sendall(raw)
+        cfg = Config()
+        req = next(iter(RequestParser(cfg, ours, ("127.0.0.1", 5555))))
+        _resp, env = create(req, ours, ("127.0.0.1", 5555), ("127.0.0.1", 8000), cfg)
+        status, headers, answer = call(lapp, env)
+    finally:
+        ours.close()
+        theirs.close()
+    assert status == "200 OK" and not handed
+    assert json.loads(answer)["jurisdiction"]["polda"]["code"] == "51"
