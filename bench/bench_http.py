@@ -199,6 +199,10 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, nargs="+", default=[2, 4])
     ap.add_argument("--batch", type=int, default=1_000_000, help="points in the streamed CSV batch (0: skip)")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat the wrk runs; ratios per round and their median")
+    ap.add_argument("--lane-off", action="store_true",
+                    help="also run locate and validate on a second service with GEO_SERVICE_FAST_LANE=false "
+                         "(the Flask path, in the same run)")
     args = ap.parse_args()
     if not Path(WRK).exists():
         print("wrk not found (apt-get install wrk)")
@@ -220,6 +224,9 @@ def main() -> int:
             port, tport = free_port(), free_port()
             svc = start([PY, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", str(workers)],
                         env, ROOT)
+            oport = free_port()
+            off = start([PY, "-m", "geo_service.cli", "serve", "--port", str(oport), "--workers", str(workers)],
+                        {**env, "GEO_SERVICE_FAST_LANE": "false"}, ROOT) if args.lane_off else None
             # The same gunicorn settings as `geo-service serve`: gthread workers, threads, keep-alive.
             triv = start([PY, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(DEFAULT_THREADS),
                           "--keep-alive", str(SERVER_SETTINGS["keepalive"]), "-b", f"127.0.0.1:{tport}",
@@ -229,23 +236,46 @@ def main() -> int:
                 base, tbase = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{tport}"
                 wait_http(base + "/health")
                 wait_http(tbase + "/echo")
+                obase = f"http://127.0.0.1:{oport}"
                 run_wrk(base + "/api/v1/locate", scripts["locate"], 2, args.connections)  # warm-up
-                res = {name: run_wrk((tbase if name == "trivial" else base) + "/", scripts[name], args.duration,
-                                     args.connections) for name in ("trivial", "locate", "validate")}
-                print(f"\n{workers} workers:")
-                base_rps = res["trivial"]["rps"]
-                for name, label in (("trivial", "trivial Flask JSON POST (baseline)"),
-                                    ("locate", "POST /api/v1/locate (mix of 6 kinds)"),
-                                    ("validate", "POST /api/v1/coordinates/validate (text, 4 formats)")):
-                    r = res[name]
-                    bad = f", {int(r['non2xx'])} non-2xx" if r["non2xx"] else ""
-                    print(f"  {label:<52} {r['rps']:8,.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
-                          f"ratio {r['rps'] / base_rps:5.2f}{bad}")
+                urls = {"trivial": tbase, "locate": base, "validate": base}
+                labels = [("trivial", "trivial Flask JSON POST (baseline)"),
+                          ("locate", "POST /api/v1/locate (mix of 6 kinds)"),
+                          ("validate", "POST /api/v1/coordinates/validate (text, 4 formats)")]
+                if off is not None:
+                    wait_http(obase + "/health")
+                    run_wrk(obase + "/api/v1/locate", scripts["locate"], 2, args.connections)  # warm-up
+                    urls.update({"locate_off": obase, "validate_off": obase})
+                    labels += [("locate_off", "  locate, fast lane off (Flask path)"),
+                               ("validate_off", "  validate, fast lane off (Flask path)")]
+                ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _label in labels}
+                for round_no in range(1, args.rounds + 1):
+                    load_before = os.getloadavg()[0]
+                    res = {name: run_wrk(urls[name] + "/", scripts[name.removesuffix("_off")], args.duration,
+                                         args.connections) for name, _label in labels}
+                    print(f"\n{workers} workers, round {round_no}/{args.rounds} (load average {load_before:.2f} "
+                          f"before, {os.getloadavg()[0]:.2f} after):")
+                    base_rps = res["trivial"]["rps"]
+                    base_p99 = res["trivial"]["p99"]
+                    for name, label in labels:
+                        r = res[name]
+                        ratios[name].append((r["rps"] / base_rps, r["p99"] / base_p99))
+                        bad = f", {int(r['non2xx'])} non-2xx" if r["non2xx"] else ""
+                        print(f"  {label:<52} {r['rps']:8,.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms"
+                              f"  ratio {r['rps'] / base_rps:5.2f}  p99 ratio {r['p99'] / base_p99:5.2f}{bad}")
+                if args.rounds > 1:
+                    print(f"\n{workers} workers, median of {args.rounds} rounds (ratios to the same round's baseline):")
+                    for name, label in labels[1:]:
+                        rps_r = float(np.median([a for a, _b in ratios[name]]))
+                        p99_r = float(np.median([b for _a, b in ratios[name]]))
+                        print(f"  {label:<52} ratio {rps_r:5.2f}  p99 ratio {p99_r:5.2f}")
                 if args.batch and workers == args.workers[0]:
                     bench_batch(base, token, args.batch)
             finally:
                 stop(svc)
                 stop(triv)
+                if off is not None:
+                    stop(off)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -63,6 +63,9 @@ class Settings:
     #: The address callers' and officers' phones use to reach the service (``https://110.example.go.id``);
     #: empty: the address the dispatcher's own request came in on (fine when both are the same).
     public_url: str = ""
+    #: Answer plain bearer-token JSON calls of locate/validate without Flask's request machinery
+    #: (``web.fast_lane``; off: every request goes through Flask, with the same answers).
+    fast_lane: bool = True
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -244,6 +247,7 @@ def load_settings(env: Mapping[str, str] | None = None, overrides: Mapping[str, 
         session_ttl_s=int(_get_number(env, "SESSION_HOURS", 12.0) * 3600),
         log_level=(env.get(PREFIX + "LOG_LEVEL") or "INFO").upper(),
         expand_short_links=_get_bool(env, "EXPAND_SHORT_LINKS", False),
+        fast_lane=_get_bool(env, "FAST_LANE", True),
         public_url=(env.get(PREFIX + "PUBLIC_URL") or "").strip().rstrip("/"),
     )
     if settings.public_url and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?", settings.public_url):

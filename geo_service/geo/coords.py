@@ -128,7 +128,12 @@ def _decimals_of_text(text: str) -> int:
 def _decimals_of_float(value: float) -> int:
     if isinstance(value, int):
         return 0
-    exp = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    text = repr(float(value))
+    if "e" not in text and "n" not in text:
+        # Plain positional repr ("-8.358", "115.0"): the digits after the point, trailing zeros
+        # dropped, as Decimal(...).normalize() counts them, without building a Decimal.
+        return len(text.partition(".")[2].rstrip("0"))
+    exp = Decimal(text).normalize().as_tuple().exponent
     return max(0, -exp) if isinstance(exp, int) else 0
 
 
@@ -789,7 +794,7 @@ def _from_machine(r: _machine.MachineReading) -> ParsedCoordinate:
         x, y = float(r.lon_text), float(r.lat_text)
         decimals = min(_decimals_of_text(r.lon_text), _decimals_of_text(r.lat_text))
         if _crs.is_projected(label):
-            return replace(_projected_result(x, y, label, decimals, "explicit", False), format=r.format)
+            return replace(_projected_result(x, y, label, decimals, "explicit", False), format=r.format)  # type: ignore[arg-type]
         lon, lat = _crs.to_wgs84_xy(x, y, label)
         step = 10.0 ** (-decimals)
         return ParsedCoordinate(lon=lon, lat=lat, format=r.format, decimals=decimals,  # type: ignore[arg-type]

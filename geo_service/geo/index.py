@@ -28,7 +28,9 @@ Speed: single points use the STRtree for bbox candidates and ``shapely.intersect
 prepared polygons (for a point, intersects == covers). Batches do the same two steps
 vectorised (``tree.query(points)`` then ``intersects_xy`` on the candidate pairs), with no
 Python loop per point. GEOS builds a prepared polygon's index on its second use, so build
-runs every polygon twice.
+runs every polygon twice. An uncertainty circle is overlaid with the leaves (exactly, by GEOS)
+only when neither the cell grid nor the border-segment tree shows it wholly inside the one
+leaf covering its centre (no border segment within the circle's reach).
 
 An index is immutable after :meth:`JurisdictionIndex.build`; to publish a new boundary set
 build a new index and swap the reference.
@@ -47,13 +49,12 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely import STRtree
-from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale, lon_scales
-from geo_service.geo.geometry import repair_polygonal
+from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -80,6 +81,10 @@ GRID_MAX_CELLS = 2_000_000
 GRID_MIN_CELL_DEG = 0.001
 #: Nearest-segment searches over more segments than this are narrowed down vectorised first.
 _SEGMENT_PREFILTER = 16
+#: Up to this radius and latitude, the reach of an uncertainty circle's ring is bounded from its
+#: radius alone (see :meth:`JurisdictionIndex._circle_shares`); beyond, the ring is measured.
+_REACH_MAX_RADIUS_M = 50_000.0
+_REACH_MAX_LAT = 60.0
 
 
 @dataclass(frozen=True)
@@ -218,21 +223,36 @@ class _CellGrid:
         # 110,000 m per degree is below the true 110,574..111,694 m per degree of latitude.
         return 110_000.0 * min(dy_deg, dx_deg * math.cos(math.radians(abs(lat)) + 1e-9))
 
-    def circle_in_leaf(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> bool:
-        """True when every cell under the box of the circle is an unmixed cell of ``leaf``.
+    def circle_cells(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> int:
+        """What the cells under the circle's box say about a circle around a point of ``leaf``.
 
-        No border crosses an unmixed cell, so the circle then lies wholly inside that leaf. The box
-        is widened (110,000 m per degree, below the true length of a degree) so it holds the
-        geodesic circle; a box of more than ``max_cells`` cells is not checked (False).
+        1: every cell under the box is an unmixed cell of ``leaf``; no border crosses an unmixed
+        cell, so the circle lies wholly inside that leaf. The box is widened (110,000 m per
+        degree, below the true length of a degree) so it holds the geodesic circle.
+        -1: the circle very likely crosses a border of ``leaf`` (an unmixed cell of another leaf,
+        or of no leaf, in the rectangle inscribed in it, or a mixed cell near its centre): a hint
+        only.
+        0: the cells do not tell, or the box has more than ``max_cells`` cells.
         """
         dlat = radius_m / 110_000.0
         dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
         i0, i1 = int((lon - dlon - self.x0) * self.inv), int((lon + dlon - self.x0) * self.inv)
         j0, j1 = int((lat - dlat - self.y0) * self.inv), int((lat + dlat - self.y0) * self.inv)
         if i0 < 0 or j0 < 0 or i1 >= self.nx or j1 >= self.ny or (i1 - i0 + 1) * (j1 - j0 + 1) > max_cells:
-            return False
+            return 0
         block = self.cells.reshape(self.ny, self.nx)[j0:j1 + 1, i0:i1 + 1]
-        return bool((block == leaf).all())
+        if (block == leaf).all():
+            return 1
+        # Only a hint (it decides whether to look for a border-free circle before the overlay,
+        # never an answer): another leaf's (or no leaf's) cell in the rectangle inscribed in the
+        # circle (0.7 of the box), or a border's cell in its central 0.4 (a border vertex within
+        # about 0.6 of the radius plus two cells of the centre).
+        ci, cj = int((i1 - i0) * 0.15) + 1, int((j1 - j0) * 0.15) + 1
+        middle = block[cj:block.shape[0] - cj, ci:block.shape[1] - ci]
+        if bool(((middle != leaf) & (middle != _MIXED)).any()):
+            return -1
+        ci, cj = int((i1 - i0) * 0.3) + 1, int((j1 - j0) * 0.3) + 1
+        return -1 if bool((block[cj:block.shape[0] - cj, ci:block.shape[1] - ci] == _MIXED).any()) else 0
 
     def lookup_many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Vectorised :meth:`lookup` (NaN gives -1)."""
@@ -491,18 +511,19 @@ class JurisdictionIndex:
             px, py = x1 + t * dx, y1 + t * dy
             d2 = px * px + py * py
             segs = segs[d2 <= float(d2.min()) * (1.0 + 1e-6) + 1e-300]
-        found = []
+        found: list[tuple[float, int, float, float]] = []
         xy = self._seg_xy[segs].tolist()
         owners = self._seg_owner[segs].tolist()
         for (ax, ay, bx, by), owner in zip(xy, owners, strict=True):
-            x1, y1 = (ax - lon) * k, ay - lat
-            dx, dy = (bx - lon) * k - x1, by - lat - y1
-            t = min(1.0, max(0.0, -(x1 * dx + y1 * dy) / (dx * dx + dy * dy)))
-            px, py = x1 + t * dx, y1 + t * dy
-            found.append((px * px + py * py, owner, px, py))
-        best_d2, _, best_x, best_y = min(found)
-        # A shared border segment belongs to two leaves: the lowest code wins, as inside.
-        best_owner = min(o for d2, o, _, _ in found if d2 <= best_d2 * (1.0 + 1e-9))
+            ux, uy = (ax - lon) * k, ay - lat
+            vx, vy = (bx - lon) * k - ux, by - lat - uy
+            f = min(1.0, max(0.0, -(ux * vx + uy * vy) / (vx * vx + vy * vy)))
+            qx, qy = ux + f * vx, uy + f * vy
+            found.append((qx * qx + qy * qy, owner, qx, qy))
+        best_d2, best_owner, best_x, best_y = min(found)
+        if len(found) > 1:
+            # A shared border segment belongs to two leaves: the lowest code wins, as inside.
+            best_owner = min(o for d2, o, _, _ in found if d2 <= best_d2 * (1.0 + 1e-9))
         return best_owner, distance_m(lon, lat, lon + best_x / k, lat + best_y)
 
     @staticmethod
@@ -596,7 +617,9 @@ class JurisdictionIndex:
             v = self._grid.lookup(lon, lat)
             if v != _MIXED:
                 return [] if v < 0 else [v]
-        idx = self._tree.query(Point(lon, lat))
+        # A one-point array: an STRtree query given an array skips the wrapping of a single
+        # geometry (np.expand_dims), which costs as much as a short query itself.
+        idx = self._tree.query(shapely.points([[lon, lat]]))[1]
         if len(idx) == 0:
             return []
         hits = idx[shapely.intersects_xy(self._leaf_geoms[idx], lon, lat)]
@@ -617,18 +640,21 @@ class JurisdictionIndex:
         """Position and geodesic distance of the leaf nearest to a point no leaf covers."""
         if len(self._seg_xy) == 0:
             raise LookupError("the index has no leaf units")
-        p = Point(lon * self._seg_k0, lat)
-        idx, dist = self._seg_tree.query_nearest(p, return_distance=True, all_matches=True)
+        p = shapely.points([[lon * self._seg_k0, lat]])  # an array: see covering_leaves
+        pairs, dist = self._seg_tree.query_nearest(p, return_distance=True, all_matches=True)
+        idx = pairs[1]
         # The tree's frame is isotropic at the set's mean latitude; at the point's latitude
         # the isotropic scale differs by the ratio r. When r is within 0.1 % of 1 (below
         # the accuracy of the local frame itself) the tree's answer stands; otherwise every
-        # segment that can be nearer at the point's scale is re-measured.
+        # segment that can be nearer at the point's scale is re-measured: those within
+        # ``reach`` in the tree's frame, all in the box of that half-side. The tree's envelope
+        # query finds them without measuring each (a dwithin query measured thousands, one at
+        # a time); _nearest_on_segments measures them vectorised and keeps the same nearest.
         r = lon_scale(lat) / self._seg_k0
         if abs(r - 1.0) > 1e-3:
             reach = float(dist[0]) * max(r, 1.0) / min(r, 1.0) * (1.0 + 1e-9) + 1e-12
-            cands = self._seg_tree.query(p, predicate="dwithin", distance=reach)
-            if len(cands):
-                idx = cands
+            x = lon * self._seg_k0
+            idx = self._seg_tree.query(shapely.box([x - reach], [lat - reach], [x + reach], [lat + reach]))[1]
         return self._nearest_on_segments(idx, lon, lat)
 
     def nearest_unit(self, lon: float, lat: float) -> tuple[Unit, float]:
@@ -648,13 +674,40 @@ class JurisdictionIndex:
         pos, d = self._nearest(lon, lat)
         return self._leaves[pos], d
 
-    def _circle_shares(self, lon: float, lat: float, radius_m: float) -> list[tuple[int, float]]:
-        """(leaf position, share of the circle's area) for every leaf the circle overlaps."""
-        return self._shares(circle(lon, lat, radius_m))
+    def _circle_shares(self, lon: float, lat: float, radius_m: float,
+                       inside: int | None = None) -> list[tuple[int, float]]:
+        """(leaf position, share of the circle's area) for every leaf the circle overlaps.
+
+        ``inside`` is the one leaf covering the centre, if only one does: when no border segment
+        comes within the circle's reach (a bound on its ring's distance from the centre; the
+        segment tree is asked for the nearest segment within it), the circle lies wholly in that
+        leaf (share 1, no overlay). Otherwise the shares come from the exact overlay of
+        :meth:`_shares`.
+        """
+        k = lon_scale(lat)
+        geom = None
+        if radius_m <= _REACH_MAX_RADIUS_M and abs(lat) <= _REACH_MAX_LAT:
+            # In the frame isotropic at the centre (longitudes scaled by k, units of a degree of
+            # latitude) the ring's vertices lie within radius_m / 110,574 m of the centre, to
+            # 5e-5 up to 50 km and 60 degrees of latitude (tests/geo/test_index.py): 0.1 % spare.
+            reach = radius_m / M_PER_DEG_LAT_MIN * 1.001 + 1e-12
+        else:
+            geom = circle(lon, lat, radius_m)
+            xy = shapely.get_coordinates(geom)
+            reach = float(np.sqrt(((xy[:, 0] - lon) * k) ** 2 + (xy[:, 1] - lat) ** 2).max()) * (1.0 + 1e-6) + 1e-12
+        # A segment within ``reach`` in that frame is within reach / min(k / k0, 1) in the tree's
+        # frame (longitudes scaled by k0).
+        k0 = self._seg_k0
+        reach_k0 = reach / min(k / k0, 1.0) * (1.0 + 1e-9) + 1e-12
+        if inside is not None and len(self._seg_tree.query_nearest(
+                shapely.points([[lon * k0, lat]]), max_distance=reach_k0, all_matches=False)[1]) == 0:
+            # No border meets the circle and its centre is in this leaf alone: all of it is there.
+            return [(inside, 1.0)]
+        return self._shares(circle(lon, lat, radius_m) if geom is None else geom)
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
-        idx = self._tree.query(geom)
+        idx = self._tree.query(np.array([geom], dtype=object))[1]
         if len(idx) == 0:
             return []
         # Areas in degrees²: inside a small area (a circle, a village) the lon/lat area scale is
@@ -715,13 +768,17 @@ class JurisdictionIndex:
         hits = self.covering_leaves(lon, lat)
         shares: list[tuple[int, float]] | None = None
         if radius_m > 0.0:
-            if (len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]
-                    and (radius_m < self._grid.margin_m(lon, lat)
-                         or self._grid.circle_in_leaf(lon, lat, radius_m, hits[0]))):
+            cells = 0
+            if len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]:
+                cells = 1 if radius_m < self._grid.margin_m(lon, lat) else self._grid.circle_cells(
+                    lon, lat, radius_m, hits[0])
+            if cells == 1:
                 # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
             else:
-                shares = self._circle_shares(lon, lat, radius_m)
+                # A circle the cells show crossing a border skips the search for a border-free one.
+                inside = hits[0] if len(hits) == 1 and cells == 0 else None
+                shares = self._circle_shares(lon, lat, radius_m, inside)
         match: Match
         if hits:
             pos = hits[0]

@@ -245,9 +245,15 @@ class _DefaultPoints:
         self.labels = [p[2] for p in pts]
         self.lons = np.array([p[0] for p in pts], dtype=float)
         self.lats = np.array([p[1] for p in pts], dtype=float)
-        self.buckets: dict[tuple[int, int], list[int]] = {}
-        for i, (x, y) in enumerate(zip(self.lons.tolist(), self.lats.tolist(), strict=True)):
-            self.buckets.setdefault((math.floor(x / self.BUCKET_DEG), math.floor(y / self.BUCKET_DEG)), []).append(i)
+        self.lon_list, self.lat_list = self.lons.tolist(), self.lats.tolist()
+        # For every bucket, the default points in it and its 8 neighbours, in index order.
+        near: dict[tuple[int, int], list[int]] = {}
+        for i, (x, y) in enumerate(zip(self.lon_list, self.lat_list, strict=True)):
+            bx, by = math.floor(x / self.BUCKET_DEG), math.floor(y / self.BUCKET_DEG)
+            for dx_ in (-1, 0, 1):
+                for dy_ in (-1, 0, 1):
+                    near.setdefault((bx + dx_, by + dy_), []).append(i)
+        self.neighbourhood = {key: tuple(sorted(v)) for key, v in near.items()}
         self.extent: tuple[float, float, float, float] | None = None
         bounds = getattr(area, "bounds", None)
         if isinstance(bounds, tuple) and len(bounds) == 4:
@@ -269,19 +275,20 @@ class _DefaultPoints:
         if 2.0 * radius_m < 0.5 * self.BUCKET_DEG * 110_000.0 * coslat:
             # Only the default points in the 3x3 buckets around the point can be within 2 radii:
             # the same arithmetic as below on them, in index order (the same nearest, the same ties).
-            buckets = self.buckets
-            bx, by = math.floor(lon / self.BUCKET_DEG), math.floor(lat / self.BUCKET_DEG)
-            near = sorted(i for dx_ in (-1, 0, 1) for dy_ in (-1, 0, 1) for i in buckets.get((bx + dx_, by + dy_), ()))
+            near = self.neighbourhood.get((math.floor(lon / self.BUCKET_DEG), math.floor(lat / self.BUCKET_DEG)), ())
+            if not near:
+                return None
             best, best_d2 = -1, math.inf
+            lons, lats = self.lon_list, self.lat_list
             for i in near:
-                ddy = (float(self.lats[i]) - lat) * 111_320.0
-                ddx = (float(self.lons[i]) - lon) * 111_320.0 * coslat
+                ddy = (lats[i] - lat) * 111_320.0
+                ddx = (lons[i] - lon) * 111_320.0 * coslat
                 d2_i = ddx * ddx + ddy * ddy
                 if d2_i < best_d2:
                     best, best_d2 = i, d2_i
             if best < 0 or best_d2 > (2.0 * radius_m) ** 2:
                 return None
-            if distance_m(lon, lat, float(self.lons[best]), float(self.lats[best])) <= radius_m:
+            if distance_m(lon, lat, lons[best], lats[best]) <= radius_m:
                 return self.labels[best]
             return None
         # Cheap local-metres prefilter, then one exact geodesic distance.

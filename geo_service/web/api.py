@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from geo_service.errors import BadRequest, NotFound
 from geo_service.services import batch as batch_service
 from geo_service.services import units as units_service
-from geo_service.services.answers import LocateQuery, ValidateQuery
+from geo_service.services.answers import LocateAnswer, LocateQuery, ValidateQuery, ValidationAnswer
 from geo_service.services.api_types import Health
 from geo_service.services.locate import locate_location, parse_at, validate_location, validation_answer
 from geo_service.services.unit_types import UnitCollection, UnitFeature
@@ -18,6 +18,7 @@ from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.common import json_answer, json_body, request_lang, typed_body
 from geo_service.web.context import db_session, index, places, service
+from geo_service.web.fast_lane import FastRoute
 from geo_service.web.openapi import CSV_TEXT, answer_type, answers, body, build_openapi, doc, problems
 
 bp = Blueprint("api", __name__)
@@ -82,9 +83,13 @@ def openapi() -> Response:
 @body(VALIDATE_QUERY)
 @answers(200, VALIDATION_ANSWER)
 def validate() -> Response:
-    result = validate_location(typed_body(ValidateQuery), index(), places(), service().link_expander,
-                               index_at=service().holder.index_at)
-    return json_answer(validation_answer(result, request_lang()))
+    return json_answer(validate_answer(typed_body(ValidateQuery), request_lang()))
+
+
+def validate_answer(query: ValidateQuery, lang: str) -> ValidationAnswer:
+    """The answer of ``POST /api/v1/coordinates/validate`` (the view's and the fast lane's)."""
+    result = validate_location(query, index(), places(), service().link_expander, index_at=service().holder.index_at)
+    return validation_answer(result, lang)
 
 
 #: The ``?at=`` query parameter of the batch endpoints and ``GET /api/v1/units``.
@@ -129,9 +134,21 @@ def validate_batch() -> Response:
 @body(LOCATE_QUERY)
 @answers(200, LOCATE_ANSWER)
 def locate() -> Response:
-    return json_answer(locate_location(typed_body(LocateQuery), index(), lang=request_lang(), places=places(),
-                                       expand_link=service().link_expander, index_at=service().holder.index_at,
-                                       earliest=service().holder.earliest_from()))
+    return json_answer(locate_answer(typed_body(LocateQuery), request_lang()))
+
+
+def locate_answer(query: LocateQuery, lang: str) -> LocateAnswer:
+    """The answer of ``POST /api/v1/locate`` (the view's and the fast lane's)."""
+    svc = service()
+    return locate_location(query, index(), lang=lang, places=places(), expand_link=svc.link_expander,
+                           index_at=svc.holder.index_at, earliest=svc.holder.earliest_from())
+
+
+#: The endpoints ``web.fast_lane`` may answer itself: path -> (endpoint, body type, answer).
+FAST_ROUTES = {
+    "/api/v1/locate": FastRoute("api.locate", LocateQuery, locate_answer),
+    "/api/v1/coordinates/validate": FastRoute("api.validate", ValidateQuery, validate_answer),
+}
 
 
 @bp.post("/api/v1/locate/batch")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -18,6 +17,8 @@ from geo_service.services.revocations import RevocationList
 from geo_service.services.short_links import ShortLinkExpander
 from geo_service.storage import db
 from geo_service.storage.db import Storage
+from geo_service.web.context import request_id_of
+from geo_service.web.fast_lane import FastLane
 from geo_service.web.problem import register_error_handlers
 from geo_service.web.security import apply_security_headers
 
@@ -28,9 +29,10 @@ class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` to every log record (``-`` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from flask import has_request_context
+        from flask import has_app_context
 
-        record.request_id = getattr(g, "request_id", "-") if has_request_context() else "-"
+        # The app context, not the request's: the fast lane answers in an app context only.
+        record.request_id = getattr(g, "request_id", "-") if has_app_context() else "-"
         return True
 
 
@@ -92,8 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _before() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming[:64] if incoming and incoming.isascii() and incoming.isprintable() else uuid.uuid4().hex
+        g.request_id = request_id_of(request.environ)
         g.started = time.perf_counter()
         holder.maybe_refresh()
 
@@ -126,6 +127,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from geo_service.web import places as places_web
     from geo_service.web.call_pages import bp as call_pages_bp
 
+    # Inside ProxyFix (installed by auth.init_app): the lane sees the environ Flask would see.
+    app.wsgi_app = FastLane(app, app.wsgi_app, api.FAST_ROUTES)  # type: ignore[method-assign]
     auth.init_app(app)
     compress.init_app(app)
     i18n.init_app(app)

@@ -36,6 +36,7 @@ from geo_service.services import accounts
 from geo_service.storage import repo
 from geo_service.storage.types import utcnow
 from geo_service.web import security
+from geo_service.web.context import db_session, service
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("admin", "supervisor", "dispatcher", "officer")
@@ -111,8 +112,6 @@ def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | Non
               fresh_s: float) -> tuple[Principal | None, Any]:
     """(principal, expires_at) of a credential: from the cache, the database, or (database away)
     the answer verified before the outage, unless the revocation list knows better."""
-    from geo_service.web.context import service
-
     svc = service()
     if svc.revocations.is_revoked(kind, key_hash):
         return None, None  # known without asking anyone (also while the database is away)
@@ -139,8 +138,6 @@ def _verified(kind: str, key_hash: str, load: Callable[[], tuple[Principal | Non
 
 
 def _principal_from_token(clear: str) -> Principal:
-    from geo_service.web.context import db_session
-
     def load() -> tuple[Principal | None, Any]:
         row = repo.find_token(db_session(), clear)
         if row is None or row.revoked_at is not None:
@@ -175,8 +172,6 @@ def principal_of_user(user: Any) -> Principal:
 
 def _load_session_user(key: str) -> SessionUser | None:
     """Flask-Login's user loader: the live login session of this cookie key (read on every request)."""
-    from geo_service.web.context import db_session
-
     if not isinstance(key, str) or not key or len(key) > 100:
         return None
 
@@ -193,14 +188,19 @@ def _load_session_user(key: str) -> SessionUser | None:
     return SessionUser(key, principal)
 
 
+def principal_from_bearer(header: str) -> Principal:
+    """The principal of an ``Authorization`` header (``Bearer <token>``), or 401 TOKEN_INVALID/EXPIRED."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("use 'Authorization: Bearer <token>'", code="TOKEN_INVALID")
+    return _principal_from_token(value.strip())
+
+
 def current_principal() -> Principal | None:
     """Authenticate the request from its bearer token or its page login."""
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("use 'Authorization: Bearer <token>'", code="TOKEN_INVALID")
-        return _principal_from_token(value.strip())
+        return principal_from_bearer(header)
     if current_user.is_authenticated:
         return current_user.principal  # type: ignore[no-any-return]
     return None
@@ -225,8 +225,7 @@ def init_app(app: Flask) -> None:
             raise RequestEntityTooLarge()
         if request.endpoint is None:
             return  # 404/405: let routing answer
-        if not svc.holder.degraded:
-            svc.revocations.maybe_sync(svc.storage.session)
+        sync_revocations(svc)
         view = app.view_functions.get(request.endpoint)
         rule = access_rule(view) if view else False
         g.principal = None
@@ -246,9 +245,20 @@ def init_app(app: Flask) -> None:
                 and request.path.startswith("/api/"):
             security.check_same_origin()
             security.check_csrf()
-        if not isinstance(rule, frozenset) or principal.role not in rule:
-            raise Forbidden(f"role {principal.role!r} may not use this endpoint", code="ROLE_FORBIDDEN")
+        check_role(principal, rule)
         g.principal = principal
+
+
+def sync_revocations(svc: Any) -> None:
+    """Read the revocation list when due (not while the database is known to be away)."""
+    if not svc.holder.degraded:
+        svc.revocations.maybe_sync(svc.storage.session)
+
+
+def check_role(principal: Principal, rule: frozenset[str] | None | bool) -> None:
+    """403 ROLE_FORBIDDEN unless the view's role rule admits the principal's role."""
+    if not isinstance(rule, frozenset) or principal.role not in rule:
+        raise Forbidden(f"role {principal.role!r} may not use this endpoint", code="ROLE_FORBIDDEN")
 
 
 def require_principal() -> Principal:

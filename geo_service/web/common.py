@@ -12,7 +12,7 @@ import re
 import secrets
 from typing import Any
 
-from flask import Response, g, make_response, render_template, request
+from flask import Request, Response, g, make_response, render_template, request
 
 from geo_service.errors import BadRequest, UnsupportedMediaType
 from geo_service.services import boundaries as boundary_service
@@ -76,12 +76,18 @@ def parse_json_strict(data: bytes) -> Any:
 
 def request_lang() -> str:
     """'id' (default) or 'en', from ?lang= or Accept-Language."""
-    lang = request.args.get("lang") if request.query_string else None
+    return lang_of(request)
+
+
+def lang_of(req: Request) -> str:
+    """The answer language of ``req``: ``?lang=`` (id/en), else Accept-Language, else 'id' (also for
+    the fast lane, which builds a plain ``Request`` only when the query string or the header is there)."""
+    lang = req.args.get("lang") if req.query_string else None
     if lang in ("id", "en"):
         return lang
-    if "Accept-Language" not in request.headers:
+    if "Accept-Language" not in req.headers:
         return "id"  # most API clients send none: skip parsing the header
-    best = request.accept_languages.best_match(["id", "en"], default="id")
+    best = req.accept_languages.best_match(["id", "en"], default="id")
     return best or "id"
 
 
@@ -107,7 +113,11 @@ def typed_body(query_type: type[Q]) -> Q:
     """
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json", code="JSON_REQUIRED")
-    data = request.get_data(cache=True)
+    return decode_typed(request.get_data(cache=True), query_type)
+
+
+def decode_typed(data: bytes, query_type: type[Q]) -> Q:
+    """JSON bytes decoded into a typed query (see :func:`typed_body`; the fast lane calls this too)."""
     if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH:
         parse_json_strict(data)
     return decode_query(data, query_type)

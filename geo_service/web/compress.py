@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask, Response, request
+from werkzeug.http import parse_accept_header
 
 #: Answers at least this large are compressed.
 MIN_BYTES = 8 * 1024
@@ -57,6 +58,15 @@ def asset_response(path: Path, resp: Response) -> Response:
     return resp
 
 
+def gzip_answer(body: bytes, mimetype: str | None, accept_encoding: str | None) -> bytes | None:
+    """The gzipped body of a buffered 200 answer when :func:`init_app`'s rule compresses it, else None
+    (the fast lane's answers; the Flask path applies the same rule to its responses)."""
+    if (len(body) < MIN_BYTES or mimetype not in COMPRESSIBLE
+            or "gzip" not in parse_accept_header(accept_encoding)):
+        return None
+    return gzip.compress(body, compresslevel=LEVEL, mtime=0)
+
+
 def init_app(app: Flask) -> None:
     """Compress large buffered text answers for clients that accept gzip."""
 
@@ -67,10 +77,10 @@ def init_app(app: Flask) -> None:
                 or "Content-Encoding" in resp.headers or resp.mimetype not in COMPRESSIBLE
                 or not _accepts_gzip()):
             return resp
-        body = resp.get_data()
-        if len(body) < MIN_BYTES:
+        packed = gzip_answer(resp.get_data(), resp.mimetype, request.headers.get("Accept-Encoding"))
+        if packed is None:
             return resp
-        resp.set_data(gzip.compress(body, compresslevel=LEVEL, mtime=0))
+        resp.set_data(packed)
         resp.headers["Content-Encoding"] = "gzip"
         vary = resp.headers.get("Vary")
         resp.headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
@@ -13,6 +14,21 @@ if TYPE_CHECKING:
     from geo_service.geo.index import JurisdictionIndex
     from geo_service.services.places import PlaceService
     from geo_service.web.app import GeoService
+
+
+#: Where the request id is kept in the WSGI environ, so that the fast lane and Flask (when the lane
+#: hands a request over) give one request one id.
+REQUEST_ID_KEY = "geo_service.request_id"
+
+
+def request_id_of(environ: dict[str, Any]) -> str:
+    """The request's id: its ``X-Request-ID`` when that is printable ASCII (cut to 64), else a new one."""
+    rid = environ.get(REQUEST_ID_KEY)
+    if rid is None:
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        rid = incoming[:64] if incoming and incoming.isascii() and incoming.isprintable() else secrets.token_hex(16)
+        environ[REQUEST_ID_KEY] = rid
+    return str(rid)
 
 
 def service() -> GeoService:

@@ -99,7 +99,7 @@ def register_error_handlers(app: Flask) -> None:
         headers = {}
         valid_methods = getattr(exc, "valid_methods", None)
         if status == 405 and valid_methods:
-            headers["Allow"] = ", ".join(valid_methods)
+            headers["Allow"] = ", ".join(sorted(valid_methods))  # the same in every process (no set order)
         return problem_response(status, exc.name, detail, code=code, headers=headers)
 
     @app.errorhandler(OperationalError)

@@ -135,14 +135,19 @@ _plain_header_values = lru_cache(maxsize=8)(_header_values)
 _NO_STORE = ("Cache-Control", "no-store")
 
 
+def security_headers(tile_url: str, nonce: str | None, mimetype: str | None) -> tuple[tuple[str, str], ...]:
+    """The security headers of an answer of this type (a page's with its nonce), in the order they are sent."""
+    values = _header_values(tile_url, nonce) if nonce else _plain_header_values(tile_url, None)
+    if mimetype in ("application/json", "application/problem+json", "text/csv"):
+        values = (*values, _NO_STORE)
+    return values
+
+
 def apply_security_headers(resp: Response) -> Response:
     """CSP (own assets and the tile host only), no sniffing, no framing by others, no referrer leaks;
     ``no-store`` on JSON and CSV. A header the view set itself is kept."""
     settings = current_app.extensions["geo_service"].settings
-    nonce = g.get("csp_nonce")
-    values = _header_values(settings.tile_url, nonce) if nonce else _plain_header_values(settings.tile_url, None)
-    if resp.mimetype in ("application/json", "application/problem+json", "text/csv"):
-        values = (*values, _NO_STORE)
+    values = security_headers(settings.tile_url, g.get("csp_nonce"), resp.mimetype)
     headers = resp.headers
     present = {key.lower() for key, _ in headers.items()}
     for key, value in values:

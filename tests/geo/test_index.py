@@ -451,3 +451,86 @@ def test_circle_shortcut_agrees_with_the_full_circle_computation() -> None:
         assert [c.leaf.code for c in a.candidates] == [c.leaf.code for c in b.candidates]
         for ca, cb in zip(a.candidates, b.candidates, strict=True):
             assert ca.share == pytest.approx(cb.share, abs=1e-9)
+
+
+# ------------------------------------------------- uncertainty circles: shortcuts vs plain overlay
+
+def plain_circle_answer(idx: JurisdictionIndex, lon: float, lat: float, radius: float) -> dict[str, tuple[float, float]]:
+    """Reference: every leaf's share from the plain overlay with the circle, and its distance
+    measured on its whole border ({code: (share, distance_m)} for the leaves with a share)."""
+    c = circle(lon, lat, radius)
+    boxed = idx._tree.query(c)
+    areas = shapely.area(shapely.intersection(idx._leaf_geoms[boxed], c))
+    return {idx.leaf_codes[j]: (float(a / c.area), idx.leaf_distance_m(j, lon, lat))
+            for j, a in zip(boxed.tolist(), areas.tolist(), strict=True) if a > 0.0}
+
+
+def check_circles(idx: JurisdictionIndex, lons: np.ndarray, lats: np.ndarray, radii: np.ndarray) -> int:
+    crossing = 0
+    for lon, lat, radius in zip(lons.tolist(), lats.tolist(), radii.tolist(), strict=True):
+        r = idx.locate(lon, lat, radius_m=radius, k_stations=0)
+        want = plain_circle_answer(idx, lon, lat, radius)
+        got = {c.leaf.code: (c.share, c.distance_m) for c in r.candidates if c.share}
+        assert got.keys() == want.keys(), (lon, lat, radius)
+        for code, (share, dist) in got.items():
+            assert share == pytest.approx(want[code][0], abs=1e-9), (lon, lat, radius, code)
+            assert dist == want[code][1], (lon, lat, radius, code)
+        crossing += len(got) > 1
+    return crossing
+
+
+def test_circle_shares_agree_with_the_plain_overlay_on_bali(idx: JurisdictionIndex, polsek: list[Unit]) -> None:
+    """The circle shortcuts (cells no border crosses; no border segment within the circle's
+    reach: share 1 without overlay) give the plain overlay's answer."""
+    rng = np.random.default_rng(13)
+    lons, lats = rng.uniform(114.4, 115.75, 600), rng.uniform(-8.9, -8.0, 600)
+    # and centres right beside shared borders, where circles cross them
+    near = [xy for a, b in ((polsek[0], polsek[1]), (polsek[10], polsek[11]), (polsek[30], polsek[31]))
+            for xy in shared_vertices(a, b)[::5][:100]]
+    nx, ny = np.array(near).T + rng.normal(0.0, 0.003, (2, len(near)))
+    lons, lats = np.concatenate([lons, nx]), np.concatenate([lats, ny])
+    radii = rng.choice([1.0, 55.0, 100.0, 400.0, 780.0, 3000.0, 20000.0, 60000.0], len(lons))
+    assert check_circles(idx, lons, lats, radii) > 100  # many of them do cross a border
+
+
+@pytest.mark.parametrize("name", ["shared_edge.geojson", "hole.geojson", "overlap.geojson", "island.geojson",
+                                  "bowtie.geojson", "no_children.geojson"])
+def test_circle_shares_agree_with_the_plain_overlay_on_hand_made_shapes(name: str) -> None:
+    idx = JurisdictionIndex.build(load_units(name))
+    xmin, ymin, xmax, ymax = shapely.total_bounds(idx._leaf_geoms)
+    rng = np.random.default_rng(7)
+    lons, lats = rng.uniform(xmin - 0.2, xmax + 0.2, 300), rng.uniform(ymin - 0.2, ymax + 0.2, 300)
+    check_circles(idx, lons, lats, rng.choice([500.0, 5000.0, 20000.0, 49000.0, 80000.0], 300))
+
+
+def test_circle_reach_bound_holds() -> None:
+    """The bound the circle shortcut relies on: every vertex of the circle's ring lies within
+    radius / 110,574 m (x 1.00006) of the centre in the frame isotropic at the centre, up to
+    50 km and 60 degrees of latitude (the index keeps 0.1 % spare)."""
+    from geo_service.geo.distance import lon_scale
+
+    for lat in np.linspace(-60.0, 60.0, 25).tolist():
+        for radius in (0.01, 1.0, 780.0, 5000.0, 20000.0, 50000.0):
+            xy = shapely.get_coordinates(circle(100.0, lat, radius))
+            reach = np.hypot((xy[:, 0] - 100.0) * lon_scale(lat), xy[:, 1] - lat).max()
+            assert reach <= radius / 110_574.0 * 1.00006
+
+
+def test_nearest_far_from_the_mean_latitude_is_the_nearest_at_the_points_scale(idx: JurisdictionIndex) -> None:
+    """Where the point's scale differs from the segment tree's by more than 0.1 %, the nearest
+    leaf is the one nearest at the point's own scale among *all* border segments (the same
+    arithmetic run on every segment): the reach-box search must not miss any."""
+    from geo_service.geo.distance import lon_scale
+
+    rng = np.random.default_rng(21)
+    lons, lats = rng.uniform(114.0, 116.2, 3000), np.concatenate([rng.uniform(-9.4, -8.85, 1500),
+                                                                  rng.uniform(-8.05, -7.5, 1500)])
+    every = np.arange(len(idx._seg_xy))
+    checked = 0
+    for lon, lat in zip(lons[idx.locate_many(lons, lats) < 0][:150].tolist(),
+                        lats[idx.locate_many(lons, lats) < 0][:150].tolist(), strict=True):
+        if abs(lon_scale(lat) / idx._seg_k0 - 1.0) <= 1e-3:
+            continue
+        assert idx._nearest(lon, lat) == idx._nearest_on_segments(every, lon, lat), (lon, lat)
+        checked += 1
+    assert checked >= 100
