@@ -36,7 +36,7 @@ from geo_service.services import accounts
 from geo_service.storage import repo
 from geo_service.storage.types import utcnow
 from geo_service.web import security
-from geo_service.web.context import db_session, service
+from geo_service.web.context import LANE_AUTH_ERROR_KEY, db_session, service
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("admin", "supervisor", "dispatcher", "officer")
@@ -80,29 +80,43 @@ def access_rule(view: Callable[..., Any]) -> frozenset[str] | None | bool:
 
 
 class _TokenCache:
+    """Verified credentials (and ones found unknown or revoked) for a short while, by hash.
+
+    The two kinds are kept and bounded apart: made-up tokens (each an "unknown" entry) push out only
+    other unknown entries, never the verified ones a dispatcher relies on during a database outage.
+    At the bound the oldest entry of that kind goes (insertion order)."""
+
+    MAX_ENTRIES = 10_000
+
     def __init__(self) -> None:
-        self._data: dict[str, tuple[float, Principal | None, Any]] = {}
+        self._known: dict[str, tuple[float, Principal | None, Any]] = {}
+        self._unknown: dict[str, tuple[float, Principal | None, Any]] = {}
         self._lock = threading.Lock()
 
     def get(self, token_hash: str, max_age: float) -> tuple[bool, Principal | None, Any]:
         with self._lock:
-            hit = self._data.get(token_hash)
+            hit = self._known.get(token_hash) or self._unknown.get(token_hash)
         if hit and time.monotonic() - hit[0] <= max_age:
             return True, hit[1], hit[2]
         return False, None, None
 
     def put(self, token_hash: str, principal: Principal | None, expires_at: Any) -> None:
+        kind, other = (self._known, self._unknown) if principal is not None else (self._unknown, self._known)
         with self._lock:
-            if len(self._data) > 10_000:
-                self._data.clear()
-            self._data[token_hash] = (time.monotonic(), principal, expires_at)
+            other.pop(token_hash, None)
+            kind.pop(token_hash, None)  # re-inserted last: the newest entry
+            while len(kind) >= self.MAX_ENTRIES:
+                del kind[next(iter(kind))]
+            kind[token_hash] = (time.monotonic(), principal, expires_at)
 
     def drop(self, token_hash: str | None = None) -> None:
         with self._lock:
             if token_hash is None:
-                self._data.clear()
+                self._known.clear()
+                self._unknown.clear()
             else:
-                self._data.pop(token_hash, None)
+                self._known.pop(token_hash, None)
+                self._unknown.pop(token_hash, None)
 
 
 TOKEN_CACHE = _TokenCache()
@@ -225,6 +239,11 @@ def init_app(app: Flask) -> None:
             raise RequestEntityTooLarge()
         if request.endpoint is None:
             return  # 404/405: let routing answer
+        lane_error = request.environ.pop(LANE_AUTH_ERROR_KEY, None)
+        if lane_error is not None:
+            # The fast lane already ran this check on this request and it failed: answer that
+            # failure, not a second look-up (which would double a database wait during an outage).
+            raise lane_error
         sync_revocations(svc)
         view = app.view_functions.get(request.endpoint)
         rule = access_rule(view) if view else False

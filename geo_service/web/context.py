@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 #: hands a request over) give one request one id.
 REQUEST_ID_KEY = "geo_service.request_id"
 
+#: Where the fast lane leaves the failure of its token/role check when it hands a request to Flask:
+#: Flask's check raises it instead of looking the token up a second time. (A client cannot set
+#: environ keys without the ``HTTP_`` prefix.)
+LANE_AUTH_ERROR_KEY = "geo_service.lane_auth_error"
+
 
 def request_id_of(environ: dict[str, Any]) -> str:
     """The request's id: its ``X-Request-ID`` when that is printable ASCII (cut to 64), else a new one."""

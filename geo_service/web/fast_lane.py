@@ -31,23 +31,29 @@ that served it (``tests/web/test_fast_lane.py`` compares them byte for byte).
 from __future__ import annotations
 
 import io
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import msgspec
 from flask import Request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_options_header
 
+from geo_service.errors import GeoServiceError
 from geo_service.services.answers import to_json
 from geo_service.web.auth import access_rule, check_role, principal_from_bearer, sync_revocations
 from geo_service.web.common import decode_typed, lang_of
 from geo_service.web.compress import gzip_answer
-from geo_service.web.context import request_id_of
+from geo_service.web.context import LANE_AUTH_ERROR_KEY, REQUEST_ID_KEY, request_id_of
 from geo_service.web.security import security_headers
 
 if TYPE_CHECKING:
     from flask import Flask
 
+LOGGER = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 JSON = "application/json"
 
@@ -63,9 +69,11 @@ class FastRoute(NamedTuple):
 class _Handover(Exception):
     """Not the lane's case after all: Flask answers (with this body stream, when one was read)."""
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: Any = None, auth_error: Exception | None = None) -> None:
         super().__init__()
         self.stream = stream
+        #: The failure of the token or role check: Flask answers it without checking again.
+        self.auth_error = auth_error
 
 
 class _FailingStream(io.RawIOBase):
@@ -86,6 +94,16 @@ class _FailingStream(io.RawIOBase):
 
     def readline(self, _size: int | None = -1) -> bytes:
         raise self.exc
+
+
+def _expected(handover: Exception) -> bool:
+    """Whether a hand-over is an ordinary case (a refused token, a client error, a slow client)
+    rather than a failure of the lane's own code."""
+    if not isinstance(handover, _Handover):
+        return False
+    cause = handover.auth_error or handover.__cause__
+    return cause is None or isinstance(cause, (GeoServiceError, HTTPException, SQLAlchemyError, OSError,
+                                               msgspec.DecodeError, msgspec.ValidationError))
 
 
 class FastLane:
@@ -116,8 +134,15 @@ class FastLane:
         finally:
             ctx.pop(handover)  # the app's teardown closes the request's database session
         if handover is not None:
-            if isinstance(handover, _Handover) and handover.stream is not None:
-                environ["wsgi.input"] = handover.stream
+            if isinstance(handover, _Handover):
+                if handover.stream is not None:
+                    environ["wsgi.input"] = handover.stream
+                if handover.auth_error is not None:
+                    environ[LANE_AUTH_ERROR_KEY] = handover.auth_error
+            if not _expected(handover):
+                # A failure of the lane's own code would otherwise only show as a slower answer.
+                LOGGER.warning("[%s] fast lane handed over after an unexpected error",
+                               environ.get(REQUEST_ID_KEY, "-"), exc_info=handover)
             return self.inner(environ, start_response)
         start_response(status, headers)
         return [body]
@@ -128,8 +153,8 @@ class FastLane:
                 or "HTTP_TRANSFER_ENCODING" in environ or not environ.get("HTTP_AUTHORIZATION"):
             return None
         raw = environ.get("CONTENT_LENGTH", "")
-        if not (raw.isascii() and raw.isdigit()):
-            return None
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            return None  # (int() of a very long digit string raises; no body is that long)
         length = int(raw)
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
         if limit is not None and length > limit:
@@ -147,9 +172,12 @@ class FastLane:
         g.request_id = rid = request_id_of(environ)
         g.started = time.perf_counter()
         svc.holder.maybe_refresh()
-        sync_revocations(svc)
-        principal = principal_from_bearer(environ["HTTP_AUTHORIZATION"])
-        check_role(principal, access_rule(self.app.view_functions[route.endpoint]))
+        try:
+            sync_revocations(svc)
+            principal = principal_from_bearer(environ["HTTP_AUTHORIZATION"])
+            check_role(principal, access_rule(self.app.view_functions[route.endpoint]))
+        except Exception as exc:  # noqa: BLE001 - 401/403/503: Flask answers this very failure
+            raise _Handover(auth_error=exc) from exc
         g.principal = principal
         try:
             data = environ["wsgi.input"].read(length)

@@ -358,3 +358,97 @@ def test_the_lane_serves_what_gunicorn_hands_it(lapp: Any, toks: dict[str, str],
         theirs.close()
     assert status == "200 OK" and not handed
     assert json.loads(answer)["jurisdiction"]["polda"]["code"] == "51"
+
+
+# Review findings (second pair of eyes on the lane, 2026-11-30).
+
+def _counting_find_token(monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> list[str]:
+    """Count token look-ups in the database (and make them fail as a database that is away)."""
+    from sqlalchemy.exc import OperationalError
+
+    seen: list[str] = []
+    real = repo.find_token
+
+    def find(session: Any, clear: str) -> Any:
+        seen.append(clear)
+        if fail:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+        return real(session, clear)
+
+    monkeypatch.setattr(repo, "find_token", find)
+    return seen
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["unknown-token", "database-away"])
+def test_a_refused_token_is_looked_up_once(lapp: Any, monkeypatch: pytest.MonkeyPatch, fail: bool) -> None:
+    """A token the lane refuses (or cannot check: the database is away) is answered by Flask from that
+    same failure: one look-up, not two (each may wait for a connection during an outage)."""
+    from geo_service.web import auth
+
+    seen = _counting_find_token(monkeypatch, fail=fail)
+    auth.TOKEN_CACHE.drop()
+    lane = lapp.wsgi_app
+    handed = count_handovers(lane, monkeypatch)
+    status, headers, body = call(lapp, environ(LOCATE, GOOD_BODIES[0], token="made-up-token-" + str(fail))())
+    assert handed, "Flask answers a refused token"
+    assert len(seen) == 1, f"the token was looked up {len(seen)} times"
+    assert status.startswith("503" if fail else "401"), (status, body[:200])
+    assert dict(headers)["Content-Type"] == "application/problem+json"
+    # The plain Flask path gives the same answer with its one look-up.
+    seen.clear()
+    auth.TOKEN_CACHE.drop()
+    slow = call(lane.inner, environ(LOCATE, GOOD_BODIES[0], token="made-up-token-" + str(fail))())
+    assert len(seen) == 1 and normalised(slow, None) == normalised((status, headers, body), None)
+
+
+def test_a_failure_of_the_lanes_own_code_is_logged(lapp: Any, toks: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Flask still answers (200), but the lane's bug does not hide behind a slower answer."""
+    from geo_service.web import fast_lane
+
+    def broken(_answer: Any) -> bytes:
+        raise RuntimeError("lane bug")
+
+    monkeypatch.setattr(fast_lane, "to_json", broken)
+    with caplog.at_level("WARNING", logger="geo_service.web.fast_lane"):
+        status, _h, _b = call(lapp, environ(LOCATE, GOOD_BODIES[0], token=toks["dispatcher"],
+                                            headers={"X-Request-ID": "lane-bug-1"})())
+    assert status == "200 OK"
+    assert any("unexpected error" in r.getMessage() and "lane-bug-1" in r.getMessage() for r in caplog.records)
+
+
+def test_ordinary_refusals_are_not_logged_as_lane_errors(lapp: Any, toks: dict[str, str],
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="geo_service.web.fast_lane"):
+        call(lapp, environ(LOCATE, b"{", token=toks["dispatcher"])())
+        call(lapp, environ(LOCATE, GOOD_BODIES[0], token="nobody")())
+        call(lapp, environ(LOCATE, GOOD_BODIES[0], token=toks["officer"])())
+    assert not [r for r in caplog.records if r.name == "geo_service.web.fast_lane"]
+
+
+def test_a_content_length_of_thousands_of_digits(compare: Any, toks: dict[str, str]) -> None:
+    """int() refuses digit strings past 4,300 characters: the lane must not crash on one (servers other
+    than gunicorn pass it on); Flask answers."""
+    compare(environ(LOCATE, GOOD_BODIES[0], token=toks["dispatcher"], length="0" * 5000 + "17"), lane_serves=False)
+
+
+def test_made_up_tokens_cannot_flush_verified_ones(lapp: Any, toks: dict[str, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exploit: a flood of distinct made-up tokens (each cached as unknown) used to clear the whole
+    token cache at 10,000 entries, so verified dispatchers lost their fallback for a database outage.
+    The bound is lowered to 40 here; the flood is 3x that."""
+    from geo_service.web import auth
+
+    auth.TOKEN_CACHE.drop()
+    monkeypatch.setattr(auth._TokenCache, "MAX_ENTRIES", 40)
+    assert call(lapp, environ(LOCATE, GOOD_BODIES[0], token=toks["dispatcher"])())[0] == "200 OK"
+    for i in range(120):
+        assert call(lapp, environ(LOCATE, GOOD_BODIES[0], token=f"flood-{i}")())[0].startswith("401")
+    seen = _counting_find_token(monkeypatch, fail=True)  # the database goes away
+    lapp.extensions["geo_service"].holder.degraded = True
+    try:
+        status, _h, body = call(lapp, environ(LOCATE, GOOD_BODIES[0], token=toks["dispatcher"])())
+    finally:
+        lapp.extensions["geo_service"].holder.degraded = False
+    assert status == "200 OK", body[:300]
+    assert not seen, "a verified token is answered from the cache during the outage"
