@@ -101,6 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.after_request
     def _after(resp: Response) -> Response:
         resp.headers.add("X-Request-ID", g.get("request_id", "-"))
+        allow = resp.headers.get("Allow")
+        if allow:  # Flask's automatic OPTIONS answer lists a set: the same order in every process
+            resp.headers["Allow"] = ", ".join(sorted(m.strip() for m in allow.split(",")))
         return apply_security_headers(resp)
 
     @app.teardown_appcontext

@@ -452,3 +452,10 @@ def test_made_up_tokens_cannot_flush_verified_ones(lapp: Any, toks: dict[str, st
         lapp.extensions["geo_service"].holder.degraded = False
     assert status == "200 OK", body[:300]
     assert not seen, "a verified token is answered from the cache during the outage"
+
+
+def test_options_lists_the_methods_in_one_order(lapp: Any, toks: dict[str, str]) -> None:
+    """Flask's automatic OPTIONS answer takes its Allow list from a set, whose order differs between
+    worker processes (string hashing is seeded per process): sorted, every worker answers alike."""
+    status, headers, _b = call(lapp, environ(LOCATE, None, method="OPTIONS", token=toks["dispatcher"])())
+    assert status == "200 OK" and dict(headers)["Allow"] == "OPTIONS, POST"
