@@ -55,6 +55,7 @@ from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale, lon_scales
 from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
+from geo_service.geo.nearest_kernels import NearestCells, nearest_in_cell, nearest_on_slice
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ BORDER_SHARE = 0.9
 GRID_MAX_CELLS = 2_000_000
 #: Smallest grid cell, in degrees (about 110 m).
 GRID_MIN_CELL_DEG = 0.001
+#: Cells of the nearest-segment candidate lists (about 1.1 km); a set needing more than
+#: ``NEAREST_MAX_CELLS`` of them (a national set) keeps the segment tree's search only.
+NEAREST_CELL_DEG = 0.01
+NEAREST_MAX_CELLS = 400_000
 #: Nearest-segment searches over more segments than this are narrowed down vectorised first.
 _SEGMENT_PREFILTER = 16
 #: Up to this radius and latitude, the reach of an uncertainty circle's ring is bounded from its
@@ -303,7 +308,7 @@ class JurisdictionIndex:
         "_set_id", "_units", "_leaves", "_leaf_geoms", "_leaf_codes", "_tree", "_leaf_pos",
         "_children", "_chains", "_leaf_chains", "_leaf_ancestors", "_ref_points", "_stations",
         "_coastal_band_m", "_border_share", "_repaired", "_station_unit", "_grid", "_seg_xy",
-        "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0",
+        "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0", "_seg_tree_xy", "_near_cells",
     )
     _set_id: int | None
     _units: Mapping[str, Unit]
@@ -328,6 +333,8 @@ class JurisdictionIndex:
     _seg_offsets: NDArray[np.int64]
     _seg_tree: STRtree
     _seg_k0: float
+    _seg_tree_xy: NDArray[np.float64]
+    _near_cells: NearestCells
 
     def __init__(self) -> None:
         raise TypeError("use JurisdictionIndex.build(units, ...)")
@@ -492,6 +499,14 @@ class JurisdictionIndex:
         self._seg_k0 = lon_scale((ymin + ymax) / 2.0)
         k0 = np.array([self._seg_k0, 1.0])
         self._seg_tree = STRtree(shapely.linestrings(np.stack([a * k0, b * k0], axis=1)) if len(a) else [])
+        # The same coordinates as the tree's line strings, for the kernels' copy of its arithmetic.
+        self._seg_tree_xy = np.ascontiguousarray(np.column_stack([a * k0, b * k0]), dtype=np.float64)
+        self._seg_xy = np.ascontiguousarray(self._seg_xy, dtype=np.float64)
+        # Candidate lists for points at sea up to 2.5 coastal bands (at least 20 km) from a border:
+        # the whole bounding box of the Bali set, and the validator's look-ups around it.
+        max_reach = max(2.5 * self._coastal_band_m, 20_000.0) / M_PER_DEG_LAT_MIN
+        self._near_cells = NearestCells.build(self._seg_tree, self._seg_tree_xy, self._seg_k0, NEAREST_CELL_DEG,
+                                              NEAREST_MAX_CELLS, max_reach)
 
     def _nearest_on_segments(self, segs: NDArray[np.int64], lon: float, lat: float) -> tuple[int, float]:
         """Among segments ``segs``, the lowest leaf owning the nearest one, and the geodesic distance.
@@ -632,12 +647,36 @@ class JurisdictionIndex:
         return self._outside_distance_m(pos, lon, lat)
 
     def _outside_distance_m(self, pos: int, lon: float, lat: float) -> float:
-        """Geodesic distance to the nearest point of leaf ``pos``, for a point it does not cover."""
-        lo, hi = int(self._seg_offsets[pos]), int(self._seg_offsets[pos + 1])
-        return self._nearest_on_segments(np.arange(lo, hi), lon, lat)[1]
+        """Geodesic distance to the nearest point of leaf ``pos``, for a point it does not cover.
+
+        The compiled :func:`nearest_on_slice` over the leaf's border, the arithmetic of
+        :meth:`_nearest_on_segments` (its oracle in the tests).
+        """
+        k = lon_scale(lat)
+        _, qx, qy = nearest_on_slice(self._seg_xy, self._seg_owner, int(self._seg_offsets[pos]),
+                                     int(self._seg_offsets[pos + 1]), lon, lat, k)
+        return distance_m(lon, lat, lon + qx / k, lat + qy)
 
     def _nearest(self, lon: float, lat: float) -> tuple[int, float]:
-        """Position and geodesic distance of the leaf nearest to a point no leaf covers."""
+        """Position and geodesic distance of the leaf nearest to a point no leaf covers.
+
+        The compiled :func:`nearest_in_cell` decides on the point's cell's candidate list with the
+        rule of :meth:`_nearest_tree` (its oracle in the tests); where it cannot (far at sea, outside
+        the lists, a near tie), :meth:`_nearest_tree` answers.
+        """
+        if len(self._seg_xy) == 0:
+            raise LookupError("the index has no leaf units")
+        k = lon_scale(lat)
+        c = self._near_cells
+        ok, owner, qx, qy = nearest_in_cell(self._seg_xy, self._seg_tree_xy, self._seg_owner, c.start, c.items,
+                                            c.x0, c.y0, c.inv, c.nx, c.ny, lon, lat, self._seg_k0, k,
+                                            k / self._seg_k0)
+        if ok:
+            return owner, distance_m(lon, lat, lon + qx / k, lat + qy)
+        return self._nearest_tree(lon, lat)
+
+    def _nearest_tree(self, lon: float, lat: float) -> tuple[int, float]:
+        """:meth:`_nearest` by GEOS's nearest search on the segment tree and :meth:`_nearest_on_segments`."""
         if len(self._seg_xy) == 0:
             raise LookupError("the index has no leaf units")
         p = shapely.points([[lon * self._seg_k0, lat]])  # an array: see covering_leaves
