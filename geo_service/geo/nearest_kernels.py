@@ -25,6 +25,8 @@ scales them by ``k0``, the scale at the set's mean latitude, in which the segmen
   index (the same box) instead. A point outside the grid, in a cell without a list (far at sea), or
   whose nearest distances in the tree's frame are within 1e-12 of each other without being equal (a
   tie GEOS's arithmetic might decide differently) is answered by the tree (status 0).
+* :func:`station_candidates`: the planar pre-selection of the nearest stations
+  (:meth:`geo_service.geo.stations.StationIndex.nearest`) in one compiled pass.
 """
 
 from __future__ import annotations
@@ -209,6 +211,25 @@ def _vertex_distance_bound(seg_tree_xy: NDArray[np.float64], k0: float, x0: floa
     return dist
 
 
+@kernel
+def station_candidates(xs: NDArray[np.float64], ys: NDArray[np.float64], x: float, y: float, k: int,
+                       spare: float) -> NDArray[np.int64]:
+    """Indices of the stations within ``1.03 * kth + spare`` of ``(x, y)`` in the stations' frame, where
+    ``kth`` is the k-th smallest such distance (``geo.stations.StationIndex._candidates_numpy``)."""
+    n = xs.shape[0]
+    d = np.empty(n)
+    for i in range(n):
+        d[i] = math.hypot(xs[i] - x, ys[i] - y)
+    limit = np.partition(d.copy(), k - 1)[k - 1] * 1.03 + spare
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if d[i] <= limit:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
 class NearestCells:
     """Per-cell candidate lists for the nearest border segment (see the module docstring).
 
@@ -292,4 +313,4 @@ class NearestCells:
         return int(self.start.nbytes + self.items.nbytes)
 
 
-__all__ = ["NearestCells", "nearest_in_cell", "nearest_on_segments", "nearest_on_slice"]
+__all__ = ["NearestCells", "nearest_in_cell", "nearest_on_segments", "nearest_on_slice", "station_candidates"]

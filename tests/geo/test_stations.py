@@ -80,3 +80,17 @@ def test_feature_parsing() -> None:
                               "properties": {"code": "A", "name": "B", "unit_code": "C", "phone": 110}})
     assert s.phone == "110" and s.sample is False
     assert s.to_dict()["lat"] == -8.0
+
+
+def test_compiled_preselection_is_the_numpy_one(stations: list[Station]) -> None:
+    """The compiled pre-selection keeps exactly the stations the numpy one keeps (the oracle), for
+    every k, on the bundled sample and on a made-up set with stations at equal distances."""
+    rng = np.random.default_rng(3)
+    grid = [Station(f"G{i}", "g", f"u{i % 4}", 115.0 + (i % 5) * 0.01, -8.5 + (i // 5) * 0.01) for i in range(25)]
+    twins = [Station(f"T{i}", "t", "u", 115.2, -8.6) for i in range(4)]
+    for index in (StationIndex.build(stations), StationIndex.build(grid + twins)):
+        lons, lats = rng.uniform(114.3, 115.9, 3000), rng.uniform(-9.0, -7.9, 3000)
+        lons[:50], lats[:50] = 115.02, -8.48  # equidistant from grid neighbours
+        for i, (lon, lat) in enumerate(zip(lons.tolist(), lats.tolist(), strict=True)):
+            k = 1 + i % 6
+            assert index._candidates(lon, lat, k) == index._candidates_numpy(lon, lat, k), (lon, lat, k)
