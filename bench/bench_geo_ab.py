@@ -8,7 +8,13 @@ all three alike; medians of the per-call wall times are printed, with ratios to 
 ``bench_validate.py`` (float parse + STRtree lookup) and ``bench_locate.py`` (bare prepared STRtree
 contains), and this tree over the other.
 
-Run: ``python bench/bench_geo_ab.py --base /tmp/base-tree [--n 3000]``
+Run: ``python bench/bench_geo_ab.py --base /tmp/base-tree [--n 3000] [--check 5000 [--seed 1]]``
+
+``--check N`` first compares the *answers* of both trees on N random points (in and around Bali's
+box, on and beside border vertices, at sea near and far), each at a radius from 0 to 20 km:
+``JurisdictionIndex.locate(...).to_dict()``, ``classify_xy``, ``validate_coordinate(...).to_dict()``
+and the encoded ``locate_location`` answer of a body rounded to 1-6 decimals; it prints how many
+were compared and every difference, and exits with status 1 on any.
 """
 
 from __future__ import annotations
@@ -78,10 +84,57 @@ def body_call(locate_location: Any, body: dict[str, Any], index: Any) -> Callabl
     return call
 
 
+def _hit(hit: Any) -> tuple[str, str | None, float]:
+    return hit.kind, hit.unit_code, hit.distance_m
+
+
+CHECK_RADII_M = (0.0, 0.11, 1.1, 11.0, 111.0, 780.0, 1_100.0, 7_800.0, 20_000.0)
+
+
+def check_answers(base: dict[str, Any], old: Any, new: Any, n: int, seed: int) -> int:
+    """Compare the answers of both trees on ``n`` random points (see the module); return the differences."""
+    import msgspec
+
+    from geo_service.geo.validate import validate_coordinate
+    from geo_service.services.locate import locate_location
+
+    rng = np.random.default_rng(seed)
+    m = n // 3
+    seg = new._seg_xy[rng.integers(0, len(new._seg_xy), n - 2 * m)]
+    t = rng.uniform(0.0, 1.0, len(seg))
+    off = rng.normal(0.0, 0.002, (2, len(seg))) * (rng.uniform(0, 1, len(seg)) < 0.7)
+    lons = np.concatenate([rng.uniform(114.0, 116.2, m), rng.uniform(BALI_BBOX[0], BALI_BBOX[2], m),
+                           seg[:, 0] + t * (seg[:, 2] - seg[:, 0]) + off[0]])
+    lats = np.concatenate([rng.uniform(-9.4, -7.6, m), rng.uniform(BALI_BBOX[1], BALI_BBOX[3], m),
+                           seg[:, 1] + t * (seg[:, 3] - seg[:, 1]) + off[1]])
+    old_validate, old_locate = base["validate"].validate_coordinate, base["locate"].locate_location
+    bad = 0
+    for i, (x, y) in enumerate(zip(lons.tolist(), lats.tolist(), strict=True)):
+        r = CHECK_RADII_M[i % len(CHECK_RADII_M)]
+        body = {"lat": round(y, 1 + i % 6), "lon": round(x, 1 + i % 6)}
+        pairs = (
+            ("locate", old.locate(x, y, radius_m=r).to_dict(), new.locate(x, y, radius_m=r).to_dict()),
+            ("classify_xy", _hit(old.classify_xy(x, y)), _hit(new.classify_xy(x, y))),
+            ("validate", old_validate(lat=y, lon=x, area=old).to_dict(),
+             validate_coordinate(lat=y, lon=x, area=new).to_dict()),
+            ("locate_location", msgspec.json.encode(old_locate(body, old)),
+             msgspec.json.encode(locate_location(body, new))),
+        )
+        for what, a, b in pairs:
+            if a != b:
+                bad += 1
+                print(f"  DIFFERENT {what} at lon={x!r} lat={y!r} radius_m={r}: {a!r} != {b!r}")
+    print(f"answers compared: {n:,} points x 4 calls = {4 * n:,} (radii {CHECK_RADII_M}, seed {seed}); "
+          f"differences: {bad}")
+    return bad
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=Path, required=True, help="the other tree (with geo_service/ and boundaries/)")
     ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--check", type=int, default=0, help="compare the answers on this many random points first")
+    ap.add_argument("--seed", type=int, default=1, help="seed of --check")
     args = ap.parse_args()
     base = import_base(args.base)
     from bench_locate import land_points
@@ -104,6 +157,10 @@ def main() -> None:
         old.classify_xy(115.22, -8.65)
         new.classify_xy(115.22, -8.65)
 
+    if args.check and check_answers(base, old, new, args.check, args.seed):
+        sys.exit(1)
+    if args.n <= 0:
+        return
     rng = np.random.default_rng(110)
     n = args.n
     x0, y0, x1, y1 = BALI_BBOX

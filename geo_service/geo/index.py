@@ -30,7 +30,10 @@ vectorised (``tree.query(points)`` then ``intersects_xy`` on the candidate pairs
 Python loop per point. GEOS builds a prepared polygon's index on its second use, so build
 runs every polygon twice. An uncertainty circle is overlaid with the leaves (exactly, by GEOS)
 only when neither the cell grid nor the border-segment tree shows it wholly inside the one
-leaf covering its centre (no border segment within the circle's reach).
+leaf covering its centre (no border segment within the circle's reach), nor, at sea, the
+nearest leaf lies beyond it. The nearest leaf at sea and the leaf distances of circle
+candidates come from compiled kernels (:mod:`geo_service.geo.nearest_kernels`) on per-cell
+candidate lists and on each leaf's border segments.
 
 An index is immutable after :meth:`JurisdictionIndex.build`; to publish a new boundary set
 build a new index and swap the reference.
@@ -80,6 +83,10 @@ BORDER_SHARE = 0.9
 GRID_MAX_CELLS = 2_000_000
 #: Smallest grid cell, in degrees (about 110 m).
 GRID_MIN_CELL_DEG = 0.001
+#: A circle around a point at sea whose nearest leaf is farther than radius * factor + metres
+#: overlaps no leaf: its overlay is skipped.
+_SEA_CLEAR_FACTOR = 1.1
+_SEA_CLEAR_M = 10.0
 #: Cells of the nearest-segment candidate lists (about 1.1 km); a set needing more than
 #: ``NEAREST_MAX_CELLS`` of them (a national set) keeps the segment tree's search only.
 NEAREST_CELL_DEG = 0.01
@@ -805,6 +812,7 @@ class JurisdictionIndex:
         flags: list[str] = []
         cand: list[tuple[int, float | None, float]]
         hits = self.covering_leaves(lon, lat)
+        at_sea = None if hits else self._nearest_or_known(lon, lat, hit)
         shares: list[tuple[int, float]] | None = None
         if radius_m > 0.0:
             cells = 0
@@ -814,6 +822,10 @@ class JurisdictionIndex:
             if cells == 1:
                 # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
+            elif at_sea is not None and at_sea[1] > radius_m * _SEA_CLEAR_FACTOR + _SEA_CLEAR_M:
+                # At sea, the nearest leaf lies beyond the circle (with room for the ring's chords and
+                # the nearest point's choice in the local frame): the circle overlaps no leaf.
+                shares = []
             else:
                 # A circle the cells show crossing a border skips the search for a border-free one.
                 inside = hits[0] if len(hits) == 1 and cells == 0 else None
@@ -836,11 +848,8 @@ class JurisdictionIndex:
                 if best < self._border_share:
                     match = "border"
         else:
-            known = self._leaf_pos.get(hit.unit_code) if hit is not None and hit.unit_code is not None else None
-            if known is not None and hit is not None and hit.kind != "inside":
-                pos, dist = known, hit.distance_m
-            else:
-                pos, dist = self._nearest(lon, lat)
+            assert at_sea is not None
+            pos, dist = at_sea
             if dist <= self._coastal_band_m:
                 match = "nearest"
                 flags.append(AT_SEA)
@@ -863,6 +872,13 @@ class JurisdictionIndex:
         stations = self._stations.nearest(lon, lat, k_stations, prefer) if k_stations > 0 else []
         return LocateResult(match=match, leaf=leaf, jurisdiction=jurisdiction, distance_m=dist,
                             candidates=candidates, flags=flags, stations=stations, set_id=self._set_id)
+
+    def _nearest_or_known(self, lon: float, lat: float, hit: AreaHit | None) -> tuple[int, float]:
+        """:meth:`_nearest`, or what :meth:`classify_xy` already said about this very point."""
+        known = self._leaf_pos.get(hit.unit_code) if hit is not None and hit.unit_code is not None else None
+        if known is not None and hit is not None and hit.kind != "inside":
+            return known, hit.distance_m
+        return self._nearest(lon, lat)
 
     def _rank(self, shares: list[tuple[int, float]], covering: list[int], lon: float, lat: float,
               known: Mapping[int, float] | None = None) -> list[tuple[int, float | None, float]]:

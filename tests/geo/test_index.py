@@ -534,3 +534,24 @@ def test_nearest_far_from_the_mean_latitude_is_the_nearest_at_the_points_scale(i
         assert idx._nearest(lon, lat) == idx._nearest_on_segments(every, lon, lat), (lon, lat)
         checked += 1
     assert checked >= 100
+
+
+def test_circle_at_sea_short_of_land_overlaps_no_leaf(idx: JurisdictionIndex) -> None:
+    """The overlay ``locate`` skips at sea (nearest leaf beyond the radius with the margin) would have
+    found nothing: on random sea points with radii up to just short of that margin, and beyond."""
+    from geo_service.geo.index import _SEA_CLEAR_FACTOR, _SEA_CLEAR_M
+
+    rng = np.random.default_rng(17)
+    lons, lats = rng.uniform(114.3, 115.9, 3000), rng.uniform(-9.0, -7.9, 3000)
+    sea = idx.locate_many(lons, lats) < 0
+    checked = 0
+    for lon, lat in zip(lons[sea][:400].tolist(), lats[sea][:400].tolist(), strict=True):
+        _, dist = idx._nearest(lon, lat)
+        for f in (0.01, 0.5, 0.9, 0.99):
+            radius = max((dist - _SEA_CLEAR_M) / _SEA_CLEAR_FACTOR * f, 0.01)
+            assert idx._circle_shares(lon, lat, radius) == [], (lon, lat, radius)
+            assert idx.locate(lon, lat, radius).candidates[0].share == 0.0
+            checked += 1
+        # Past the margin the overlay runs and finds the coast when the circle reaches it.
+        assert idx._circle_shares(lon, lat, dist * 1.5 + 50.0) != []
+    assert checked >= 1000
