@@ -675,7 +675,7 @@ class JurisdictionIndex:
             raise LookupError("the index has no leaf units")
         k = lon_scale(lat)
         c = self._near_cells
-        ok, owner, qx, qy = nearest_in_cell(self._seg_xy, self._seg_tree_xy, self._seg_owner, c.start, c.items,
+        ok, owner, qx, qy = nearest_in_cell(self._seg_xy, self._seg_tree_xy, self._seg_owner, c.start, c.end, c.items,
                                             c.x0, c.y0, c.inv, c.nx, c.ny, lon, lat, self._seg_k0, k,
                                             k / self._seg_k0)
         if ok:

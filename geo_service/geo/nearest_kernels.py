@@ -108,7 +108,8 @@ def _geos_point_segment(px: float, py: float, ax: float, ay: float, bx: float, b
 
 @kernel
 def nearest_in_cell(seg_xy: NDArray[np.float64], seg_tree_xy: NDArray[np.float64], seg_owner: NDArray[np.int64],
-                    start: NDArray[np.int64], items: NDArray[np.int32], x0: float, y0: float, inv: float,
+                    start: NDArray[np.int64], end: NDArray[np.int64], items: NDArray[np.int32], x0: float,
+                    y0: float, inv: float,
                     nx: int, ny: int, lon: float, lat: float, k0: float, k: float, r: float,
                     ) -> tuple[int, int, float, float]:
     """``(status, owner, qx, qy)`` of the nearest border for a point no leaf covers (see the module).
@@ -121,7 +122,7 @@ def nearest_in_cell(seg_xy: NDArray[np.float64], seg_tree_xy: NDArray[np.float64
     if not (fi >= 0.0 and fi < nx and fj >= 0.0 and fj < ny):
         return 0, -1, 0.0, 0.0
     c = int(fj) * nx + int(fi)
-    lo, hi = start[c], start[c + 1]
+    lo, hi = start[c], end[c]
     if lo == hi:
         return 0, -1, 0.0, 0.0
     px = lon * k0
@@ -240,24 +241,34 @@ class NearestCells:
     at most ``D + h``) and ``rho >= 1`` the largest ``max(r, 1) / min(r, 1)`` over the cell's
     latitudes. A segment that can be ``P``'s nearest in its own frame, or tie with it, or lie within
     ``m * rho`` (the reach box's half-side) is within ``(D + h) * rho`` of ``P``, so within the list's
-    radius of the centre. Cells farther than ``max_reach`` (tree-frame degrees) from every segment,
-    or whose list would exceed ``max_items``, get no list (the tree answers there).
+    radius of the centre. Far from the borders (``D`` over ``FAR_CELLS`` block half-diagonals) the
+    cells of a block of ``BLOCK`` x ``BLOCK`` share the list of the block, by the same rule with the
+    block's centre and half-diagonal (there the lists are long and alike, and one query serves 16
+    cells). Cells farther than ``max_reach`` (tree-frame degrees) from every segment, or whose list
+    would exceed ``max_items``, get no list (the tree answers there). Cell ``c``'s list is
+    ``items[start[c]:end[c]]``.
     """
 
-    __slots__ = ("x0", "y0", "inv", "nx", "ny", "start", "items")
+    #: Side of a block of cells sharing one list far from the borders, and how far that is.
+    BLOCK = 4
+    FAR_CELLS = 7.0
+
+    __slots__ = ("x0", "y0", "inv", "nx", "ny", "start", "end", "items")
 
     def __init__(self, x0: float, y0: float, inv: float, nx: int, ny: int, start: NDArray[np.int64],
-                 items: NDArray[np.int32]) -> None:
-        self.x0, self.y0, self.inv, self.nx, self.ny, self.start, self.items = x0, y0, inv, nx, ny, start, items
+                 end: NDArray[np.int64], items: NDArray[np.int32]) -> None:
+        self.x0, self.y0, self.inv, self.nx, self.ny = x0, y0, inv, nx, ny
+        self.start, self.end, self.items = start, end, items
 
     @classmethod
     def empty(cls) -> NearestCells:
         """No cells: every point is left to the tree."""
-        return cls(0.0, 0.0, 1.0, 0, 0, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+        none = np.zeros(0, dtype=np.int64)
+        return cls(0.0, 0.0, 1.0, 0, 0, none, none, np.zeros(0, dtype=np.int32))
 
     @classmethod
     def build(cls, tree: STRtree, seg_tree_xy: NDArray[np.float64], k0: float, cell_deg: float,
-              max_cells: int, max_reach: float, max_items: int = 800) -> NearestCells:
+              max_cells: int, max_reach: float, max_items: int = 2000) -> NearestCells:
         """Lists for the box of the segments widened by ``max_reach``, in cells of ``cell_deg``; none at
         all when that takes more than ``max_cells`` cells."""
         if len(seg_tree_xy) == 0:
@@ -270,47 +281,70 @@ class NearestCells:
         nx, ny = int(math.ceil((xmax - xmin) / cs)), int(math.ceil((ymax - ymin) / cs))
         if nx * ny > max_cells:
             return cls.empty()
-        inv = 1.0 / cs
-        ci = np.arange(nx * ny)
-        cx = xmin + (ci % nx + 0.5) * cs
-        cy = ymin + (ci // nx + 0.5) * cs
         # An upper bound of D (the distance to some border vertex) is enough for a superset, and is
         # much cheaper than GEOS's nearest search from every centre.
         dist = _vertex_distance_bound(seg_tree_xy, k0, xmin, ymin, cs, nx, ny)
-        h = 0.5 * cs * math.hypot(k0, 1.0) * (1.0 + 1e-9)
-        lat_lo, lat_hi = ymin + (ci // nx) * cs, ymin + (ci // nx + 1) * cs
-        rho = np.ones(nx * ny)
-        for lat_at in (lat_lo, lat_hi, np.clip(0.0, lat_lo, lat_hi)):
+        ci = np.arange(nx * ny)
+        i, j = ci % nx, ci // nx
+        b = cls.BLOCK
+        bx, by = i // b, j // b
+        block = by * ((nx + b - 1) // b) + bx
+        # The block's centre and an upper bound of its D: a cell's bound plus its way to the centre.
+        bcx, bcy = xmin + (bx + 0.5) * b * cs, ymin + (by + 0.5) * b * cs
+        via = dist + np.hypot((xmin + (i + 0.5) * cs - bcx) * k0, ymin + (j + 0.5) * cs - bcy) * (1.0 + 1e-9)
+        bdist = np.full(int(block.max()) + 1, np.inf)
+        np.minimum.at(bdist, block, via)
+        h_cell = 0.5 * cs * math.hypot(k0, 1.0) * (1.0 + 1e-9)
+        far = bdist[block] > cls.FAR_CELLS * b * h_cell
+        # One query per near cell and per far block: (centre x, centre y, D bound, half-diagonal, side).
+        near = np.flatnonzero(~far & (dist <= max_reach))
+        blocks = np.unique(block[far & (dist <= max_reach)])
+        bi, bj = blocks % ((nx + b - 1) // b), blocks // ((nx + b - 1) // b)
+        qx = np.concatenate([xmin + (i[near] + 0.5) * cs, xmin + (bi + 0.5) * b * cs])
+        qy = np.concatenate([ymin + (j[near] + 0.5) * cs, ymin + (bj + 0.5) * b * cs])
+        qd = np.concatenate([dist[near], bdist[blocks]])
+        side = np.concatenate([np.full(len(near), cs), np.full(len(blocks), b * cs)])
+        rho = np.ones(len(qx))
+        for lat_at in (qy - side / 2, qy + side / 2, np.clip(0.0, qy - side / 2, qy + side / 2)):
             r = lon_scales(lat_at) / k0
             rho = np.maximum(rho, np.maximum(r, 1.0) / np.minimum(r, 1.0))
-        radius = (dist + 2.0 * h) * rho * (1.0 + 1e-6) + 1e-9
-        wanted = np.flatnonzero(dist <= max_reach)
-        counts = np.zeros(nx * ny, dtype=np.int64)
-        parts: list[NDArray[np.int64]] = []
-        for chunk in np.array_split(wanted, max(1, len(wanted) // 4096)):
-            if len(chunk) == 0:
-                continue
-            # The tree's box query (no distance computed by GEOS), then the distances compiled.
-            rx, ry, rr = cx[chunk] * k0, cy[chunk], radius[chunk]
-            qi, si = tree.query(shapely.box(rx - rr, ry - rr, rx + rr, ry + rr))
-            near = _within(seg_tree_xy, si, rx[qi], ry[qi], rr[qi])
-            order = np.argsort(qi[near], kind="stable")
-            qi, si = qi[near][order], si[near][order]
-            n_of = np.bincount(qi, minlength=len(chunk))
-            ok = n_of <= max_items
-            sel = ok[qi]
-            counts[chunk[ok]] = n_of[ok]
-            parts.append(si[sel])
-        seg_of = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        start = np.zeros(nx * ny + 1, dtype=np.int64)
-        np.cumsum(counts, out=start[1:])
-        # Chunks come in cell order and each is sorted by cell: the pairs are grouped already.
-        return cls(xmin, ymin, inv, nx, ny, start, seg_of.astype(np.int32))
+        radius = (qd + side * math.hypot(k0, 1.0) * (1.0 + 1e-9)) * rho * (1.0 + 1e-6) + 1e-9
+        lo, hi, seg_of = _lists(tree, seg_tree_xy, qx * k0, qy, radius, max_items)
+        start, end = np.zeros(nx * ny, dtype=np.int64), np.zeros(nx * ny, dtype=np.int64)
+        start[near], end[near] = lo[:len(near)], hi[:len(near)]
+        cells = np.flatnonzero(far & (dist <= max_reach))
+        q = len(near) + np.searchsorted(blocks, block[cells])
+        start[cells], end[cells] = lo[q], hi[q]
+        return cls(xmin, ymin, 1.0 / cs, nx, ny, start, end, seg_of.astype(np.int32))
 
     @property
     def nbytes(self) -> int:
         """Memory held by the lists."""
-        return int(self.start.nbytes + self.items.nbytes)
+        return int(self.start.nbytes + self.end.nbytes + self.items.nbytes)
+
+
+def _lists(tree: STRtree, seg_tree_xy: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64],
+           radius: NDArray[np.float64], max_items: int) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                             NDArray[np.int64]]:
+    """For each centre, the segments within its radius as ``items[lo:hi]`` (empty beyond ``max_items``)."""
+    counts = np.zeros(len(x), dtype=np.int64)
+    parts: list[NDArray[np.int64]] = []
+    for chunk in np.array_split(np.arange(len(x)), max(1, len(x) // 4096)):
+        if len(chunk) == 0:
+            continue
+        # The tree's box query (no distance computed by GEOS), then the distances compiled.
+        rx, ry, rr = x[chunk], y[chunk], radius[chunk]
+        qi, si = tree.query(shapely.box(rx - rr, ry - rr, rx + rr, ry + rr))
+        keep = _within(seg_tree_xy, si, rx[qi], ry[qi], rr[qi])
+        order = np.argsort(qi[keep], kind="stable")
+        qi, si = qi[keep][order], si[keep][order]
+        n_of = np.bincount(qi, minlength=len(chunk))
+        ok = n_of <= max_items
+        counts[chunk[ok]] = n_of[ok]
+        parts.append(si[ok[qi]])
+    hi = np.cumsum(counts)
+    # Chunks come in order and each is sorted by centre: the pairs are grouped already.
+    return hi - counts, hi, np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 __all__ = ["NearestCells", "nearest_in_cell", "nearest_on_segments", "nearest_on_slice", "station_candidates"]
