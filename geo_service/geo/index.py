@@ -822,9 +822,11 @@ class JurisdictionIndex:
             if cells == 1:
                 # The circle lies inside cells no border crosses: all of it is in this leaf.
                 shares = [(hits[0], 1.0)]
-            elif at_sea is not None and at_sea[1] > radius_m * _SEA_CLEAR_FACTOR + _SEA_CLEAR_M:
+            elif (at_sea is not None and at_sea[1] > radius_m * _SEA_CLEAR_FACTOR + _SEA_CLEAR_M
+                  and radius_m <= _REACH_MAX_RADIUS_M and abs(lat) <= _REACH_MAX_LAT):
                 # At sea, the nearest leaf lies beyond the circle (with room for the ring's chords and
-                # the nearest point's choice in the local frame): the circle overlaps no leaf.
+                # for the nearest point's choice in the local frame, under 1 % up to a few hundred km;
+                # farther, the 50 km radius is far below any such error): the circle overlaps no leaf.
                 shares = []
             else:
                 # A circle the cells show crossing a border skips the search for a border-free one.
