@@ -55,7 +55,13 @@ from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import circle_ring, distance_m, distances_m, lon_scale, lon_scales
 from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
-from geo_service.geo.overlay_kernels import OVERLAY_OK, ring_overlay_areas
+from geo_service.geo.overlay_kernels import (
+    OVERLAY_OK,
+    bin_segments,
+    ring_overlay_areas,
+    segment_within,
+    segments_in_box,
+)
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -91,6 +97,10 @@ _REACH_MAX_LAT = 60.0
 #: smaller circle's area: the kernel's (closer) shares could then print differently. Such circles are
 #: also the cheap ones to overlay.
 _KERNEL_MIN_RADIUS_M = 50.0
+#: Cells of the border-segment bins (degrees, about 550 m; larger for sets whose box would need more
+#: than the maximum number of cells).
+_SEG_BIN_DEG = 0.005
+_SEG_BIN_MAX_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -310,6 +320,7 @@ class JurisdictionIndex:
         "_children", "_chains", "_leaf_chains", "_leaf_ancestors", "_ref_points", "_stations",
         "_coastal_band_m", "_border_share", "_repaired", "_station_unit", "_grid", "_seg_xy",
         "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0", "_seg_flip",
+        "_seg_bins",
     )
     _set_id: int | None
     _units: Mapping[str, Unit]
@@ -335,6 +346,7 @@ class JurisdictionIndex:
     _seg_tree: STRtree
     _seg_k0: float
     _seg_flip: NDArray[np.bool_] | None
+    _seg_bins: tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]
 
     def __init__(self) -> None:
         raise TypeError("use JurisdictionIndex.build(units, ...)")
@@ -500,6 +512,22 @@ class JurisdictionIndex:
         self._seg_k0 = lon_scale((ymin + ymax) / 2.0)
         k0 = np.array([self._seg_k0, 1.0])
         self._seg_tree = STRtree(shapely.linestrings(np.stack([a * k0, b * k0], axis=1)) if len(a) else [])
+        self._seg_bins = self._bin_segments()
+
+    def _bin_segments(self) -> tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]:
+        """A regular grid over the border segments, each listed in every cell its box meets, for the
+        compiled searches around an uncertainty circle (``overlay_kernels.segments_in_box``)."""
+        xy = self._seg_xy.reshape(-1, 2)
+        (x0, y0), (x1, y1) = (xy.min(axis=0), xy.max(axis=0)) if len(xy) else ((0.0, 0.0), (0.0, 0.0))
+        cs = max(_SEG_BIN_DEG, math.sqrt(max(x1 - x0, 1e-9) * max(y1 - y0, 1e-9) / _SEG_BIN_MAX_CELLS))
+        nx, ny = int((x1 - x0) / cs) + 1, int((y1 - y0) / cs) + 1
+        offsets, rows = bin_segments(self._seg_xy, float(x0), float(y0), 1.0 / cs, nx, ny)
+        return float(x0), float(y0), 1.0 / cs, nx, ny, offsets, rows
+
+    def _segments_in_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> NDArray[np.int64]:
+        """Rows of the border segments whose box meets this lon/lat box, sorted (so grouped by leaf)."""
+        x0, y0, inv, nx, ny, offsets, rows = self._seg_bins
+        return segments_in_box(self._seg_xy, offsets, rows, x0, y0, inv, nx, ny, xmin, ymin, xmax, ymax)
 
     def _segment_flips(self, parts: NDArray[np.object_], seg_ring: NDArray[np.int64]) -> NDArray[np.bool_] | None:
         """Per segment, True where its ring runs with the leaf's interior on the right (an exterior ring
@@ -701,12 +729,11 @@ class JurisdictionIndex:
         """(leaf position, share of the circle's area) for every leaf the circle overlaps.
 
         ``inside`` is the one leaf covering the centre, if only one does: when no border segment
-        comes within the circle's reach (a bound on its ring's distance from the centre; the
-        segment tree is asked for the nearest segment within it), the circle lies wholly in that
-        leaf (share 1, no overlay). Otherwise, given ``covering`` (every leaf covering the centre),
-        the shares come from the compiled overlay of the ring with the border segments near it
-        (:meth:`_ring_shares`), and where that cannot decide, or without ``covering``, from the exact
-        GEOS overlay of :meth:`_shares`.
+        comes within the circle's reach (a bound on its ring's distance from the centre), the circle
+        lies wholly in that leaf (share 1, no overlay). Otherwise, given ``covering`` (every leaf
+        covering the centre), the shares come from the compiled overlay of the ring with the border
+        segments near it (:meth:`_ring_shares`), and where that cannot decide, or without ``covering``,
+        from the exact GEOS overlay of :meth:`_shares`.
         """
         k = lon_scale(lat)
         ring = None
@@ -715,42 +742,32 @@ class JurisdictionIndex:
             # latitude) the ring's vertices lie within radius_m / 110,574 m of the centre, to
             # 5e-5 up to 50 km and 60 degrees of latitude (tests/geo/test_index.py): 0.1 % spare.
             reach = radius_m / M_PER_DEG_LAT_MIN * 1.001 + 1e-12
-            box = (lon - reach / k, lat - reach, lon + reach / k, lat + reach)
         else:
             ring = circle_ring(lon, lat, radius_m)
             reach = float(np.sqrt(((ring[:, 0] - lon) * k) ** 2 + (ring[:, 1] - lat) ** 2).max()) * (1.0 + 1e-6) + 1e-12
-            (xmin, ymin), (xmax, ymax) = ring.min(axis=0), ring.max(axis=0)
-            box = (float(xmin), float(ymin), float(xmax), float(ymax))
-        # A segment within ``reach`` in that frame is within reach / min(k / k0, 1) in the tree's
-        # frame (longitudes scaled by k0).
-        k0 = self._seg_k0
-        reach_k0 = reach / min(k / k0, 1.0) * (1.0 + 1e-9) + 1e-12
-        if inside is not None and len(self._seg_tree.query_nearest(
-                shapely.points([[lon * k0, lat]]), max_distance=reach_k0, all_matches=False)[1]) == 0:
+        # The ring (so the circle) lies in this box; so does every segment that meets it or comes
+        # within reach, and a segment that meets the ring comes within reach.
+        ids = self._segments_in_box(lon - reach / k, lat - reach, lon + reach / k, lat + reach)
+        if inside is not None and not segment_within(self._seg_xy, ids, lon, lat, k, reach):
             # No border meets the circle and its centre is in this leaf alone: all of it is there.
             return [(inside, 1.0)]
         if ring is None:
             ring = circle_ring(lon, lat, radius_m)
         if covering is not None and radius_m >= _KERNEL_MIN_RADIUS_M:
-            shares = self._ring_shares(ring, lon, lat, box, covering)
+            shares = self._ring_shares(ring, lon, lat, ids, covering)
             if shares is not None:
                 return shares
         return self._shares(shapely.polygons(ring))
 
-    def _ring_shares(self, ring: NDArray[np.float64], lon: float, lat: float, box: tuple[float, float, float, float],
+    def _ring_shares(self, ring: NDArray[np.float64], lon: float, lat: float, ids: NDArray[np.int64],
                      covering: Sequence[int]) -> list[tuple[int, float]] | None:
-        """:meth:`_shares` of a circle's convex ring (centred on ``(lon, lat)``, within ``box``) by the
-        compiled overlay with the border segments near it (``geo.overlay_kernels``), no GEOS geometry
-        built; ``covering`` are the leaves covering the centre (a leaf whose border stays out of the
-        ring holds all of it if it covers the centre, else none). None when the kernel meets a case it
-        cannot decide exactly (the caller then takes :meth:`_shares`)."""
+        """:meth:`_shares` of a circle's convex ring (centred on ``(lon, lat)``) by the compiled overlay
+        with the border segments ``ids`` (sorted; at least all those whose box meets the ring's box),
+        without building a GEOS geometry; ``covering`` are the leaves covering the centre (a leaf whose
+        border stays out of the ring holds all of it if it covers the centre, else none). None when the
+        kernel meets a case it cannot decide exactly (the caller then takes :meth:`_shares`)."""
         if self._seg_flip is None:
             return None
-        k0 = self._seg_k0
-        xmin, ymin, xmax, ymax = box
-        pad = (ymax - ymin) * 1e-6 + 1e-9  # far above the kernel's tolerance for touching
-        ids = self._seg_tree.query(shapely.box([xmin * k0 - pad], [ymin - pad], [xmax * k0 + pad], [ymax + pad]))[1]
-        ids.sort()  # by owner: each leaf's segments are contiguous
         owners, areas2, ring_area2, status = ring_overlay_areas(
             ring[:-1], lon, lat, self._seg_xy, self._seg_flip, self._seg_owner, ids)
         if status != OVERLAY_OK:

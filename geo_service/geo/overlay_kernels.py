@@ -116,7 +116,6 @@ def ring_overlay_areas(ring: NDArray[np.float64], cx: float, cy: float, seg_xy: 
     cr = np.empty(n)
     wpre = np.empty(n)
     wtot = 0.0
-    turning = 0.0
     none_i = np.empty(0, dtype=np.int64)
     none_f = np.empty(0)
     for i in range(n):
@@ -130,13 +129,16 @@ def ring_overlay_areas(ring: NDArray[np.float64], cx: float, cy: float, seg_xy: 
         if edge_len[i] <= tol:
             return none_i, none_f, wtot, OVERLAY_DEGENERATE
         inv_len[i] = 1.0 / edge_len[i]
+    # Convex and simple: every turn is to the left (by less than half a turn, so the edges' direction
+    # turns steadily) and the direction passes east (its y from negative to not) exactly once.
+    windings = 0
     for i in range(n):
         h = i - 1 if i > 0 else n - 1
-        turn = ex[h] * ey[i] - ey[h] * ex[i]
-        if not turn > 0.0:  # not strictly convex (or NaN)
+        if not ex[h] * ey[i] - ey[h] * ex[i] > 0.0:  # not a left turn (or NaN)
             return none_i, none_f, wtot, OVERLAY_DEGENERATE
-        turning += math.atan2(turn, ex[h] * ex[i] + ey[h] * ey[i])
-    if not wtot > 0.0 or abs(turning - 2.0 * math.pi) > 1e-6:
+        if ey[h] < 0.0 <= ey[i]:
+            windings += 1
+    if not wtot > 0.0 or windings != 1:
         return none_i, none_f, wtot, OVERLAY_DEGENERATE
     area_tol = _AREA_REL_TOL * wtot
 
@@ -229,4 +231,92 @@ def ring_overlay_areas(ring: NDArray[np.float64], cx: float, cy: float, seg_xy: 
     return owners[:k].copy(), areas2[:k].copy(), wtot, OVERLAY_OK
 
 
-__all__ = ["OVERLAY_DEGENERATE", "OVERLAY_OK", "ring_overlay_areas"]
+
+
+
+@kernel
+def bin_segments(seg_xy: NDArray[np.float64], x0: float, y0: float, inv: float, nx: int,
+                 ny: int) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """Bins of a regular grid (origin ``x0, y0``, ``inv`` cells per degree, ``nx`` by ``ny``) listing the
+    segments whose box meets each cell: CSR offsets (one per cell, plus one) and segment rows."""
+    m = seg_xy.shape[0]
+    offsets = np.zeros(nx * ny + 1, dtype=np.int64)
+    for s in range(m):
+        i0, j0, i1, j1 = _cell_range(seg_xy[s, 0], seg_xy[s, 1], seg_xy[s, 2], seg_xy[s, 3], x0, y0, inv, nx, ny)
+        for j in range(j0, j1 + 1):
+            for i in range(i0, i1 + 1):
+                offsets[j * nx + i + 1] += 1
+    for c in range(nx * ny):
+        offsets[c + 1] += offsets[c]
+    rows = np.empty(offsets[nx * ny], dtype=np.int32)
+    fill = offsets[:-1].copy()
+    for s in range(m):
+        i0, j0, i1, j1 = _cell_range(seg_xy[s, 0], seg_xy[s, 1], seg_xy[s, 2], seg_xy[s, 3], x0, y0, inv, nx, ny)
+        for j in range(j0, j1 + 1):
+            for i in range(i0, i1 + 1):
+                rows[fill[j * nx + i]] = s
+                fill[j * nx + i] += 1
+    return offsets, rows
+
+
+@kernel
+def _cell_range(xa: float, ya: float, xb: float, yb: float, x0: float, y0: float, inv: float, nx: int,
+                ny: int) -> tuple[int, int, int, int]:
+    """The cells (first and last column, first and last row, clamped to the grid) under a box."""
+    i0 = min(max(int(math.floor((min(xa, xb) - x0) * inv)), 0), nx - 1)
+    i1 = min(max(int(math.floor((max(xa, xb) - x0) * inv)), 0), nx - 1)
+    j0 = min(max(int(math.floor((min(ya, yb) - y0) * inv)), 0), ny - 1)
+    j1 = min(max(int(math.floor((max(ya, yb) - y0) * inv)), 0), ny - 1)
+    return i0, j0, i1, j1
+
+
+@kernel
+def segments_in_box(seg_xy: NDArray[np.float64], offsets: NDArray[np.int64], bins: NDArray[np.int32], x0: float,
+                    y0: float, inv: float, nx: int, ny: int, xmin: float, ymin: float, xmax: float,
+                    ymax: float) -> NDArray[np.int64]:
+    """Rows of the segments whose box meets the box ``xmin..xmax, ymin..ymax``, sorted (so by leaf).
+
+    Each segment is listed once: in the first cell (lowest column and row) under both boxes.
+    """
+    qi0, qj0, qi1, qj1 = _cell_range(xmin, ymin, xmax, ymax, x0, y0, inv, nx, ny)
+    found = np.empty(64, dtype=np.int64)
+    k = 0
+    for j in range(qj0, qj1 + 1):
+        for i in range(qi0, qi1 + 1):
+            c = j * nx + i
+            for q in range(offsets[c], offsets[c + 1]):
+                s = bins[q]
+                xa, ya, xb, yb = seg_xy[s, 0], seg_xy[s, 1], seg_xy[s, 2], seg_xy[s, 3]
+                if max(xa, xb) < xmin or min(xa, xb) > xmax or max(ya, yb) < ymin or min(ya, yb) > ymax:
+                    continue
+                si0, sj0, _si1, _sj1 = _cell_range(xa, ya, xb, yb, x0, y0, inv, nx, ny)
+                if i != max(si0, qi0) or j != max(sj0, qj0):
+                    continue  # listed in another cell of the box
+                if k == found.shape[0]:
+                    grown = np.empty(2 * k, dtype=np.int64)
+                    grown[:k] = found
+                    found = grown
+                found[k] = s
+                k += 1
+    return np.sort(found[:k])
+
+
+@kernel
+def segment_within(seg_xy: NDArray[np.float64], ids: NDArray[np.int64], cx: float, cy: float, k: float,
+                   reach: float) -> bool:
+    """Whether any of the segments ``ids`` comes within ``reach`` of ``(cx, cy)`` in the frame where
+    longitudes are scaled by ``k`` (a relative 1e-9 spare: a near tie counts as within)."""
+    limit = (reach * (1.0 + 1e-9) + 1e-12) ** 2
+    for q in range(ids.shape[0]):
+        s = ids[q]
+        ux, uy = (seg_xy[s, 0] - cx) * k, seg_xy[s, 1] - cy
+        vx, vy = (seg_xy[s, 2] - cx) * k - ux, seg_xy[s, 3] - cy - uy
+        vv = vx * vx + vy * vy
+        f = 0.0 if vv == 0.0 else min(1.0, max(0.0, -(ux * vx + uy * vy) / vv))
+        qx, qy = ux + f * vx, uy + f * vy
+        if qx * qx + qy * qy <= limit:
+            return True
+    return False
+
+__all__ = ["OVERLAY_DEGENERATE", "OVERLAY_OK", "bin_segments", "ring_overlay_areas", "segment_within",
+           "segments_in_box"]

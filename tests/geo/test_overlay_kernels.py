@@ -37,7 +37,7 @@ def kernel_shares(idx: JurisdictionIndex, lon: float, lat: float, radius_m: floa
     """The kernel's shares for one circle (None: undecided), with the ring's own box."""
     ring = circle_ring(lon, lat, radius_m)
     (xmin, ymin), (xmax, ymax) = ring.min(axis=0), ring.max(axis=0)
-    return idx._ring_shares(ring, lon, lat, (float(xmin), float(ymin), float(xmax), float(ymax)),
+    return idx._ring_shares(ring, lon, lat, idx._segments_in_box(xmin, ymin, xmax, ymax),
                             idx.covering_leaves(lon, lat))
 
 
@@ -192,3 +192,46 @@ def test_locate_answers_as_with_the_geos_overlay(bali: JurisdictionIndex, monkey
     geos = [bali.locate(x, y, radius_m=r, k_stations=0).to_dict() for x, y, r in pts]
     assert kernel == geos
     assert sum(len(a["candidates"]) > 1 for a in kernel) > 100
+
+
+@pytest.mark.parametrize("name", [None, *HAND_MADE])
+def test_segments_in_box_are_those_whose_box_meets_it(bali: JurisdictionIndex, name: str | None) -> None:
+    """The segment bins list each segment whose box meets the query box, once, sorted; boxes reaching
+    past the bins' grid (or wholly outside it) included."""
+    idx = bali if name is None else JurisdictionIndex.build(load_units(name))
+    s = idx._seg_xy
+    lo, hi = np.minimum(s[:, :2], s[:, 2:]), np.maximum(s[:, :2], s[:, 2:])
+    xmin, ymin, xmax, ymax = shapely.total_bounds(idx._leaf_geoms)
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        cx, cy = rng.uniform(xmin - 0.3, xmax + 0.3), rng.uniform(ymin - 0.3, ymax + 0.3)
+        half = rng.choice([1e-4, 0.007, 0.05, 0.5, 3.0])
+        box_ = (cx - half, cy - half * rng.uniform(0.5, 2.0), cx + half, cy + half)
+        got = idx._segments_in_box(*box_)
+        want = np.flatnonzero((hi[:, 0] >= box_[0]) & (lo[:, 0] <= box_[2]) & (hi[:, 1] >= box_[1])
+                              & (lo[:, 1] <= box_[3]))
+        assert got.tolist() == want.tolist()
+
+
+def test_border_within_reach_is_the_nearest_segment_test(bali: JurisdictionIndex) -> None:
+    """``segment_within`` says a border comes within the reach exactly when the nearest segment (by
+    brute force over all of them, in the frame isotropic at the centre) is that near."""
+    from geo_service.geo.distance import lon_scale
+    from geo_service.geo.overlay_kernels import segment_within
+
+    s = bali._seg_xy
+    rng = np.random.default_rng(17)
+    checked = within = 0
+    for lon, lat in zip(rng.uniform(114.45, 115.7, 400).tolist(), rng.uniform(-8.85, -8.1, 400).tolist(),
+                        strict=True):
+        k = lon_scale(lat)
+        ux, uy = (s[:, 0] - lon) * k, s[:, 1] - lat
+        vx, vy = (s[:, 2] - lon) * k - ux, s[:, 3] - lat - uy
+        f = np.clip(-(ux * vx + uy * vy) / (vx * vx + vy * vy), 0.0, 1.0)
+        nearest = float(np.sqrt((ux + f * vx) ** 2 + (uy + f * vy) ** 2).min())
+        for reach in (nearest * 0.999, nearest * 1.001, 0.007, 0.0007):
+            ids = bali._segments_in_box(lon - reach / k, lat - reach, lon + reach / k, lat + reach)
+            assert segment_within(s, ids, lon, lat, k, reach) == (nearest <= reach), (lon, lat, reach)
+            checked += 1
+            within += nearest <= reach
+    assert within > 400 and checked - within > 400
