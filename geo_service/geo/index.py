@@ -522,6 +522,12 @@ class JurisdictionIndex:
         cs = max(_SEG_BIN_DEG, math.sqrt(max(x1 - x0, 1e-9) * max(y1 - y0, 1e-9) / _SEG_BIN_MAX_CELLS))
         nx, ny = int((x1 - x0) / cs) + 1, int((y1 - y0) / cs) + 1
         offsets, rows = bin_segments(self._seg_xy, float(x0), float(y0), 1.0 / cs, nx, ny)
+        # The per-request kernels are loaded from numba's cache (or compiled, seconds, on a machine
+        # without one) by a first call of each: here, so that no request pays for it.
+        ids = segments_in_box(self._seg_xy, offsets, rows, float(x0), float(y0), 1.0 / cs, nx, ny, 0.0, 0.0, 0.0, 0.0)
+        segment_within(self._seg_xy, ids, 0.0, 0.0, 1.0, 0.0)
+        if self._seg_flip is not None:
+            ring_overlay_areas(np.zeros((8, 2)), 0.0, 0.0, self._seg_xy, self._seg_flip, self._seg_owner, ids)
         return float(x0), float(y0), 1.0 / cs, nx, ny, offsets, rows
 
     def _segments_in_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> NDArray[np.int64]:
