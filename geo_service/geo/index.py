@@ -28,9 +28,12 @@ Speed: single points use the STRtree for bbox candidates and ``shapely.intersect
 prepared polygons (for a point, intersects == covers). Batches do the same two steps
 vectorised (``tree.query(points)`` then ``intersects_xy`` on the candidate pairs), with no
 Python loop per point. GEOS builds a prepared polygon's index on its second use, so build
-runs every polygon twice. An uncertainty circle is overlaid with the leaves (exactly, by GEOS)
-only when neither the cell grid nor the border-segment tree shows it wholly inside the one
-leaf covering its centre (no border segment within the circle's reach).
+runs every polygon twice. An uncertainty circle is overlaid with the leaves only when neither
+the cell grid nor the border segments (kept in bins for a compiled search) show it wholly inside
+the one leaf covering its centre (no border segment within the circle's reach). The overlay is
+exact: a compiled kernel (``geo.overlay_kernels``) integrates the circle's ring and the border
+segments near it (Green's theorem), without building GEOS geometries; what it cannot decide
+exactly (near-degenerate contacts) and circles under 50 m go to the GEOS overlay, its oracle.
 
 An index is immutable after :meth:`JurisdictionIndex.build`; to publish a new boundary set
 build a new index and swap the reference.
