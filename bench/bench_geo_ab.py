@@ -165,7 +165,8 @@ def main() -> None:
     print("JurisdictionIndex.locate (k_stations=3), median per call; 'vs land' = over locate on land of the same tree:")
     land = None
     for label, xs, ys, r in (("on land", lx, ly, 0.0), ("bounding box", bx, by, 0.0), ("sea only", bx[sea], by[sea], 0.0),
-                             ("land, 100 m circle", lx, ly, 100.0), ("land, 780 m circle", lx, ly, 780.0)):
+                             ("land, 100 m circle", lx, ly, 100.0), ("land, 780 m circle", lx, ly, 780.0),
+                             ("land, 7.8 km circle", lx, ly, 7800.0)):
         b, o, w = medians([bare, locate_with(old, r), locate_with(new, r)], xs, ys)
         land = land or (o, w)
         print(f"  {label:20s} bare {b:5.1f} us | before {o:6.1f} us (vs land {o / land[0]:5.2f}x) | "

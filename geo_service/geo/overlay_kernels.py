@@ -141,6 +141,14 @@ def ring_overlay_areas(ring: NDArray[np.float64], cx: float, cy: float, seg_xy: 
     if not wtot > 0.0 or windings != 1:
         return none_i, none_f, wtot, OVERLAY_DEGENERATE
     area_tol = _AREA_REL_TOL * wtot
+    # Most segments of a large circle lie well inside the ring (within its inscribed circle) or well
+    # outside it (beyond its farthest vertex): those need no clipping (the same sums, without the loop
+    # over the ring's edges). A margin of ``tol`` keeps every such segment clear of the ring.
+    r_in = np.inf
+    for i in range(n):
+        r_in = min(r_in, cr[i] * inv_len[i])  # the centre's distance to edge i's line
+    inner2 = (r_in - tol) ** 2 if r_in > tol else -1.0
+    outer2 = (math.sqrt(r2) + tol) ** 2
 
     m = ids.shape[0]
     owners = np.empty(m, dtype=np.int64)
@@ -162,6 +170,14 @@ def ring_overlay_areas(ring: NDArray[np.float64], cx: float, cy: float, seg_xy: 
             else:
                 ax, ay, bx, by = seg_xy[s, 0] - cx, seg_xy[s, 1] - cy, seg_xy[s, 2] - cx, seg_xy[s, 3] - cy
             dx, dy = bx - ax, by - ay
+            if ax * ax + ay * ay < inner2 and bx * bx + by * by < inner2:
+                segpart += ax * by - bx * ay
+                met = True
+                continue
+            dd = dx * dx + dy * dy
+            f = 0.0 if dd == 0.0 else min(1.0, max(0.0, -(ax * dx + ay * dy) / dd))
+            if (ax + f * dx) ** 2 + (ay + f * dy) ** 2 > outer2:
+                continue
             t_in, t_out = 0.0, 1.0
             i_in, i_out = -1, -1
             den_in, den_out = 0.0, 0.0
