@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -287,3 +288,74 @@ def test_fuzz_parser_only_raises_coordinate_invalid(text: str) -> None:
     except errors.CoordinateInvalid:
         return
     assert isinstance(p.lon, float) and isinstance(p.lat, float)
+
+
+def _parse_both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The reading (or the refusal) of ``text`` by the parser as it is and by its general path
+    alone (the tokenizer, without the shortcut for the commonest texts)."""
+    from geo_service.geo import coords
+
+    def read() -> Any:
+        try:
+            p = coords.parse_coordinate_text(text)
+        except errors.CoordinateInvalid as exc:
+            return ("refused", str(exc), exc.extra)
+        return (p, p.extra, p.notes, p.others)
+
+    fast = read()
+    with monkeypatch.context() as m:
+        m.setattr(coords, "_common_groups", lambda _text: None)
+        general = read()
+    return fast, general
+
+
+def test_common_texts_read_as_by_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut for decimal pairs and LS/BT DMS pairs (issue 13) agrees with the tokenizer on
+    thousands of random texts of both shapes, edge values included (minutes or seconds of 60 and
+    more, degrees past 90 or 180, signs, zeros, many decimals, either case of the words)."""
+    import random
+
+    rnd = random.Random(13)
+
+    def num(max_int: int) -> str:
+        whole = str(rnd.choice([0, 1, rnd.randint(0, max_int), max_int, max_int + rnd.randint(1, 500)]))
+        return f"{whole}.{''.join(rnd.choice('0123456789') for _ in range(rnd.randint(1, 12)))}"
+
+    def decimal_pair() -> str:
+        sign = lambda: rnd.choice(["", "", "-", "+"])  # noqa: E731
+        return f"{sign()}{num(90)}{rnd.choice([', ', ',', ' '])}{sign()}{num(180)}"
+
+    def dms_pair() -> str:
+        def part(deg: int) -> str:
+            seconds = str(rnd.choice([0, 5, 29, 59, 60, 75, rnd.randint(0, 99)]))
+            if rnd.random() < 0.5:
+                seconds += "." + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 4)))
+            minutes = rnd.choice([0, 7, 21, 59, 60, 61, rnd.randint(0, 99)])
+            return f"{rnd.choice([0, rnd.randint(0, deg), deg, deg + 7, 999])}°{minutes}'{seconds}\""
+        lat_word = rnd.choice(["LS", "ls", "Ls", "LU", "lu", "lU"])
+        lon_word = rnd.choice(["BT", "bt", "Bt", "BB", "bb", "bB"])
+        return f"{part(90)} {lat_word} {part(180)} {lon_word}"
+
+    texts = [decimal_pair() for _ in range(2500)] + [dms_pair() for _ in range(2500)]
+    texts += ["-8.4321, 115.2345", "115.2345 -8.4321", "0.0, 0.0", "-0.0 -0.0", "8°21'29.5\" LS 114°37'11.3\" BT",
+              "8°60'00\" LS 114°37'11\" BT", "8°21'60\" LS 114°37'11\" BT", "95.5, 95.5", "-8.5 115.5"]
+    refused = 0
+    for text in texts:
+        fast, general = _parse_both(text, monkeypatch)
+        assert fast == general, text
+        refused += fast[0] == "refused"
+    assert 0 < refused < len(texts) // 2  # the edge values were reached, the common ones read
+
+
+@pytest.mark.parametrize("text", [
+    "8°21'29.5\" LS 114°37'11.3\" BT", "-8.4321, 115.2345", "-8.4321,115.2345", "-8.4321 115.2345",
+    "115.2345, -8.4321", "8°21'29\" lu 114°37'11\" bb", "8°59'59.999\" LS 114°0'0\" BT",
+])
+def test_common_texts_take_the_shortcut(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These texts do not reach the tokenizer (that is where the time went), and read as before."""
+    from geo_service.geo import coords
+
+    fast, general = _parse_both(text, monkeypatch)
+    assert fast == general
+    monkeypatch.setattr(coords, "_tokenise", lambda *_a, **_k: pytest.fail("the tokenizer ran"))
+    assert coords.parse_coordinate_text(text) == fast[0]
