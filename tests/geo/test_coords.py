@@ -359,3 +359,49 @@ def test_common_texts_take_the_shortcut(text: str, monkeypatch: pytest.MonkeyPat
     assert fast == general
     monkeypatch.setattr(coords, "_tokenise", lambda *_a, **_k: pytest.fail("the tokenizer ran"))
     assert coords.parse_coordinate_text(text) == fast[0]
+
+
+def test_google_map_centre_links_read_as_by_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut for ``google.com/maps/@lat,lon,zoom`` links (issue 13) reads thousands of random
+    such links (and near misses: more digits than a link number has, signs, other hosts, a tail)
+    as the full link reader does, down to the coordinate parsed from them."""
+    import random
+
+    from geo_service.geo import links
+
+    rnd = random.Random(17)
+
+    def number() -> str:
+        whole = str(rnd.choice([0, 8, 115, rnd.randint(0, 999), rnd.randint(1000, 99999)]))
+        decimals = rnd.choice([0, 1, 4, 6, 20, 21, 25, rnd.randint(0, 22)])
+        return rnd.choice(["", "", "-", "+"]) + whole + ("." + "7" * decimals if decimals else "")
+
+    def link() -> str:
+        zoom = rnd.choice(["17z", "3z", "17.5z", "123z", "0z", "17", "21.25z"])
+        tail = rnd.choice(["", "", "", "/data=!3m1!1e3", "?entry=ttu", ",5z"])
+        host = rnd.choice(["https://www.google.com", "https://google.com", "https://maps.google.com",
+                           "http://www.google.com", "https://www.google.co.id"])
+        return f"{host}/maps/@{number()},{number()},{zoom}{tail}"
+
+    def read(text: str) -> Any:
+        try:
+            return links.read_map_link(text)
+        except errors.CoordinateInvalid as exc:
+            return ("refused", str(exc), exc.extra)
+
+    def common() -> str:  # as phones share them
+        return (f"https://{rnd.choice(['www.', ''])}google.com/maps/@-8.{rnd.randint(0, 10**rnd.randint(1, 15))},"
+                f"115.{rnd.randint(0, 10**rnd.randint(1, 15))},{rnd.randint(1, 21)}z")
+
+    texts = [link() for _ in range(2000)] + [common() for _ in range(1000)]
+    texts += ["https://www.google.com/maps/@-8.3582,114.6198,15z"]
+    shortcut = 0
+    for text in texts:
+        fast = read(text)
+        fast_parse = _parse_both(text, monkeypatch)[0]
+        shortcut += links._GOOGLE_CENTRE_RE.fullmatch(text) is not None
+        with monkeypatch.context() as m:
+            m.setattr(links, "_GOOGLE_CENTRE_RE", links.re.compile(r"(?!)"))
+            assert read(text) == fast, text
+            assert _parse_both(text, monkeypatch)[0] == fast_parse, text
+    assert 300 < shortcut < len(texts) - 300  # both paths were taken
