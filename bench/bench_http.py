@@ -296,9 +296,12 @@ def main() -> int:
                 ratios: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _label in labels}
                 for round_no in range(1, args.rounds + 1):
                     load_before = os.getloadavg()[0]
+                    # The order rotates from round to round: on a machine whose load grows during the run,
+                    # no contender is always the one measured last.
+                    turn = (round_no - 1) % len(labels)
                     res = {name: run_measured(urls[name] + "/", scripts[name.split("_")[0]], args.duration,
                                               args.connections, procs[name].pid)  # type: ignore[union-attr]
-                           for name, _label in labels}
+                           for name, _label in labels[turn:] + labels[:turn]}
                     print(f"\n{workers} workers, round {round_no}/{args.rounds} (load average {load_before:.2f} "
                           f"before, {os.getloadavg()[0]:.2f} after):")
                     base_rps = res["trivial"]["rps"]
