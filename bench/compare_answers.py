@@ -104,9 +104,9 @@ def dump(out: Path, n: int, seed: int, lane_off: bool) -> None:
         for body in bodies(n, seed):
             raw = json.dumps(body, ensure_ascii=False).encode()
             for path in PATHS:
+                headers = [("Authorization", f"Bearer {token}"), ("X-Request-ID", "compare")]
                 env = EnvironBuilder(path=path, method="POST", data=raw, content_type="application/json",
-                                     headers={"Authorization": f"Bearer {token}",
-                                              "X-Request-ID": "compare"}).get_environ()
+                                     headers=headers).get_environ()
                 env["wsgi.input"] = io.BytesIO(raw)
                 status: list[Any] = []
                 data = b"".join(app(env, lambda s, h, exc_info=None, into=status: into.append((s, h))))
