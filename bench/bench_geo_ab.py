@@ -8,7 +8,12 @@ all three alike; medians of the per-call wall times are printed, with ratios to 
 ``bench_validate.py`` (float parse + STRtree lookup) and ``bench_locate.py`` (bare prepared STRtree
 contains), and this tree over the other.
 
-Run: ``python bench/bench_geo_ab.py --base /tmp/base-tree [--n 3000]``
+Run: ``python bench/bench_geo_ab.py --base /tmp/base-tree [--n 3000] [--compare 5000]``
+
+``--compare N`` first checks that both trees answer alike: ``JurisdictionIndex.locate(...).to_dict()`` (match,
+unit, shares and distances as printed, flags, candidates in order, stations) on N random points with
+uncertainty radii (2-decimal and 3-decimal points of the rounded-coordinate circles, uniform points in
+Bali's box with radii up to 60 km, and centres on and beside border vertices), and prints how many differ.
 """
 
 from __future__ import annotations
@@ -78,10 +83,37 @@ def body_call(locate_location: Any, body: dict[str, Any], index: Any) -> Callabl
     return call
 
 
+def compare_answers(old: Any, new: Any, n: int, rng: np.random.Generator) -> None:
+    """Count the points where the two trees' ``locate(...).to_dict()`` differ (see the module docstring)."""
+    k = n // 4
+    segs = new._seg_xy[rng.integers(0, len(new._seg_xy), k)]
+    x0, y0, x1, y1 = BALI_BBOX
+    cases = [
+        (np.round(rng.uniform(114.45, 115.7, k), 2), np.round(rng.uniform(-8.85, -8.1, k), 2), np.full(k, 780.0)),
+        (np.round(rng.uniform(114.45, 115.7, k), 3), np.round(rng.uniform(-8.85, -8.1, k), 3), np.full(k, 78.0)),
+        (rng.uniform(x0, x1, k), rng.uniform(y0, y1, k),
+         rng.choice([50.0, 100.0, 780.0, 3000.0, 7800.0, 20000.0, 60000.0], k)),
+        (segs[:, 0] + rng.choice([0.0, 1.0], k) * rng.normal(0.0, 0.001, k),
+         segs[:, 1] + rng.choice([0.0, 1.0], k) * rng.normal(0.0, 0.001, k), rng.choice([78.0, 780.0, 5000.0], k)),
+    ]
+    differ = crossing = total = 0
+    for xs, ys, rs in cases:
+        for x, y, r in zip(xs.tolist(), ys.tolist(), rs.tolist(), strict=True):
+            a, b = old.locate(x, y, radius_m=r).to_dict(), new.locate(x, y, radius_m=r).to_dict()
+            total += 1
+            crossing += len(b["candidates"]) > 1
+            if a != b:
+                differ += 1
+                print("  DIFFERENT:", (x, y, r), a, b)
+    print(f"answers compared: {total:,} points with a radius ({crossing:,} circles crossing a border): "
+          f"{differ} differ")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=Path, required=True, help="the other tree (with geo_service/ and boundaries/)")
     ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--compare", type=int, default=0, help="first compare both trees' answers on this many points")
     args = ap.parse_args()
     base = import_base(args.base)
     from bench_locate import land_points
@@ -126,15 +158,28 @@ def main() -> None:
         cand = tree.query(Point(x, y))
         return cand[shapely.contains_xy(polys[cand], x, y)]
 
+    if args.compare:
+        compare_answers(old, new, args.compare, np.random.default_rng(2026))
+
     lx, ly = land_points(new, n, rng)
     print("JurisdictionIndex.locate (k_stations=3), median per call; 'vs land' = over locate on land of the same tree:")
     land = None
     for label, xs, ys, r in (("on land", lx, ly, 0.0), ("bounding box", bx, by, 0.0), ("sea only", bx[sea], by[sea], 0.0),
-                             ("land, 100 m circle", lx, ly, 100.0), ("land, 780 m circle", lx, ly, 780.0)):
+                             ("land, 100 m circle", lx, ly, 100.0), ("land, 780 m circle", lx, ly, 780.0),
+                             ("land, 7.8 km circle", lx, ly, 7800.0)):
         b, o, w = medians([bare, locate_with(old, r), locate_with(new, r)], xs, ys)
         land = land or (o, w)
         print(f"  {label:20s} bare {b:5.1f} us | before {o:6.1f} us (vs land {o / land[0]:5.2f}x) | "
               f"after {w:6.1f} us (vs land {w / land[1]:5.2f}x) | after/before {w / o:4.2f}")
+
+    # The circles of the 780 m row that cross a border (more than one candidate): those the overlay serves.
+    cross = np.array([len(new.locate(x, y, radius_m=780.0, k_stations=0).candidates) > 1
+                      for x, y in zip(lx.tolist(), ly.tolist(), strict=True)])
+    b, o, w = medians([bare, locate_with(old, 780.0), locate_with(new, 780.0)], lx[cross], ly[cross])
+    assert land is not None
+    print(f"  {'780 m, crossing only':20s} bare {b:5.1f} us | before {o:6.1f} us (vs land {o / land[0]:5.2f}x) | "
+          f"after {w:6.1f} us (vs land {w / land[1]:5.2f}x) | after/before {w / o:4.2f}   "
+          f"({int(cross.sum())} of {len(lx)} circles)")
 
     # The request of profile_request.py without the web layer: validate + locate + typed answer.
     from profile_request import MIX

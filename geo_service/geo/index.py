@@ -28,9 +28,12 @@ Speed: single points use the STRtree for bbox candidates and ``shapely.intersect
 prepared polygons (for a point, intersects == covers). Batches do the same two steps
 vectorised (``tree.query(points)`` then ``intersects_xy`` on the candidate pairs), with no
 Python loop per point. GEOS builds a prepared polygon's index on its second use, so build
-runs every polygon twice. An uncertainty circle is overlaid with the leaves (exactly, by GEOS)
-only when neither the cell grid nor the border-segment tree shows it wholly inside the one
-leaf covering its centre (no border segment within the circle's reach).
+runs every polygon twice. An uncertainty circle is overlaid with the leaves only when neither
+the cell grid nor the border segments (kept in bins for a compiled search) show it wholly inside
+the one leaf covering its centre (no border segment within the circle's reach). The overlay is
+exact: a compiled kernel (``geo.overlay_kernels``) integrates the circle's ring and the border
+segments near it (Green's theorem), without building GEOS geometries; what it cannot decide
+exactly (near-degenerate contacts) and circles under 50 m go to the GEOS overlay, its oracle.
 
 An index is immutable after :meth:`JurisdictionIndex.build`; to publish a new boundary set
 build a new index and swap the reference.
@@ -53,8 +56,15 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
-from geo_service.geo.distance import circle, distance_m, distances_m, lon_scale, lon_scales
+from geo_service.geo.distance import circle_ring, distance_m, distances_m, lon_scale, lon_scales
 from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
+from geo_service.geo.overlay_kernels import (
+    OVERLAY_OK,
+    bin_segments,
+    ring_overlay_areas,
+    segment_within,
+    segments_in_box,
+)
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -85,6 +95,15 @@ _SEGMENT_PREFILTER = 16
 #: radius alone (see :meth:`JurisdictionIndex._circle_shares`); beyond, the ring is measured.
 _REACH_MAX_RADIUS_M = 50_000.0
 _REACH_MAX_LAT = 60.0
+#: From this radius on, circle shares come from the compiled overlay (geo.overlay_kernels). Below it
+#: GEOS rounds its crossing points to the absolute coordinates' last bits, which is more than 1e-10 of a
+#: smaller circle's area: the kernel's (closer) shares could then print differently. Such circles are
+#: also the cheap ones to overlay.
+_KERNEL_MIN_RADIUS_M = 50.0
+#: Cells of the border-segment bins (degrees, about 550 m; larger for sets whose box would need more
+#: than the maximum number of cells).
+_SEG_BIN_DEG = 0.005
+_SEG_BIN_MAX_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -303,7 +322,8 @@ class JurisdictionIndex:
         "_set_id", "_units", "_leaves", "_leaf_geoms", "_leaf_codes", "_tree", "_leaf_pos",
         "_children", "_chains", "_leaf_chains", "_leaf_ancestors", "_ref_points", "_stations",
         "_coastal_band_m", "_border_share", "_repaired", "_station_unit", "_grid", "_seg_xy",
-        "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0",
+        "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0", "_seg_flip",
+        "_seg_bins",
     )
     _set_id: int | None
     _units: Mapping[str, Unit]
@@ -328,6 +348,8 @@ class JurisdictionIndex:
     _seg_offsets: NDArray[np.int64]
     _seg_tree: STRtree
     _seg_k0: float
+    _seg_flip: NDArray[np.bool_] | None
+    _seg_bins: tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]
 
     def __init__(self) -> None:
         raise TypeError("use JurisdictionIndex.build(units, ...)")
@@ -483,6 +505,7 @@ class JurisdictionIndex:
         nonzero = np.any(a != b, axis=1)
         a, b, seg_owner = a[nonzero], b[nonzero], seg_owner[nonzero]
         self._seg_xy = np.column_stack([a, b])  # x1, y1, x2, y2
+        self._seg_flip = self._segment_flips(parts, ring[:-1][keep][nonzero])
         self._seg_owner = seg_owner.astype(np.int64)
         # Parts come out in leaf order, so each leaf's segments are one contiguous slice.
         self._seg_offsets = np.searchsorted(self._seg_owner, np.arange(len(self._leaves) + 1))
@@ -492,6 +515,42 @@ class JurisdictionIndex:
         self._seg_k0 = lon_scale((ymin + ymax) / 2.0)
         k0 = np.array([self._seg_k0, 1.0])
         self._seg_tree = STRtree(shapely.linestrings(np.stack([a * k0, b * k0], axis=1)) if len(a) else [])
+        self._seg_bins = self._bin_segments()
+
+    def _bin_segments(self) -> tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]:
+        """A regular grid over the border segments, each listed in every cell its box meets, for the
+        compiled searches around an uncertainty circle (``overlay_kernels.segments_in_box``)."""
+        xy = self._seg_xy.reshape(-1, 2)
+        (x0, y0), (x1, y1) = (xy.min(axis=0), xy.max(axis=0)) if len(xy) else ((0.0, 0.0), (0.0, 0.0))
+        cs = max(_SEG_BIN_DEG, math.sqrt(max(x1 - x0, 1e-9) * max(y1 - y0, 1e-9) / _SEG_BIN_MAX_CELLS))
+        nx, ny = int((x1 - x0) / cs) + 1, int((y1 - y0) / cs) + 1
+        offsets, rows = bin_segments(self._seg_xy, float(x0), float(y0), 1.0 / cs, nx, ny)
+        # The per-request kernels are loaded from numba's cache (or compiled, seconds, on a machine
+        # without one) by a first call of each: here, so that no request pays for it.
+        ids = segments_in_box(self._seg_xy, offsets, rows, float(x0), float(y0), 1.0 / cs, nx, ny, 0.0, 0.0, 0.0, 0.0)
+        segment_within(self._seg_xy, ids, 0.0, 0.0, 1.0, 0.0)
+        if self._seg_flip is not None:
+            ring_overlay_areas(np.zeros((8, 2)), 0.0, 0.0, self._seg_xy, self._seg_flip, self._seg_owner, ids)
+        return float(x0), float(y0), 1.0 / cs, nx, ny, offsets, rows
+
+    def _segments_in_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> NDArray[np.int64]:
+        """Rows of the border segments whose box meets this lon/lat box, sorted (so grouped by leaf)."""
+        x0, y0, inv, nx, ny, offsets, rows = self._seg_bins
+        return segments_in_box(self._seg_xy, offsets, rows, x0, y0, inv, nx, ny, xmin, ymin, xmax, ymax)
+
+    def _segment_flips(self, parts: NDArray[np.object_], seg_ring: NDArray[np.int64]) -> NDArray[np.bool_] | None:
+        """Per segment, True where its ring runs with the leaf's interior on the right (an exterior ring
+        wound clockwise, a hole counter-clockwise): the circle overlay kernel's signed sums need the
+        interior on the left. None (no kernel overlay) if the boundary's parts are not the polygons'
+        rings in order, as GEOS makes them."""
+        rings, poly = shapely.get_rings(shapely.get_parts(self._leaf_geoms), return_index=True)
+        if len(rings) != len(parts) or not np.array_equal(shapely.get_num_coordinates(rings),
+                                                          shapely.get_num_coordinates(parts)):
+            return None
+        exterior = np.ones(len(rings), dtype=bool)
+        exterior[1:] = poly[1:] != poly[:-1]  # each polygon's first ring is its exterior
+        flip: NDArray[np.bool_] = (shapely.is_ccw(rings) != exterior)[seg_ring]
+        return flip
 
     def _nearest_on_segments(self, segs: NDArray[np.int64], lon: float, lat: float) -> tuple[int, float]:
         """Among segments ``segs``, the lowest leaf owning the nearest one, and the geodesic distance.
@@ -674,36 +733,57 @@ class JurisdictionIndex:
         pos, d = self._nearest(lon, lat)
         return self._leaves[pos], d
 
-    def _circle_shares(self, lon: float, lat: float, radius_m: float,
-                       inside: int | None = None) -> list[tuple[int, float]]:
+    def _circle_shares(self, lon: float, lat: float, radius_m: float, inside: int | None = None,
+                       covering: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """(leaf position, share of the circle's area) for every leaf the circle overlaps.
 
         ``inside`` is the one leaf covering the centre, if only one does: when no border segment
-        comes within the circle's reach (a bound on its ring's distance from the centre; the
-        segment tree is asked for the nearest segment within it), the circle lies wholly in that
-        leaf (share 1, no overlay). Otherwise the shares come from the exact overlay of
-        :meth:`_shares`.
+        comes within the circle's reach (a bound on its ring's distance from the centre), the circle
+        lies wholly in that leaf (share 1, no overlay). Otherwise, given ``covering`` (every leaf
+        covering the centre), the shares come from the compiled overlay of the ring with the border
+        segments near it (:meth:`_ring_shares`), and where that cannot decide, or without ``covering``,
+        from the exact GEOS overlay of :meth:`_shares`.
         """
         k = lon_scale(lat)
-        geom = None
+        ring = None
         if radius_m <= _REACH_MAX_RADIUS_M and abs(lat) <= _REACH_MAX_LAT:
             # In the frame isotropic at the centre (longitudes scaled by k, units of a degree of
             # latitude) the ring's vertices lie within radius_m / 110,574 m of the centre, to
             # 5e-5 up to 50 km and 60 degrees of latitude (tests/geo/test_index.py): 0.1 % spare.
             reach = radius_m / M_PER_DEG_LAT_MIN * 1.001 + 1e-12
         else:
-            geom = circle(lon, lat, radius_m)
-            xy = shapely.get_coordinates(geom)
-            reach = float(np.sqrt(((xy[:, 0] - lon) * k) ** 2 + (xy[:, 1] - lat) ** 2).max()) * (1.0 + 1e-6) + 1e-12
-        # A segment within ``reach`` in that frame is within reach / min(k / k0, 1) in the tree's
-        # frame (longitudes scaled by k0).
-        k0 = self._seg_k0
-        reach_k0 = reach / min(k / k0, 1.0) * (1.0 + 1e-9) + 1e-12
-        if inside is not None and len(self._seg_tree.query_nearest(
-                shapely.points([[lon * k0, lat]]), max_distance=reach_k0, all_matches=False)[1]) == 0:
+            ring = circle_ring(lon, lat, radius_m)
+            reach = float(np.sqrt(((ring[:, 0] - lon) * k) ** 2 + (ring[:, 1] - lat) ** 2).max()) * (1.0 + 1e-6) + 1e-12
+        # The ring (so the circle) lies in this box; so does every segment that meets it or comes
+        # within reach, and a segment that meets the ring comes within reach.
+        ids = self._segments_in_box(lon - reach / k, lat - reach, lon + reach / k, lat + reach)
+        if inside is not None and not segment_within(self._seg_xy, ids, lon, lat, k, reach):
             # No border meets the circle and its centre is in this leaf alone: all of it is there.
             return [(inside, 1.0)]
-        return self._shares(circle(lon, lat, radius_m) if geom is None else geom)
+        if ring is None:
+            ring = circle_ring(lon, lat, radius_m)
+        if covering is not None and radius_m >= _KERNEL_MIN_RADIUS_M:
+            shares = self._ring_shares(ring, lon, lat, ids, covering)
+            if shares is not None:
+                return shares
+        return self._shares(shapely.polygons(ring))
+
+    def _ring_shares(self, ring: NDArray[np.float64], lon: float, lat: float, ids: NDArray[np.int64],
+                     covering: Sequence[int]) -> list[tuple[int, float]] | None:
+        """:meth:`_shares` of a circle's convex ring (centred on ``(lon, lat)``) by the compiled overlay
+        with the border segments ``ids`` (sorted; at least all those whose box meets the ring's box),
+        without building a GEOS geometry; ``covering`` are the leaves covering the centre (a leaf whose
+        border stays out of the ring holds all of it if it covers the centre, else none). None when the
+        kernel meets a case it cannot decide exactly (the caller then takes :meth:`_shares`)."""
+        if self._seg_flip is None:
+            return None
+        owners, areas2, ring_area2, status = ring_overlay_areas(
+            ring[:-1], lon, lat, self._seg_xy, self._seg_flip, self._seg_owner, ids)
+        if status != OVERLAY_OK:
+            return None
+        shares = [(j, a / ring_area2) for j, a in zip(owners.tolist(), areas2.tolist(), strict=True)]
+        met = set(owners.tolist())
+        return shares + [(j, 1.0) for j in covering if j not in met]
 
     def _shares(self, geom: BaseGeometry) -> list[tuple[int, float]]:
         """(leaf position, share of ``geom``'s area) for every leaf ``geom`` overlaps."""
@@ -778,7 +858,7 @@ class JurisdictionIndex:
             else:
                 # A circle the cells show crossing a border skips the search for a border-free one.
                 inside = hits[0] if len(hits) == 1 and cells == 0 else None
-                shares = self._circle_shares(lon, lat, radius_m, inside)
+                shares = self._circle_shares(lon, lat, radius_m, inside, hits)
         match: Match
         if hits:
             pos = hits[0]

@@ -29,9 +29,9 @@ def kernel(func: F) -> F:
     """``numba.njit(cache=True, nogil=True)`` for a geometry kernel (see the module docstring); without a
     writable cache location anywhere, numba refuses ``cache=True``: the kernel then compiles per process."""
     try:
-        return numba.njit(cache=True, nogil=True, fastmath=False)(func)  # type: ignore[no-any-return]
+        return numba.njit(cache=True, nogil=True, fastmath=False)(func)  # type: ignore[return-value]
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, fastmath=False)(func)  # type: ignore[no-any-return]
+        return numba.njit(cache=False, nogil=True, fastmath=False)(func)  # type: ignore[return-value]
 
 
 __all__ = ["kernel"]

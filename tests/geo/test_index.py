@@ -534,3 +534,22 @@ def test_nearest_far_from_the_mean_latitude_is_the_nearest_at_the_points_scale(i
         assert idx._nearest(lon, lat) == idx._nearest_on_segments(every, lon, lat), (lon, lat)
         checked += 1
     assert checked >= 100
+
+
+@pytest.mark.parametrize("name", ["shared_edge.geojson", "hole.geojson", "overlap.geojson", "island.geojson",
+                                  "bowtie.geojson", "no_children.geojson"])
+def test_locate_with_circles_answers_as_with_the_geos_overlay_on_hand_made_shapes(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled circle overlay (geo.overlay_kernels) changes no answer: the same located circles,
+    with it and with the GEOS overlay alone, on holes, islands, overlaps and shared edges (centres
+    anywhere, on vertices and on edges)."""
+    idx = JurisdictionIndex.build(load_units(name))
+    xmin, ymin, xmax, ymax = shapely.total_bounds(idx._leaf_geoms)
+    rng = np.random.default_rng(23)
+    lons = np.concatenate([rng.uniform(xmin - 0.2, xmax + 0.2, 300), idx._seg_xy[:, 0]])
+    lats = np.concatenate([rng.uniform(ymin - 0.2, ymax + 0.2, 300), idx._seg_xy[:, 1]])
+    radii = rng.choice([100.0, 780.0, 7800.0, 30000.0, 49000.0], len(lons))
+    pts = list(zip(lons.tolist(), lats.tolist(), radii.tolist(), strict=True))
+    kernel = [idx.locate(x, y, radius_m=r, k_stations=0).to_dict() for x, y, r in pts]
+    monkeypatch.setattr(JurisdictionIndex, "_ring_shares", lambda *a, **k: None)
+    assert [idx.locate(x, y, radius_m=r, k_stations=0).to_dict() for x, y, r in pts] == kernel
