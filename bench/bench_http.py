@@ -13,7 +13,10 @@ For each worker count it starts, on a temporary SQLite data dir (bundled Bali se
 and loads them with ``/usr/bin/wrk`` (a Lua script sends JSON POSTs with the bearer token; the
 locate mix has plain decimals, DMS text, a dropped minus, a swapped pair, a rounded value and a
 point at sea; ``--latency`` percentiles). Printed per run: requests/s, p50, p99 and the ratio to
-the baseline; plus ``POST /api/v1/coordinates/validate`` (text input,
+the baseline (``--base DIR`` serves another tree too, e.g. the code before a change, in the same
+rounds) and the servers' CPU time per request (user + system of the process group, from /proc:
+less moved by other programs on a shared machine than requests/s); plus
+``POST /api/v1/coordinates/validate`` (text input,
 mixed formats) and a 1,000,000-point CSV through ``POST /api/v1/locate/batch`` (``--batch``).
 Only 127.0.0.1 is used.
 """
@@ -158,8 +161,35 @@ def run_wrk(url: str, script: Path, duration_s: int, connections: int, threads: 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    done = re.search(r"(\d+) requests in", out)
     return {"rps": rps, "p50": pct.get("50", float("nan")), "p99": pct.get("99", float("nan")),
-            "non2xx": float(bad.group(1)) if bad else 0.0}
+            "non2xx": float(bad.group(1)) if bad else 0.0, "requests": float(done.group(1)) if done else float("nan")}
+
+
+def cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of the live processes of a process group (a server: master and
+    workers), from /proc; nan where there is no /proc."""
+    if not Path("/proc").is_dir():
+        return float("nan")
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(url: str, script: Path, duration_s: int, connections: int, pgid: int) -> dict[str, float]:
+    """:func:`run_wrk`, plus the server's CPU time per answered request in microseconds (``cpu_us``):
+    unlike requests/s it does not move when other programs take the cores (only when they slow
+    this one's instructions down)."""
+    before = cpu_seconds(pgid)
+    res = run_wrk(url, script, duration_s, connections)
+    res["cpu_us"] = (cpu_seconds(pgid) - before) / res["requests"] * 1e6 if res["requests"] else float("nan")
+    return res
 
 
 def lua(tmp: Path, name: str, token: str, path: str, mode: str) -> Path:
@@ -203,6 +233,9 @@ def main() -> int:
     ap.add_argument("--lane-off", action="store_true",
                     help="also run locate and validate on a second service with GEO_SERVICE_FAST_LANE=false "
                          "(the Flask path, in the same run)")
+    ap.add_argument("--base", type=Path, default=None,
+                    help="also serve this tree (e.g. a `git archive` of main: before/after in the same rounds) "
+                         "with the same interpreter, data dir and settings")
     args = ap.parse_args()
     if not Path(WRK).exists():
         print("wrk not found (apt-get install wrk)")
@@ -227,6 +260,9 @@ def main() -> int:
             oport = free_port()
             off = start([PY, "-m", "geo_service.cli", "serve", "--port", str(oport), "--workers", str(workers)],
                         {**env, "GEO_SERVICE_FAST_LANE": "false"}, ROOT) if args.lane_off else None
+            bport = free_port()
+            before = start([PY, "-m", "geo_service.cli", "serve", "--port", str(bport), "--workers", str(workers)],
+                           {**env, "PYTHONPATH": str(args.base)}, args.base) if args.base else None
             # The same gunicorn settings as `geo-service serve`: gthread workers, threads, keep-alive.
             triv = start([PY, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(DEFAULT_THREADS),
                           "--keep-alive", str(SERVER_SETTINGS["keepalive"]), "-b", f"127.0.0.1:{tport}",
@@ -248,27 +284,42 @@ def main() -> int:
                     urls.update({"locate_off": obase, "validate_off": obase})
                     labels += [("locate_off", "  locate, fast lane off (Flask path)"),
                                ("validate_off", "  validate, fast lane off (Flask path)")]
-                ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _label in labels}
+                if before is not None:
+                    bbase = f"http://127.0.0.1:{bport}"
+                    wait_http(bbase + "/health")
+                    run_wrk(bbase + "/api/v1/locate", scripts["locate"], 2, args.connections)  # warm-up
+                    urls.update({"locate_base": bbase, "validate_base": bbase})
+                    labels += [("locate_base", f"  locate, {args.base.name} (before)"),
+                               ("validate_base", f"  validate, {args.base.name} (before)")]
+                procs = {"trivial": triv, "locate": svc, "validate": svc, "locate_off": off, "validate_off": off,
+                         "locate_base": before, "validate_base": before}
+                ratios: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _label in labels}
                 for round_no in range(1, args.rounds + 1):
                     load_before = os.getloadavg()[0]
-                    res = {name: run_wrk(urls[name] + "/", scripts[name.removesuffix("_off")], args.duration,
-                                         args.connections) for name, _label in labels}
+                    # The order rotates from round to round: on a machine whose load grows during the run,
+                    # no contender is always the one measured last.
+                    turn = (round_no - 1) % len(labels)
+                    res = {name: run_measured(urls[name] + "/", scripts[name.split("_")[0]], args.duration,
+                                              args.connections, procs[name].pid)  # type: ignore[union-attr]
+                           for name, _label in labels[turn:] + labels[:turn]}
                     print(f"\n{workers} workers, round {round_no}/{args.rounds} (load average {load_before:.2f} "
                           f"before, {os.getloadavg()[0]:.2f} after):")
                     base_rps = res["trivial"]["rps"]
                     base_p99 = res["trivial"]["p99"]
+                    base_cpu = res["trivial"]["cpu_us"]
                     for name, label in labels:
                         r = res[name]
-                        ratios[name].append((r["rps"] / base_rps, r["p99"] / base_p99))
+                        ratios[name].append((r["rps"] / base_rps, r["p99"] / base_p99, base_cpu / r["cpu_us"]))
                         bad = f", {int(r['non2xx'])} non-2xx" if r["non2xx"] else ""
                         print(f"  {label:<52} {r['rps']:8,.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms"
-                              f"  ratio {r['rps'] / base_rps:5.2f}  p99 ratio {r['p99'] / base_p99:5.2f}{bad}")
+                              f"  ratio {r['rps'] / base_rps:5.2f}  p99 ratio {r['p99'] / base_p99:5.2f}"
+                              f"  CPU {r['cpu_us']:5.0f} us/request (ratio {base_cpu / r['cpu_us']:4.2f}){bad}")
                 if args.rounds > 1:
-                    print(f"\n{workers} workers, median of {args.rounds} rounds (ratios to the same round's baseline):")
+                    print(f"\n{workers} workers, median of {args.rounds} rounds (ratios to the same round's baseline; "
+                          "CPU ratio: the trivial app's server CPU time per request over this one's):")
                     for name, label in labels[1:]:
-                        rps_r = float(np.median([a for a, _b in ratios[name]]))
-                        p99_r = float(np.median([b for _a, b in ratios[name]]))
-                        print(f"  {label:<52} ratio {rps_r:5.2f}  p99 ratio {p99_r:5.2f}")
+                        rps_r, p99_r, cpu_r = (float(np.median([row[i] for row in ratios[name]])) for i in range(3))
+                        print(f"  {label:<52} ratio {rps_r:5.2f}  p99 ratio {p99_r:5.2f}  CPU ratio {cpu_r:4.2f}")
                 if args.batch and workers == args.workers[0]:
                     bench_batch(base, token, args.batch)
             finally:
@@ -276,6 +327,8 @@ def main() -> int:
                 stop(triv)
                 if off is not None:
                     stop(off)
+                if before is not None:
+                    stop(before)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -409,6 +409,38 @@ def _parse_degrees(norm: str) -> dict[str, Any]:
     raise last_error
 
 
+#: The two commonest texts of a call (issue 13), read without the tokenizer: a decimal pair
+#: (``-8.4321, 115.2345``) and a DMS pair with Indonesian hemisphere words (``8°21'29.5" LS
+#: 114°37'11.3" BT``). The expressions admit only texts that the general path cuts into exactly
+#: these two components (ASCII digits and letters, one space, nothing before or after), and the
+#: components then go through the same rules (:func:`_assign_axes`); ``tests/geo`` compares both
+#: paths on such texts.
+_PLAIN_PAIR_RE = re.compile(r"([-+]?[0-9]+\.[0-9]+)(?:, ?| )([-+]?[0-9]+\.[0-9]+)")
+_PLAIN_DMS_RE = re.compile(
+    r"([0-9]{1,3})°([0-9]{1,2})'([0-9]{1,2}(?:\.[0-9]+)?)\" ([Ll][SsUu]) "
+    r"([0-9]{1,3})°([0-9]{1,2})'([0-9]{1,2}(?:\.[0-9]+)?)\" ([Bb][TtBb])"
+)
+
+
+def _plain_group(nums: list[list[Any]], hemi: str | None = None) -> _Group:
+    group = _Group()
+    group.nums, group.hemi = nums, hemi
+    return group
+
+
+def _common_groups(text: str) -> list[_Group] | None:
+    """The two components of a text of :data:`_PLAIN_PAIR_RE` or :data:`_PLAIN_DMS_RE` (as
+    :func:`_group_tokens` would group them), else None."""
+    m = _PLAIN_PAIR_RE.fullmatch(text)
+    if m is not None:
+        return [_plain_group([[m[1], None]]), _plain_group([[m[2], None]])]
+    m = _PLAIN_DMS_RE.fullmatch(text)
+    if m is not None:
+        return [_plain_group([[m[1], 0], [m[2], 1], [m[3], 2]], _HEMI_WORDS[m[4].lower()]),
+                _plain_group([[m[5], 0], [m[6], 1], [m[7], 2]], _HEMI_WORDS[m[8].lower()])]
+    return None
+
+
 def _assign_axes(groups: list[_Group]) -> dict[str, Any]:
     values = [_group_value(g) for g in groups]
     axes = [_axis(g) for g in groups]
@@ -812,6 +844,11 @@ def _parse_whole(
     stripped: str, crs_label: str | None, reference: tuple[float, float] | None, expand_link: LinkExpander | None
 ) -> ParsedCoordinate:
     """Read ``stripped`` as exactly one coordinate (or one JSON document) of any format."""
+    if crs_label is None:
+        groups = _common_groups(stripped)
+        if groups is not None:
+            with contextlib.suppress(errors.CoordinateInvalid):  # (minutes past 60...: the general path says so)
+                return _degree_coordinate({**_assign_axes(groups), "skipped": ""})
     low = stripped.lower()
     if low.startswith("geo:"):
         return _parse_geo_uri(stripped)
@@ -861,6 +898,12 @@ def _parse_whole(
             parsed = _reproject_geographic(_parse_dotted(norm), crs_label)
         else:
             raise
+    return _degree_coordinate(parsed)
+
+
+def _degree_coordinate(parsed: dict[str, Any]) -> ParsedCoordinate:
+    """The reading of a degree text (what :func:`_parse_degrees` found): the swapped order as an
+    alternative when the order was only assumed, the skipped caption as a note."""
     order = parsed.pop("order_source")
     skipped = parsed.pop("skipped")
     readings: tuple[tuple[float, float], ...] = ()

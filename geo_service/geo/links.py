@@ -43,6 +43,14 @@ _BING_CP_RE = re.compile(rf"^({DEC})~({DEC})$")
 _BING_SP_RE = re.compile(rf"point\.({DEC})_({DEC})")
 _HERE_PATH_RE = re.compile(rf"/l/({DEC}),({DEC})")
 _PLACE_SEGMENT_RE = re.compile(r"/place/([^/@]{3,120})(?=/|$)")
+#: The commonest link of a call (issue 13): Google Maps' map centre and zoom, nothing else
+#: (``https://www.google.com/maps/@-8.4321,115.2345,17z``). Only what :func:`_read_google` reads
+#: as ``map_centre`` with these very numbers matches (ASCII digits, the lengths of ``DEC``, no
+#: ``+`` or ``%``, no query), so it skips the URL parsing; ``tests/geo`` compares both paths.
+_GOOGLE_CENTRE_RE = re.compile(
+    r"https://(?:www\.)?google\.com/maps/@(-?[0-9]{1,3}(?:\.[0-9]{1,20})?),(-?[0-9]{1,3}(?:\.[0-9]{1,20})?),"
+    r"[0-9]{1,2}(?:\.[0-9]{1,10})?z"
+)
 
 #: Hosts (suffixes) whose links never hold a point in their text; they redirect to a long link.
 SHORT_LINK_HOSTS = ("maps.app.goo.gl", "app.goo.gl", "goo.gl", "g.co", "maps.apple", "waze.com/ul", "osm.org/go",
@@ -180,6 +188,9 @@ def read_map_link(url: str) -> LinkReading:
     >>> read_map_link("https://www.bing.com/maps?cp=-8.3582~114.6198&lvl=16").lon_text
     '114.6198'
     """
+    centre = _GOOGLE_CENTRE_RE.fullmatch(url)
+    if centre is not None:
+        return LinkReading("google", "map_centre", centre[1], centre[2])
     short = short_link_host(url)
     if short is not None:
         raise _invalid(

@@ -105,6 +105,8 @@ class IndexHolder:
         self._dated: list[tuple[int, datetime, datetime]] = []
         self._stations: list[dict[str, Any]] = []
         self._others: OrderedDict[int, JurisdictionIndex] = OrderedDict()
+        #: The set in force now and the dates between which it stays so (see :meth:`_set_in_force_now`).
+        self._now: tuple[list[tuple[int, datetime, datetime]], int | None, datetime, datetime, int | None] | None = None
 
     @property
     def generation(self) -> int:
@@ -136,8 +138,7 @@ class IndexHolder:
         """The index of the set in force at ``at`` (now when None), built on first use."""
         if self._index is None:
             return self.current()
-        moment = at if at is not None else datetime.now(UTC)
-        set_id = set_in_force(self._dated, self._current_id, moment)
+        set_id = set_in_force(self._dated, self._current_id, at) if at is not None else self._set_in_force_now()
         if set_id is None or set_id == self._current_id:
             return self._index
         with self._lock:
@@ -155,6 +156,20 @@ class IndexHolder:
             LOGGER.info("dated index loaded: set %s, %d units, %.0f ms", set_id, len(units),
                         (time.perf_counter() - started) * 1000)
             return index
+
+    def _set_in_force_now(self) -> int | None:
+        """``set_in_force`` now (every request without ``at`` asks). It compares the moment only
+        with the sets' ``effective_from``, so its answer holds from the last of them not after now
+        until the next one: kept with those dates and the set list it was made from."""
+        now = datetime.now(UTC)
+        dated, current_id, kept = self._dated, self._current_id, self._now
+        if kept is not None and kept[0] is dated and kept[1] == current_id and kept[2] <= now < kept[3]:
+            return kept[4]
+        set_id = set_in_force(dated, current_id, now)
+        since = max((eff for _i, eff, _pub in dated if eff <= now), default=datetime.min.replace(tzinfo=UTC))
+        until = min((eff for _i, eff, _pub in dated if eff > now), default=datetime.max.replace(tzinfo=UTC))
+        self._now = (dated, current_id, since, until, set_id)
+        return set_id
 
     def maybe_refresh(self) -> None:
         """Check the published generation if the poll interval has passed (cheap)."""

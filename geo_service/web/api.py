@@ -17,7 +17,7 @@ from geo_service.services.unit_types import UnitCollection, UnitFeature
 from geo_service.storage import repo
 from geo_service.web.auth import allow, public, require_principal
 from geo_service.web.common import json_answer, json_body, request_lang, typed_body
-from geo_service.web.context import db_session, index, places, service
+from geo_service.web.context import db_session, index, service
 from geo_service.web.fast_lane import FastRoute
 from geo_service.web.openapi import CSV_TEXT, answer_type, answers, body, build_openapi, doc, problems
 
@@ -88,7 +88,8 @@ def validate() -> Response:
 
 def validate_answer(query: ValidateQuery, lang: str) -> ValidationAnswer:
     """The answer of ``POST /api/v1/coordinates/validate`` (the view's and the fast lane's)."""
-    result = validate_location(query, index(), places(), service().link_expander, index_at=service().holder.index_at)
+    svc = service()
+    result = validate_location(query, svc.holder.current(), svc.places, svc.link_expander, index_at=svc.holder.index_at)
     return validation_answer(result, lang)
 
 
@@ -140,7 +141,7 @@ def locate() -> Response:
 def locate_answer(query: LocateQuery, lang: str) -> LocateAnswer:
     """The answer of ``POST /api/v1/locate`` (the view's and the fast lane's)."""
     svc = service()
-    return locate_location(query, index(), lang=lang, places=places(), expand_link=svc.link_expander,
+    return locate_location(query, svc.holder.current(), lang=lang, places=svc.places, expand_link=svc.link_expander,
                            index_at=svc.holder.index_at, earliest=svc.holder.earliest_from())
 
 

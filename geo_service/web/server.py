@@ -15,6 +15,7 @@ client reaches the service at all; the deadline is the defence when it is expose
 from __future__ import annotations
 
 import errno
+import socket
 import time
 from typing import Any
 
@@ -57,6 +58,14 @@ class _DeadlineSocket:
         if left <= 0:
             raise RequestReadTimeout(self._limit_s)
         previous = self._sock.gettimeout()
+        if previous is None and not args:
+            # Usually the bytes are already there (the poller saw the socket readable): one
+            # non-blocking recv, instead of switching the socket to a timeout and back around a
+            # poll + recv (three more system calls, about 5 us a request).
+            try:
+                return bytes(self._sock.recv(size, socket.MSG_DONTWAIT))
+            except BlockingIOError:
+                pass  # nothing yet: wait for it within the deadline, as below
         self._sock.settimeout(left if previous is None else min(previous, left))
         try:
             return bytes(self._sock.recv(size, *args))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -287,3 +288,120 @@ def test_fuzz_parser_only_raises_coordinate_invalid(text: str) -> None:
     except errors.CoordinateInvalid:
         return
     assert isinstance(p.lon, float) and isinstance(p.lat, float)
+
+
+def _parse_both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The reading (or the refusal) of ``text`` by the parser as it is and by its general path
+    alone (the tokenizer, without the shortcut for the commonest texts)."""
+    from geo_service.geo import coords
+
+    def read() -> Any:
+        try:
+            p = coords.parse_coordinate_text(text)
+        except errors.CoordinateInvalid as exc:
+            return ("refused", str(exc), exc.extra)
+        return (p, p.extra, p.notes, p.others)
+
+    fast = read()
+    with monkeypatch.context() as m:
+        m.setattr(coords, "_common_groups", lambda _text: None)
+        general = read()
+    return fast, general
+
+
+def test_common_texts_read_as_by_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut for decimal pairs and LS/BT DMS pairs (issue 13) agrees with the tokenizer on
+    thousands of random texts of both shapes, edge values included (minutes or seconds of 60 and
+    more, degrees past 90 or 180, signs, zeros, many decimals, either case of the words)."""
+    import random
+
+    rnd = random.Random(13)
+
+    def num(max_int: int) -> str:
+        whole = str(rnd.choice([0, 1, rnd.randint(0, max_int), max_int, max_int + rnd.randint(1, 500)]))
+        return f"{whole}.{''.join(rnd.choice('0123456789') for _ in range(rnd.randint(1, 12)))}"
+
+    def decimal_pair() -> str:
+        sign = lambda: rnd.choice(["", "", "-", "+"])  # noqa: E731
+        return f"{sign()}{num(90)}{rnd.choice([', ', ',', ' '])}{sign()}{num(180)}"
+
+    def dms_pair() -> str:
+        def part(deg: int) -> str:
+            seconds = str(rnd.choice([0, 5, 29, 59, 60, 75, rnd.randint(0, 99)]))
+            if rnd.random() < 0.5:
+                seconds += "." + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 4)))
+            minutes = rnd.choice([0, 7, 21, 59, 60, 61, rnd.randint(0, 99)])
+            return f"{rnd.choice([0, rnd.randint(0, deg), deg, deg + 7, 999])}°{minutes}'{seconds}\""
+        lat_word = rnd.choice(["LS", "ls", "Ls", "LU", "lu", "lU"])
+        lon_word = rnd.choice(["BT", "bt", "Bt", "BB", "bb", "bB"])
+        return f"{part(90)} {lat_word} {part(180)} {lon_word}"
+
+    texts = [decimal_pair() for _ in range(2500)] + [dms_pair() for _ in range(2500)]
+    texts += ["-8.4321, 115.2345", "115.2345 -8.4321", "0.0, 0.0", "-0.0 -0.0", "8°21'29.5\" LS 114°37'11.3\" BT",
+              "8°60'00\" LS 114°37'11\" BT", "8°21'60\" LS 114°37'11\" BT", "95.5, 95.5", "-8.5 115.5"]
+    refused = 0
+    for text in texts:
+        fast, general = _parse_both(text, monkeypatch)
+        assert fast == general, text
+        refused += fast[0] == "refused"
+    assert 0 < refused < len(texts) // 2  # the edge values were reached, the common ones read
+
+
+@pytest.mark.parametrize("text", [
+    "8°21'29.5\" LS 114°37'11.3\" BT", "-8.4321, 115.2345", "-8.4321,115.2345", "-8.4321 115.2345",
+    "115.2345, -8.4321", "8°21'29\" lu 114°37'11\" bb", "8°59'59.999\" LS 114°0'0\" BT",
+])
+def test_common_texts_take_the_shortcut(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These texts do not reach the tokenizer (that is where the time went), and read as before."""
+    from geo_service.geo import coords
+
+    fast, general = _parse_both(text, monkeypatch)
+    assert fast == general
+    monkeypatch.setattr(coords, "_tokenise", lambda *_a, **_k: pytest.fail("the tokenizer ran"))
+    assert coords.parse_coordinate_text(text) == fast[0]
+
+
+def test_google_map_centre_links_read_as_by_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut for ``google.com/maps/@lat,lon,zoom`` links (issue 13) reads thousands of random
+    such links (and near misses: more digits than a link number has, signs, other hosts, a tail)
+    as the full link reader does, down to the coordinate parsed from them."""
+    import random
+
+    from geo_service.geo import links
+
+    rnd = random.Random(17)
+
+    def number() -> str:
+        whole = str(rnd.choice([0, 8, 115, rnd.randint(0, 999), rnd.randint(1000, 99999)]))
+        decimals = rnd.choice([0, 1, 4, 6, 20, 21, 25, rnd.randint(0, 22)])
+        return rnd.choice(["", "", "-", "+"]) + whole + ("." + "7" * decimals if decimals else "")
+
+    def link() -> str:
+        zoom = rnd.choice(["17z", "3z", "17.5z", "123z", "0z", "17", "21.25z"])
+        tail = rnd.choice(["", "", "", "/data=!3m1!1e3", "?entry=ttu", ",5z"])
+        host = rnd.choice(["https://www.google.com", "https://google.com", "https://maps.google.com",
+                           "http://www.google.com", "https://www.google.co.id"])
+        return f"{host}/maps/@{number()},{number()},{zoom}{tail}"
+
+    def read(text: str) -> Any:
+        try:
+            return links.read_map_link(text)
+        except errors.CoordinateInvalid as exc:
+            return ("refused", str(exc), exc.extra)
+
+    def common() -> str:  # as phones share them
+        return (f"https://{rnd.choice(['www.', ''])}google.com/maps/@-8.{rnd.randint(0, 10**rnd.randint(1, 15))},"
+                f"115.{rnd.randint(0, 10**rnd.randint(1, 15))},{rnd.randint(1, 21)}z")
+
+    texts = [link() for _ in range(2000)] + [common() for _ in range(1000)]
+    texts += ["https://www.google.com/maps/@-8.3582,114.6198,15z"]
+    shortcut = 0
+    for text in texts:
+        fast = read(text)
+        fast_parse = _parse_both(text, monkeypatch)[0]
+        shortcut += links._GOOGLE_CENTRE_RE.fullmatch(text) is not None
+        with monkeypatch.context() as m:
+            m.setattr(links, "_GOOGLE_CENTRE_RE", links.re.compile(r"(?!)"))
+            assert read(text) == fast, text
+            assert _parse_both(text, monkeypatch)[0] == fast_parse, text
+    assert 300 < shortcut < len(texts) - 300  # both paths were taken

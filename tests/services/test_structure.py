@@ -510,25 +510,65 @@ def test_national_set_metro_jaya_and_banten(dated_app: Any) -> None:
     assert outside["special_area"] is None
 
 
-def test_a_scheduled_set_takes_effect_later(fresh_app: Any) -> None:
+def _schedule_bali_set(app: Any, later: datetime) -> tuple[int, int]:
+    """(the current set id, the id of a Bali set published to take effect ``later``)."""
     from geo_service.storage import repo
 
-    storage = fresh_app.extensions["geo_service"].storage
-    holder = fresh_app.extensions["geo_service"].holder
+    storage = app.extensions["geo_service"].storage
+    holder = app.extensions["geo_service"].holder
     current = holder.current().set_id
     units, _report, _csv = structure.load_bali_structure_units()
-    later = datetime(2099, 1, 1, tzinfo=UTC)
     with storage.transaction() as session:
         bset = repo.create_boundary_set(session, name="Bali later", units=units, source="bundled",
                                         created_by="test")
         repo.publish_boundary_set(session, bset.id, actor="test", effective_from=later)
         scheduled = bset.id
     holder.refresh()
+    return current, scheduled
+
+
+def test_a_scheduled_set_takes_effect_later(fresh_app: Any) -> None:
+    from geo_service.storage import repo
+
+    storage = fresh_app.extensions["geo_service"].storage
+    holder = fresh_app.extensions["geo_service"].holder
+    later = datetime(2099, 1, 1, tzinfo=UTC)
+    current, scheduled = _schedule_bali_set(fresh_app, later)
     assert holder.current().set_id == current  # not yet
     assert holder.index_at(datetime(2098, 12, 31, tzinfo=UTC)).set_id == current
     assert holder.index_at(later).set_id == scheduled
     with storage.session() as session:
         assert repo.get_boundary_set(session, scheduled).status == "scheduled"
+
+
+def test_the_set_in_force_now_follows_the_clock(fresh_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The holder keeps the set in force now with the dates it holds between (issue 13); when the
+    clock passes a scheduled ``effective_from`` (or goes back before one), the answer moves with it,
+    as ``set_in_force`` of that moment says."""
+    from geo_service.services import registry
+
+    clock = [datetime.now(UTC)]
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return clock[0]
+
+    holder = fresh_app.extensions["geo_service"].holder
+    later = datetime(2099, 1, 1, tzinfo=UTC)
+    current, scheduled = _schedule_bali_set(fresh_app, later)
+    monkeypatch.setattr(registry, "datetime", Clock)
+    dated = holder._dated
+    for moment in [clock[0], later - timedelta(microseconds=1), later, later + timedelta(days=3),
+                   later - timedelta(seconds=1), datetime(2016, 5, 2, tzinfo=UTC), datetime(2020, 1, 1, tzinfo=UTC),
+                   datetime(2016, 5, 3, tzinfo=UTC), later, clock[0]]:
+        clock[0] = moment
+        expected = registry.set_in_force(dated, current, moment)
+        assert holder.current().set_id == holder.index_at(None).set_id == expected, moment
+        assert holder.current().set_id == holder.index_at(moment).set_id
+    assert expected == current
+    clock[0] = later
+    assert holder.current().set_id == scheduled
 
 
 # ------------------------------------------------------------------ overlays in the checks and the index

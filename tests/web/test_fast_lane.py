@@ -41,6 +41,9 @@ GOOD_BODIES: list[Any] = [
     {"text": "-8,6501 115,2167"},  # Indonesian decimal comma
     {"text": "geo:-8.6501,115.2167;u=35"},
     {"text": "https://www.google.com/maps/@-8.6501,115.2167,17z"},
+    {"text": "-8.6501, 115.2167"},  # the decimal pair of the bench's validate mix
+    {"text": "115.2167 -8.6501"},  # the same, longitude first
+    {"text": "8°21'60\" LS 114°37'11\" BT"},  # 60 seconds: refused the general way
     {"text": "50S 303000 9043000"},  # UTM
     {"lat": 9043000, "lon": 303000, "crs": "EPSG:32750"},
     {"lat": -8.6501, "lon": 115.2167, "uncertainty_m": 250, "hint_unit": "51.71"},

@@ -169,3 +169,28 @@ def test_cheap_checks_answer_before_the_body_is_read(server: dict[str, Any]) -> 
         .replace(b"application/json", b"application/xml")
     status, took = _raw(port, batch)
     assert " 415 " in status and took < 2.0, (status, took)
+
+
+def test_deadline_socket_reads_waiting_bytes_at_once_and_still_enforces_the_deadline() -> None:
+    """The read deadline on the socket itself: bytes already there come back from one
+    non-blocking read (the common case, no timeout switching); a client that sends nothing is
+    cut off at the deadline, and bytes that arrive within it are still read."""
+    from geo_service.web.server import RequestReadTimeout, _DeadlineSocket
+
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        ours.setblocking(True)  # as gunicorn's gthread worker hands the socket to a thread
+        sock = _DeadlineSocket(ours, 0.5)
+        peer.sendall(b"GET / HTTP/1.1\r\n")
+        assert sock.recv(8192) == b"GET / HTTP/1.1\r\n"
+        assert ours.gettimeout() is None  # the socket is left blocking, as it was
+        threading.Timer(0.1, peer.sendall, args=(b"Host: x\r\n",)).start()
+        assert sock.recv(8192) == b"Host: x\r\n"  # waited for, within the deadline
+        started = time.monotonic()
+        with pytest.raises(RequestReadTimeout):
+            sock.recv(8192)  # nothing more: cut off when the request's 0.5 s are over
+        assert time.monotonic() - started < 2.0
+        assert ours.gettimeout() is None
+        sock.rearm()  # the next request on the connection gets its own deadline
+        peer.sendall(b"x")
+        assert sock.recv(1) == b"x"
