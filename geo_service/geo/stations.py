@@ -79,6 +79,10 @@ class StationIndex:
         self._k0 = lon_scale(float(self._lats.mean())) if len(self._lats) else 1.0
         self._z = self._lons * self._k0 + 1j * self._lats
         self._zx, self._zy = np.ascontiguousarray(self._z.real), np.ascontiguousarray(self._z.imag)
+        # The compiled pre-selection is loaded from numba's cache (or compiled, seconds, where there is
+        # none) by a first call: here, with the index, so that no request pays for it (as the leaf index
+        # does for its kernels).
+        station_candidates(np.zeros(2), np.zeros(2), 0.0, 0.0, 1, _SPARE_DEG)
         by_unit: dict[str, list[int]] = {}
         for i, s in enumerate(self._stations):
             by_unit.setdefault(s.unit_code, []).append(i)
