@@ -181,8 +181,19 @@ def circle_ring(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_
         raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
     if vertices < 8:
         raise ValueError("a circle needs at least 8 vertices")
-    lons, lats, _ = GEOD.fwd(np.full(vertices, float(lon)), np.full(vertices, float(lat)),
-                             _azimuths(vertices), np.full(vertices, float(radius_m)), return_back_azimuth=False)
+    buf = np.empty((4, vertices))
+    buf[0].fill(float(lon))
+    buf[1].fill(float(lat))
+    buf[2] = _azimuths(vertices)
+    buf[3].fill(float(radius_m))
+    if _GEOD_FWD_IN_PLACE is not None:
+        # pyproj's compiled direct problem on our own contiguous float64 rows, in place: what
+        # ``Geod.fwd`` calls after copying each argument (a quarter of a ring's cost; the same numbers,
+        # tests/geo/test_distance.py compares them).
+        _GEOD_FWD_IN_PLACE(buf[0], buf[1], buf[2], buf[3], radians=False, return_back_azimuth=False)
+        lons, lats = buf[0], buf[1]
+    else:
+        lons, lats, _ = GEOD.fwd(buf[0], buf[1], buf[2], buf[3], return_back_azimuth=False)
     ring = np.empty((vertices + 1, 2))
     ring[:vertices, 0], ring[:vertices, 1] = lons, lats
     ring[vertices] = ring[0]
@@ -216,6 +227,10 @@ def circle(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTI
     (65, 1000)
     """
     return shapely.polygons(circle_ring(lon, lat, radius_m, vertices))  # type: ignore[no-any-return]
+
+
+#: ``Geod._fwd`` (pyproj's in-place direct problem), when this pyproj has it; else the public ``fwd``.
+_GEOD_FWD_IN_PLACE = getattr(GEOD, "_fwd", None)
 
 
 @lru_cache(maxsize=8)

@@ -70,6 +70,7 @@ from geo_service.geo.overlay_kernels import (
     segment_within,
     segments_in_box,
 )
+from geo_service.geo.overlay_kernels import circle_cells as circle_cells_kernel
 from geo_service.geo.stations import Station, StationHit, StationIndex
 
 LOGGER = logging.getLogger(__name__)
@@ -201,6 +202,8 @@ class _CellGrid:
 
     def __init__(self, x0: float, y0: float, inv: float, nx: int, ny: int, cells: NDArray[np.integer]) -> None:
         self.x0, self.y0, self.inv, self.nx, self.ny, self.cells = x0, y0, inv, nx, ny, cells
+        if cells.size:  # loads (or compiles) the kernel for this cell type now, not in a request
+            circle_cells_kernel(cells, nx, ny, x0, y0, inv, x0, y0, 1.0, 0, 1, _MIXED)
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_], classify: Any, max_cells: int, min_cell_deg: float) -> _CellGrid:
@@ -256,6 +259,11 @@ class _CellGrid:
         return 110_000.0 * min(dy_deg, dx_deg * math.cos(math.radians(abs(lat)) + 1e-9))
 
     def circle_cells(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> int:
+        """:meth:`circle_cells_numpy` compiled (``overlay_kernels.circle_cells``; the same answer)."""
+        return circle_cells_kernel(self.cells, self.nx, self.ny, self.x0, self.y0, self.inv,  # type: ignore[no-any-return]
+                                   lon, lat, radius_m, leaf, max_cells, _MIXED)
+
+    def circle_cells_numpy(self, lon: float, lat: float, radius_m: float, leaf: int, max_cells: int = 400) -> int:
         """What the cells under the circle's box say about a circle around a point of ``leaf``.
 
         1: every cell under the box is an unmixed cell of ``leaf``; no border crosses an unmixed

@@ -336,3 +336,41 @@ def segment_within(seg_xy: NDArray[np.float64], ids: NDArray[np.int64], cx: floa
 
 __all__ = ["OVERLAY_DEGENERATE", "OVERLAY_OK", "bin_segments", "ring_overlay_areas", "segment_within",
            "segments_in_box"]
+
+
+@kernel
+def circle_cells(cells: NDArray[np.int32], nx: int, ny: int, x0: float, y0: float, inv: float, lon: float,
+                 lat: float, radius_m: float, leaf: int, max_cells: int, mixed: int) -> int:
+    """``_CellGrid.circle_cells`` of ``geo.index`` compiled (that method, in numpy, is its oracle): what the
+    grid's cells under the circle's box say about a circle around a point of ``leaf`` (1: wholly inside
+    it; -1: very likely crossing a border; 0: the cells do not tell). ``cells`` is the grid's flat array
+    (int16 or int32), ``mixed`` its marker of a cell a border crosses."""
+    dlat = radius_m / 110_000.0
+    dlon = dlat / max(math.cos(math.radians(abs(lat) + dlat)), 1e-9)
+    i0, i1 = int((lon - dlon - x0) * inv), int((lon + dlon - x0) * inv)
+    j0, j1 = int((lat - dlat - y0) * inv), int((lat + dlat - y0) * inv)
+    if i0 < 0 or j0 < 0 or i1 >= nx or j1 >= ny or (i1 - i0 + 1) * (j1 - j0 + 1) > max_cells:
+        return 0
+    h, w = j1 - j0 + 1, i1 - i0 + 1
+    whole = True
+    for j in range(h):
+        for i in range(w):
+            if cells[(j0 + j) * nx + i0 + i] != leaf:
+                whole = False
+                break
+        if not whole:
+            break
+    if whole:
+        return 1
+    ci, cj = int((i1 - i0) * 0.15) + 1, int((j1 - j0) * 0.15) + 1  # columns, rows
+    for j in range(cj, h - cj):
+        for i in range(ci, w - ci):
+            v = cells[(j0 + j) * nx + i0 + i]
+            if v != leaf and v != mixed:
+                return -1
+    ci, cj = int((i1 - i0) * 0.3) + 1, int((j1 - j0) * 0.3) + 1
+    for j in range(cj, h - cj):
+        for i in range(ci, w - ci):
+            if cells[(j0 + j) * nx + i0 + i] == mixed:
+                return -1
+    return 0

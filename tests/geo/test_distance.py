@@ -67,3 +67,17 @@ def test_docstring_examples_run(module: str) -> None:
     mod = importlib.import_module(f"geo_service.geo.{module}")
     result = doctest.testmod(mod)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_circle_ring_is_geod_fwd_of_the_azimuths() -> None:
+    """The ring (pyproj's in-place direct problem) holds exactly the points of the public ``Geod.fwd``."""
+    from geo_service.geo import distance
+
+    rng = np.random.default_rng(3)
+    for lon, lat, r in zip(rng.uniform(-180, 180, 300), rng.uniform(-89, 89, 300),
+                           np.exp(rng.uniform(0.0, np.log(2e6), 300)), strict=True):
+        ring = distance.circle_ring(float(lon), float(lat), float(r))
+        lons, lats, _ = distance.GEOD.fwd(np.full(64, lon), np.full(64, lat), distance._azimuths(64),
+                                          np.full(64, r))
+        assert np.array_equal(ring[:-1, 0], lons) and np.array_equal(ring[:-1, 1], lats)
+        assert np.array_equal(ring[-1], ring[0])
