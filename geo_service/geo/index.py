@@ -118,6 +118,11 @@ _KERNEL_MIN_RADIUS_M = 50.0
 #: than the maximum number of cells).
 _SEG_BIN_DEG = 0.005
 _SEG_BIN_MAX_CELLS = 1_000_000
+#: Circle shares of two leaves this close are left to GEOS (their order is part of the answer).
+_SHARE_TIE = 1e-11
+#: Bound on the rows of the segment bins: this many per segment plus the spare (cells grow to fit).
+_SEG_BIN_ROWS_PER_SEGMENT = 8
+_SEG_BIN_ROWS_SPARE = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -558,6 +563,17 @@ class JurisdictionIndex:
         xy = self._seg_xy.reshape(-1, 2)
         (x0, y0), (x1, y1) = (xy.min(axis=0), xy.max(axis=0)) if len(xy) else ((0.0, 0.0), (0.0, 0.0))
         cs = max(_SEG_BIN_DEG, math.sqrt(max(x1 - x0, 1e-9) * max(y1 - y0, 1e-9) / _SEG_BIN_MAX_CELLS))
+        # A segment is listed in every cell its box meets: long diagonal segments (a coarse or hostile
+        # upload) would need rows growing with the square of their length. Coarser cells until the rows
+        # fit in a bound linear in the segments (answers do not depend on the cell size).
+        cap = _SEG_BIN_ROWS_PER_SEGMENT * len(self._seg_xy) + _SEG_BIN_ROWS_SPARE
+        while len(self._seg_xy) and cs < 360.0:
+            sx, sy = self._seg_xy[:, [0, 2]], self._seg_xy[:, [1, 3]]
+            cols = np.floor((sx.max(axis=1) - x0) / cs) - np.floor((sx.min(axis=1) - x0) / cs) + 1.0
+            rows = np.floor((sy.max(axis=1) - y0) / cs) - np.floor((sy.min(axis=1) - y0) / cs) + 1.0
+            if float((cols * rows).sum()) <= cap:
+                break
+            cs *= 2.0
         nx, ny = int((x1 - x0) / cs) + 1, int((y1 - y0) / cs) + 1
         offsets, rows = bin_segments(self._seg_xy, float(x0), float(y0), 1.0 / cs, nx, ny)
         # The per-request kernels are loaded from numba's cache (or compiled, seconds, on a machine
@@ -731,6 +747,7 @@ class JurisdictionIndex:
         The compiled :func:`nearest_on_slice` over the leaf's border, the arithmetic of
         :meth:`_nearest_on_segments` (its oracle in the tests).
         """
+        lon, lat = float(lon), float(lat)  # as in _nearest
         k = lon_scale(lat)
         _, qx, qy = nearest_on_slice(self._seg_xy, self._seg_owner, int(self._seg_offsets[pos]),
                                      int(self._seg_offsets[pos + 1]), lon, lat, k)
@@ -745,6 +762,7 @@ class JurisdictionIndex:
         """
         if len(self._seg_xy) == 0:
             raise LookupError("the index has no leaf units")
+        lon, lat = float(lon), float(lat)  # a Python int would compile an int64 kernel mid-request
         k = lon_scale(lat)
         c = self._near_cells
         ok, owner, qx, qy = nearest_in_cell(self._seg_xy, self._seg_tree_xy, self._seg_owner, c.start, c.end, c.items,
@@ -841,6 +859,12 @@ class JurisdictionIndex:
         if status != OVERLAY_OK:
             return None
         shares = [(j, a / ring_area2) for j, a in zip(owners.tolist(), areas2.tolist(), strict=True)]
+        if len(shares) > 1:
+            # Two leaves with (nearly) the same share: candidates sort by share, then code, and the
+            # kernel's sums differ from GEOS's in the last bits, so only GEOS may decide their order.
+            values = sorted(v for _, v in shares)
+            if any(b - a <= _SHARE_TIE for a, b in zip(values, values[1:], strict=False)):
+                return None
         met = set(owners.tolist())
         return shares + [(j, 1.0) for j in covering if j not in met]
 
@@ -898,6 +922,8 @@ class JurisdictionIndex:
         >>> idx.locate(116.5, -10.5).to_dict()["match"]
         'none'
         """
+        # Floats for the compiled kernels (a Python int would compile an int64 variant mid-request).
+        lon, lat, radius_m = float(lon), float(lat), float(radius_m)
         if not (math.isfinite(lon) and math.isfinite(lat)):
             raise ValueError("lon and lat must be finite numbers")
         if not (radius_m >= 0.0 and math.isfinite(radius_m)):
@@ -1134,6 +1160,7 @@ class JurisdictionIndex:
         >>> idx.classify_xy(115.2, -8.65).kind, idx.classify_xy(116.5, -10.5).kind
         ('inside', 'outside')
         """
+        lon, lat = float(lon), float(lat)  # for the compiled kernels, as in locate
         hits = self.covering_leaves(lon, lat)
         if hits:
             return AreaHit("inside", self._leaf_codes[hits[0]], 0.0)

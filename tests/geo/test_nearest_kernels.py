@@ -204,3 +204,20 @@ def test_empty_index_has_no_lists() -> None:
     assert index._near_cells.nbytes == 0
     with pytest.raises(LookupError):
         index._nearest(0.0, 0.0)
+
+
+def test_integer_coordinates_answer_as_floats_without_a_new_compile() -> None:
+    """A Python caller passing ints gets the float answer, and no int64 kernel variant is compiled
+    mid-request (numba compiles one per argument type)."""
+    from geo_service.geo.bundled import load_bali_units
+    from geo_service.geo.index import JurisdictionIndex
+    from geo_service.geo.nearest_kernels import nearest_in_cell, nearest_on_slice
+    from geo_service.geo.overlay_kernels import circle_cells
+
+    idx = JurisdictionIndex.build(load_bali_units())
+    before = [len(k.signatures) for k in (nearest_in_cell, nearest_on_slice, circle_cells)]
+    for lon, lat, r in ((116, -9, 0), (115, -8, 500), (115, -9, 2000)):
+        assert idx.locate(lon, lat, r).to_dict() == idx.locate(float(lon), float(lat), float(r)).to_dict()
+        assert idx.classify_xy(lon, lat) == idx.classify_xy(float(lon), float(lat))
+        assert idx.nearest_unit(lon, lat) == idx.nearest_unit(float(lon), float(lat))
+    assert [len(k.signatures) for k in (nearest_in_cell, nearest_on_slice, circle_cells)] == before

@@ -42,15 +42,19 @@ def kernel_shares(idx: JurisdictionIndex, lon: float, lat: float, radius_m: floa
 
 
 def compare(idx: JurisdictionIndex, lons: Any, lats: Any, radii: Any) -> tuple[int, int, int]:
-    """Kernel vs GEOS overlay on each circle: (compared, undecided, crossing a border: some leaf holds part
-    of the circle, not all)."""
+    """Kernel vs GEOS overlay on each circle: (compared, undecided other than by a tie of two shares,
+    crossing a border: some leaf holds part of the circle, not all)."""
     compared = undecided = crossing = 0
     for lon, lat, radius in zip(np.asarray(lons).tolist(), np.asarray(lats).tolist(), np.asarray(radii).tolist(),
                                 strict=True):
         got = kernel_shares(idx, lon, lat, radius)
         want = dict(idx._shares(shapely.polygons(circle_ring(lon, lat, radius))))
         if got is None:
-            undecided += 1
+            values = sorted(want.values())
+            # Two leaves with the same share (equal squares inside a large circle): their order is
+            # GEOS's to decide, so the kernel hands such a circle over by design; not counted.
+            if not any(b - a <= 1e-9 for a, b in zip(values, values[1:], strict=False)):
+                undecided += 1
             continue
         compared += 1
         have = dict(got)
@@ -260,3 +264,36 @@ def test_compiled_circle_cells_answers_as_the_numpy_grid(bali: JurisdictionIndex
             outcomes.add(want)
     # Seen on Bali (every answer kind); a tiny hand-made grid may not show each.
     assert name is not None or outcomes == {-1, 0, 1}
+
+
+def test_equal_shares_of_two_leaves_keep_the_geos_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two overlapping leaves holding exactly the same part of a circle (it crosses only their common
+    edge): the order of the candidates (share, then code) is GEOS's, not the kernel's last bits."""
+    units = [Unit("51", "P", "polda", None, box(115.0, -8.8, 115.3, -8.4)),
+             Unit("51.01", "A", "polres", "51", box(115.0, -8.8, 115.2, -8.4)),
+             Unit("51.02", "B", "polres", "51", box(115.0, -8.6, 115.3, -8.4))]
+    idx = JurisdictionIndex.build(units)
+    got = [idx.locate(114.999, -8.51 + d, 300.0).to_dict() for d in (0.0, 0.001, -0.001)]
+    monkeypatch.setattr(JurisdictionIndex, "_ring_shares", lambda self, *a, **k: None)
+    want = [idx.locate(114.999, -8.51 + d, 300.0).to_dict() for d in (0.0, 0.001, -0.001)]
+    assert got == want
+    assert [c["polres"]["code"] for c in got[0]["candidates"]] == ["51.01", "51.02"]
+
+
+def test_segment_bins_stay_bounded_for_long_diagonal_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A star of long spikes (a coarse or hostile upload): each segment would be listed in every cell
+    of its box, rows growing with the square of its length; the cells grow instead, answers unchanged."""
+    from geo_service.geo import index as index_module
+
+    n, r = 400, 2.0
+    ang = np.linspace(0.0, 2.0 * np.pi, 2 * n, endpoint=False)
+    rad = np.where(np.arange(2 * n) % 2 == 0, r, 0.01)
+    star = Polygon(np.c_[115.0 + rad * np.cos(ang), -8.0 + rad * np.sin(ang)])
+    idx = JurisdictionIndex.build([Unit("52", "P", "polda", None, star), Unit("52.01", "S", "polres", "52", star)])
+    rows = len(idx._seg_bins[6])
+    assert rows <= index_module._SEG_BIN_ROWS_PER_SEGMENT * len(idx._seg_xy) + index_module._SEG_BIN_ROWS_SPARE
+    rng = np.random.default_rng(4)
+    pts = list(zip(rng.uniform(113.0, 117.0, 60).tolist(), rng.uniform(-10.0, -6.0, 60).tolist(), strict=True))
+    got = [idx.locate(x, y, 3000.0, k_stations=0).to_dict() for x, y in pts]
+    monkeypatch.setattr(JurisdictionIndex, "_ring_shares", lambda self, *a, **k: None)
+    assert got == [idx.locate(x, y, 3000.0, k_stations=0).to_dict() for x, y in pts]
