@@ -349,7 +349,7 @@ class JurisdictionIndex:
         "_children", "_chains", "_leaf_chains", "_leaf_ancestors", "_ref_points", "_stations",
         "_coastal_band_m", "_border_share", "_repaired", "_station_unit", "_grid", "_seg_xy",
         "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0", "_seg_tree_xy", "_near_cells", "_seg_flip",
-        "_seg_bins",
+        "_seg_bins", "_bounds",
     )
     _set_id: int | None
     _units: Mapping[str, Unit]
@@ -518,6 +518,8 @@ class JurisdictionIndex:
             for _ in range(2):
                 shapely.intersects_xy(self._leaf_geoms, xy[:, 0], xy[:, 1])
         self._build_segments()
+        tb = [float(v) for v in shapely.total_bounds(self._leaf_geoms)] if len(self._leaf_geoms) else [math.nan]
+        self._bounds = (tb[0], tb[1], tb[2], tb[3]) if all(math.isfinite(v) for v in tb) else None
         self._grid = None
         if use_grid and len(self._leaf_geoms):
             self._grid = _CellGrid.build(self._leaf_geoms, self._two_step, GRID_MAX_CELLS, GRID_MIN_CELL_DEG)
@@ -689,6 +691,11 @@ class JurisdictionIndex:
         return self._stations
 
     @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """``(xmin, ymin, xmax, ymax)`` of every leaf (degrees), or None without leaves."""
+        return self._bounds
+
+    @property
     def coastal_band_m(self) -> float:
         """Width of the coastal band (metres)."""
         return self._coastal_band_m
@@ -834,9 +841,12 @@ class JurisdictionIndex:
         # The ring (so the circle) lies in this box; so does every segment that meets it or comes
         # within reach, and a segment that meets the ring comes within reach.
         ids = self._segments_in_box(lon - reach / k, lat - reach, lon + reach / k, lat + reach)
-        if inside is not None and not segment_within(self._seg_xy, ids, lon, lat, k, reach):
-            # No border meets the circle and its centre is in this leaf alone: all of it is there.
-            return [(inside, 1.0)]
+        uncovered = covering is not None and len(covering) == 0
+        if (inside is not None or uncovered) and not segment_within(self._seg_xy, ids, lon, lat, k, reach):
+            # No border comes within the circle's reach: the ring's convex hull lies in the disc of that
+            # radius, so no border meets the circle and no leaf lies inside it. With its centre in this
+            # leaf alone, all of it is there; with its centre in no leaf (at sea), it overlaps none.
+            return [(inside, 1.0)] if inside is not None else []
         if ring is None:
             ring = circle_ring(lon, lat, radius_m)
         if covering is not None and radius_m >= _KERNEL_MIN_RADIUS_M:

@@ -228,6 +228,29 @@ def _invalid(code: str, original: tuple[float, float] | None, fmt: str | None,
     )
 
 
+def _band_extent(bounds: tuple[float, float, float, float], band_m: float) -> tuple[float, float, float, float] | None:
+    """The box ``bounds`` widened so that every point outside it lies farther than ``band_m`` (geodesic)
+    from every point of ``bounds``; None when no such simple box exists (near a pole, across ±180°).
+
+    A degree of latitude is at least 110,574 m; a degree of longitude at latitude φ at least
+    111,000·cos φ m along the parallel, and a geodesic between two points that far apart in longitude
+    is shorter than the parallel by under a third up to 60° (hence the factor 1.5).
+
+    >>> [round(v, 3) for v in _band_extent((115.0, -9.0, 116.0, -8.0), 22224.0)]
+    [114.696, -9.202, 116.304, -7.798]
+    >>> _band_extent((115.0, 55.0, 116.0, 59.9), 22224.0) is None
+    True
+    """
+    mlat = band_m / 110_000.0 + 1e-9
+    top = max(abs(bounds[1]), abs(bounds[3])) + mlat
+    if top >= 60.0:
+        return None
+    mlon = 1.5 * band_m / (111_000.0 * math.cos(math.radians(top))) + 1e-9
+    if bounds[0] - mlon <= -180.0 or bounds[2] + mlon >= 180.0:
+        return None
+    return (bounds[0] - mlon, bounds[1] - mlat, bounds[2] + mlon, bounds[3] + mlat)
+
+
 class _DefaultPoints:
     """Default points of one area as arrays, for a fast 'within a few metres' test.
 
@@ -257,8 +280,7 @@ class _DefaultPoints:
         self.extent: tuple[float, float, float, float] | None = None
         bounds = getattr(area, "bounds", None)
         if isinstance(bounds, tuple) and len(bounds) == 4:
-            m = COASTAL_BAND_M / 100_000.0  # degrees, generous at any latitude below 60
-            self.extent = (bounds[0] - m, bounds[1] - m, bounds[2] + m, bounds[3] + m)
+            self.extent = _band_extent(bounds, float(getattr(area, "coastal_band_m", COASTAL_BAND_M)))
         elif pts:
             m = EXTENT_MARGIN_DEG
             self.extent = (float(self.lons.min()) - m, float(self.lats.min()) - m,
@@ -531,7 +553,9 @@ def _validate_parsed(
         return _invalid("COORDINATE_OUT_OF_RANGE", None, fmt, parsed)
 
     if primary_ok:
-        _classify(primary, area, hint_unit)
+        # Far outside the area's extent the point can only be "outside": its nearest-unit search
+        # (the distance the OUTSIDE_SERVICE_AREA flag reports) waits until that flag is the answer.
+        _classify(primary, area, hint_unit, True)
         assert primary.hit is not None
         if primary.hit.kind != "outside":
             doubts = _alternatives(parsed) + _sign_doubts(parsed)
@@ -559,6 +583,8 @@ def _validate_parsed(
         return result("suspect", None, flags, [o.candidate() for o in best], ambiguous=True)
 
     if primary_ok:
+        if primary.hit is _FAR:
+            _classify(primary, area, hint_unit)
         assert primary.hit is not None
         outside = Flag("OUTSIDE_SERVICE_AREA", {"distance_km": round(primary.hit.distance_m / 1000.0, 1)})
         return result("suspect", primary, base + [outside])

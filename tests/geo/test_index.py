@@ -503,6 +503,31 @@ def test_circle_shares_agree_with_the_plain_overlay_on_hand_made_shapes(name: st
     check_circles(idx, lons, lats, rng.choice([500.0, 5000.0, 20000.0, 49000.0, 80000.0], 300))
 
 
+def test_sea_circles_at_the_edge_of_the_coast_agree_with_the_plain_overlay(idx: JurisdictionIndex) -> None:
+    """At sea a circle that no border segment comes within reach of overlaps no leaf (no ring, no
+    overlay): radii from just short of the nearest coast to just past it, against the plain overlay."""
+    rng = np.random.default_rng(37)
+    lons, lats = rng.uniform(114.3, 115.9, 3000), rng.uniform(-9.0, -7.9, 3000)
+    sea = idx.locate_many(lons, lats) < 0
+    xs, ys, rs = [], [], []
+    for lon, lat in zip(lons[sea][:250].tolist(), lats[sea][:250].tolist(), strict=True):
+        _, dist = idx._nearest(lon, lat)
+        for f in (0.9, 0.995, 0.999, 1.0, 1.001, 1.005, 1.1):
+            if 50.0 <= dist * f <= 60_000.0:
+                xs.append(lon)
+                ys.append(lat)
+                rs.append(dist * f)
+    assert len(rs) > 1000
+    check_circles(idx, np.array(xs), np.array(ys), np.array(rs))
+    # and the hand-made holes: a centre in a hole is in no leaf either
+    hole = JurisdictionIndex.build(load_units("hole.geojson"))
+    xmin, ymin, xmax, ymax = shapely.total_bounds(hole._leaf_geoms)
+    hx, hy = rng.uniform(xmin, xmax, 400), rng.uniform(ymin, ymax, 400)
+    out = hole.locate_many(hx, hy) < 0
+    assert out.sum() > 20
+    check_circles(hole, hx[out], hy[out], rng.choice([100.0, 1000.0, 5000.0, 20000.0], int(out.sum())))
+
+
 def test_circle_reach_bound_holds() -> None:
     """The bound the circle shortcut relies on: every vertex of the circle's ring lies within
     radius / 110,574 m (x 1.00006) of the centre in the frame isotropic at the centre, up to

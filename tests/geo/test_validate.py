@@ -270,3 +270,67 @@ def test_validate_many_is_fast(bali_area) -> None:
     elapsed = time.process_time() - start
     assert all(r.status == "valid" for r in results)
     assert elapsed < 5.0  # 100k in well under a minute
+
+
+@pytest.fixture(scope="module")
+def bali_index():
+    from geo_service.geo.bundled import load_bali_units
+    from geo_service.geo.index import JurisdictionIndex
+
+    return JurisdictionIndex.build(load_bali_units())
+
+
+def test_far_points_answer_as_if_every_reading_were_looked_up(bali_index, monkeypatch) -> None:
+    """The validator skips the nearest-unit search of readings outside the area's widened box (the
+    primary reading's until its distance is the answer): on points all over the globe, with and
+    without a lost minus or a swap, the answers equal those with every reading looked up."""
+    import numpy as np
+
+    from geo_service.geo import validate as v
+
+    rng = np.random.default_rng(29)
+    pts = [(float(x), float(y)) for x, y in zip(rng.uniform(-180, 180, 300), rng.uniform(-90, 90, 300), strict=True)]
+    pts += [(float(x), float(y)) for x, y in zip(rng.uniform(110, 121, 300), rng.uniform(-12, 12, 300), strict=True)]
+    pts += [(115.2, 8.6), (-115.2, -8.6), (-8.6, 115.2), (8.6, 115.2), (115.19, 30.0), (-8.5, 30.0)]
+    # Bali points broken the usual ways: a lost minus, a swap, both.
+    for x, y, k in zip(rng.uniform(114.5, 115.7, 200), rng.uniform(-8.8, -8.1, 200), rng.integers(0, 4, 200),
+                       strict=True):
+        pts.append([(x, -y), (-x, y), (y, x), (-y, x)][int(k)])
+
+    def answers() -> list[dict]:
+        out = []
+        for x, y in pts:
+            r = validate_coordinate(lat=round(y, 5), lon=round(x, 5), area=bali_index)
+            out.append((r.to_dict(), r.area_hit))
+        return out
+
+    v._DEFAULTS_CACHE.clear()
+    fast = answers()
+    assert v._defaults(bali_index).extent is not None
+    monkeypatch.setattr(v._DefaultPoints, "may_hold", lambda self, lon, lat: True)
+    assert answers() == fast
+    assert sum(a["status"] == "corrected" for a, _ in fast) > 10
+    assert sum(any(f["code"] == "OUTSIDE_SERVICE_AREA" for f in a["flags"]) for a, _ in fast) > 100
+
+
+@pytest.mark.parametrize("band_m", [0.0, 22224.0, 200_000.0])
+def test_area_box_holds_every_point_within_the_coastal_band(band_m: float) -> None:
+    """Outside the widened box of an area no point is inside or within the (configured) coastal band."""
+    import numpy as np
+
+    from geo_service.geo import validate as v
+    from geo_service.geo.bundled import load_bali_units
+    from geo_service.geo.index import JurisdictionIndex
+
+    idx = JurisdictionIndex.build(load_bali_units(), coastal_band_m=band_m)
+    xmin, ymin, xmax, ymax = v._band_extent(idx.bounds, band_m)
+    rng = np.random.default_rng(31)
+    # Points on the box's edge and just beyond it, where a wrong margin would show.
+    t = rng.uniform(0, 1, 400)
+    edge = [(xmin - 1e-7, ymin + t[i] * (ymax - ymin)) for i in range(100)]
+    edge += [(xmax + 1e-7, ymin + t[i] * (ymax - ymin)) for i in range(100, 200)]
+    edge += [(xmin + t[i] * (xmax - xmin), ymin - 1e-7) for i in range(200, 300)]
+    edge += [(xmin + t[i] * (xmax - xmin), ymax + 1e-7) for i in range(300, 400)]
+    for lon, lat in edge:
+        hit = idx.classify_xy(lon, lat)
+        assert hit.kind == "outside" and hit.distance_m > band_m, (lon, lat, hit)
