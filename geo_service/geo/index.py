@@ -1013,7 +1013,10 @@ class JurisdictionIndex:
 
     def _rank(self, shares: list[tuple[int, float]], covering: list[int], lon: float, lat: float,
               known: Mapping[int, float] | None = None) -> list[tuple[int, float | None, float]]:
-        """Candidates from circle shares (covering leaves included), best share first, then code."""
+        """Candidates from circle shares (covering leaves included), best share first, then code.
+
+        ``covering`` must be every leaf covering the point (:meth:`covering_leaves`).
+        """
         share_of = dict(shares)
         for j in covering:
             share_of.setdefault(j, 0.0)
@@ -1022,7 +1025,9 @@ class JurisdictionIndex:
         out: list[tuple[int, float | None, float]] = []
         for j, s in share_of.items():
             d = 0.0 if j in cov else known.get(j)
-            out.append((j, s, self.leaf_distance_m(j, lon, lat) if d is None else d))
+            # ``covering`` is every leaf covering the point (covering_leaves), so any other leaf is
+            # measured from outside: leaf_distance_m without its covers test.
+            out.append((j, s, self._outside_distance_m(j, lon, lat) if d is None else d))
         out.sort(key=lambda t: (-(t[1] or 0.0), self._leaf_codes[t[0]]))
         return out
 
