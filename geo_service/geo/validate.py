@@ -278,9 +278,13 @@ class _DefaultPoints:
                     near.setdefault((bx + dx_, by + dy_), []).append(i)
         self.neighbourhood = {key: tuple(sorted(v)) for key, v in near.items()}
         self.extent: tuple[float, float, float, float] | None = None
+        #: True when the extent comes from the area's own bounds and coastal band (then a point outside it
+        #: is surely outside); the default points' box is a guess that only spares far correction tries.
+        self.exact = False
         bounds = getattr(area, "bounds", None)
         if isinstance(bounds, tuple) and len(bounds) == 4:
             self.extent = _band_extent(bounds, float(getattr(area, "coastal_band_m", COASTAL_BAND_M)))
+            self.exact = True
         elif pts:
             m = EXTENT_MARGIN_DEG
             self.extent = (float(self.lons.min()) - m, float(self.lats.min()) - m,
@@ -537,7 +541,8 @@ def _validate_parsed(
         if len(points) > 1:
             opts = [_Option(p.lon, p.lat, [], 0) for p in points]
             if area is not None:
-                opts = [_classify(o, area, hint_unit, True) for o in opts]
+                # Each point as written, with its unit and distance even far away: the dispatcher picks one.
+                opts = [_classify(o, area, hint_unit) for o in opts]
             flags = base + [Flag("MULTIPLE_COORDINATES", {"count": len(points)})]
             return result("suspect", None, flags, [o.candidate() for o in opts], ambiguous=True)
 
@@ -553,9 +558,9 @@ def _validate_parsed(
         return _invalid("COORDINATE_OUT_OF_RANGE", None, fmt, parsed)
 
     if primary_ok:
-        # Far outside the area's extent the point can only be "outside": its nearest-unit search
+        # Far outside the area's own extent the point can only be "outside": its nearest-unit search
         # (the distance the OUTSIDE_SERVICE_AREA flag reports) waits until that flag is the answer.
-        _classify(primary, area, hint_unit, True)
+        _classify(primary, area, hint_unit, _defaults(area).exact)
         assert primary.hit is not None
         if primary.hit.kind != "outside":
             doubts = _alternatives(parsed) + _sign_doubts(parsed)

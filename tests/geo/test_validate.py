@@ -334,3 +334,24 @@ def test_area_box_holds_every_point_within_the_coastal_band(band_m: float) -> No
     for lon, lat in edge:
         hit = idx.classify_xy(lon, lat)
         assert hit.kind == "outside" and hit.distance_m > band_m, (lon, lat, hit)
+
+
+def test_every_point_of_a_message_keeps_its_unit_and_distance(bali_index) -> None:
+    """A message with two coordinates: the far one (on Lombok, 77 km from Bali's nearest Polsek) is
+    listed with that Polsek and its distance, not as an unknown place."""
+    r = validate_coordinate(text="Dua lokasi: -8.358194, 114.619806 dan satu lagi -8.500000, 116.400000",
+                            area=bali_index)
+    assert r.status == "suspect" and "MULTIPLE_COORDINATES" in r.codes
+    far = r.to_dict()["candidates"][1]
+    assert far["area"] == "outside" and far["unit_code"] == "51.07.04"
+    assert 70_000 < far["distance_m"] < 80_000
+
+
+def test_an_area_without_bounds_is_looked_up_beyond_its_default_points(bali_units) -> None:
+    """An area that does not know its bounds: a reading beyond its default points' box is still looked
+    up (a wide coastal band reaches it): at sea, as its hit says, not outside."""
+    from tests.geo.conftest import SimpleBaliArea
+
+    area = SimpleBaliArea(bali_units, band_m=700_000)
+    r = validate_coordinate(lat=-8.51234, lon=121.01234, area=area)
+    assert r.status == "valid" and r.codes == ["AT_SEA"] and r.area_hit.kind == "at_sea"
