@@ -62,13 +62,15 @@ from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import circle_ring, distance_m, distances_m, lon_scale, lon_scales
 from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
-from geo_service.geo.nearest_kernels import NearestCells, nearest_in_cell, nearest_on_slice
+from geo_service.geo.nearest_kernels import NearestCells, nearest_in_cell, nearest_on_rows_within, nearest_on_slice
 from geo_service.geo.overlay_kernels import (
     OVERLAY_OK,
+    bin_owners,
     bin_segments,
     ring_overlay_areas,
     segment_within,
     segments_in_box,
+    segments_in_box_by_leaf,
 )
 from geo_service.geo.overlay_kernels import circle_cells as circle_cells_kernel
 from geo_service.geo.stations import Station, StationHit, StationIndex
@@ -76,6 +78,8 @@ from geo_service.geo.stations import Station, StationHit, StationIndex
 LOGGER = logging.getLogger(__name__)
 
 Match = Literal["inside", "border", "nearest", "none"]
+#: Border segment rows near an uncertainty circle and the reach they cover (see _circle_shares_near).
+_NearSegments = tuple[NDArray[np.int64], float]
 
 #: The point lies on the border of two or more leaves (all cover it).
 ON_BORDER = "ON_BORDER"
@@ -349,7 +353,7 @@ class JurisdictionIndex:
         "_children", "_chains", "_leaf_chains", "_leaf_ancestors", "_ref_points", "_stations",
         "_coastal_band_m", "_border_share", "_repaired", "_station_unit", "_grid", "_seg_xy",
         "_seg_owner", "_seg_offsets", "_seg_tree", "_seg_k0", "_seg_tree_xy", "_near_cells", "_seg_flip",
-        "_seg_bins", "_bounds",
+        "_seg_bins", "_bounds", "_seg_bin_owners",
     )
     _set_id: int | None
     _units: Mapping[str, Unit]
@@ -378,6 +382,7 @@ class JurisdictionIndex:
     _near_cells: NearestCells
     _seg_flip: NDArray[np.bool_] | None
     _seg_bins: tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]
+    _seg_bin_owners: tuple[NDArray[np.int64], NDArray[np.int32]]
 
     def __init__(self) -> None:
         raise TypeError("use JurisdictionIndex.build(units, ...)")
@@ -554,10 +559,13 @@ class JurisdictionIndex:
         self._near_cells = NearestCells.build(self._seg_tree, self._seg_tree_xy, self._seg_k0, NEAREST_CELL_DEG,
                                               NEAREST_MAX_CELLS, max_reach)
         self._seg_bins = self._bin_segments()
+        self._seg_bin_owners = bin_owners(self._seg_owner, self._seg_bins[5], self._seg_bins[6])
+        self._segments_in_box(0.0, 0.0, 0.0, 0.0)  # loads (or compiles) the kernel now, not in a request
         if len(a):
             # Load (or compile) the nearest-border kernels now, so that no request pays for it.
             self._nearest(float(a[0, 0]), float(a[0, 1]))
             self._outside_distance_m(0, float(a[0, 0]), float(a[0, 1]))
+            self._outside_distance_near_m(0, float(a[0, 0]), float(a[0, 1]), (np.zeros(1, dtype=np.int64), 1.0))
 
     def _bin_segments(self) -> tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]:
         """A regular grid over the border segments, each listed in every cell its box meets, for the
@@ -589,7 +597,9 @@ class JurisdictionIndex:
     def _segments_in_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> NDArray[np.int64]:
         """Rows of the border segments whose box meets this lon/lat box, sorted (so grouped by leaf)."""
         x0, y0, inv, nx, ny, offsets, rows = self._seg_bins
-        return segments_in_box(self._seg_xy, offsets, rows, x0, y0, inv, nx, ny, xmin, ymin, xmax, ymax)
+        own_offsets, owners = self._seg_bin_owners
+        return segments_in_box_by_leaf(self._seg_xy, self._seg_offsets, offsets, rows, own_offsets, owners, x0, y0,
+                                       inv, nx, ny, float(xmin), float(ymin), float(xmax), float(ymax))
 
     def _segment_flips(self, parts: NDArray[np.object_], seg_ring: NDArray[np.int64]) -> NDArray[np.bool_] | None:
         """Per segment, True where its ring runs with the leaf's interior on the right (an exterior ring
@@ -760,6 +770,21 @@ class JurisdictionIndex:
                                      int(self._seg_offsets[pos + 1]), lon, lat, k)
         return distance_m(lon, lat, lon + qx / k, lat + qy)
 
+    def _outside_distance_near_m(self, pos: int, lon: float, lat: float, near: _NearSegments | None) -> float:
+        """:meth:`_outside_distance_m` measured on the segments ``near`` the point alone when the nearest of
+        those lies within their reach (then every nearer segment is among them too: the same nearest
+        point, the same number); else on the leaf's whole border."""
+        if near is None:
+            return self._outside_distance_m(pos, lon, lat)
+        lon, lat = float(lon), float(lat)
+        k = lon_scale(lat)
+        rows, reach = near
+        ok, qx, qy = nearest_on_rows_within(self._seg_xy, self._seg_owner, rows, int(self._seg_offsets[pos]),
+                                            int(self._seg_offsets[pos + 1]), lon, lat, k, reach)
+        if not ok:
+            return self._outside_distance_m(pos, lon, lat)
+        return distance_m(lon, lat, lon + qx / k, lat + qy)
+
     def _nearest(self, lon: float, lat: float) -> tuple[int, float]:
         """Position and geodesic distance of the leaf nearest to a point no leaf covers.
 
@@ -819,7 +844,16 @@ class JurisdictionIndex:
 
     def _circle_shares(self, lon: float, lat: float, radius_m: float, inside: int | None = None,
                        covering: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        """(leaf position, share of the circle's area) for every leaf the circle overlaps.
+        """(leaf position, share of the circle's area) for every leaf the circle overlaps
+        (:meth:`_circle_shares_near` without the segments near it)."""
+        return self._circle_shares_near(lon, lat, radius_m, inside, covering)[0]
+
+    def _circle_shares_near(self, lon: float, lat: float, radius_m: float, inside: int | None = None,
+                            covering: Sequence[int] | None = None) -> tuple[
+                                list[tuple[int, float]], _NearSegments]:
+        """(leaf position, share of the circle's area) for every leaf the circle overlaps, and the border
+        segments near it (``(rows, reach)``: every segment that comes within ``reach`` of the centre in
+        the frame isotropic there is among ``rows``).
 
         ``inside`` is the one leaf covering the centre, if only one does: when no border segment
         comes within the circle's reach (a bound on its ring's distance from the centre), the circle
@@ -846,14 +880,14 @@ class JurisdictionIndex:
             # No border comes within the circle's reach: the ring's convex hull lies in the disc of that
             # radius, so no border meets the circle and no leaf lies inside it. With its centre in this
             # leaf alone, all of it is there; with its centre in no leaf (at sea), it overlaps none.
-            return [(inside, 1.0)] if inside is not None else []
+            return ([(inside, 1.0)] if inside is not None else []), (ids, reach)
         if ring is None:
             ring = circle_ring(lon, lat, radius_m)
         if covering is not None and radius_m >= _KERNEL_MIN_RADIUS_M:
             shares = self._ring_shares(ring, lon, lat, ids, covering)
             if shares is not None:
-                return shares
-        return self._shares(shapely.polygons(ring))
+                return shares, (ids, reach)
+        return self._shares(shapely.polygons(ring)), (ids, reach)
 
     def _ring_shares(self, ring: NDArray[np.float64], lon: float, lat: float, ids: NDArray[np.int64],
                      covering: Sequence[int]) -> list[tuple[int, float]] | None:
@@ -943,6 +977,7 @@ class JurisdictionIndex:
         hits = self.covering_leaves(lon, lat)
         at_sea = None if hits else self._nearest_or_known(lon, lat, hit)
         shares: list[tuple[int, float]] | None = None
+        near: _NearSegments | None = None
         if radius_m > 0.0:
             cells = 0
             if len(hits) == 1 and self._grid is not None and self._grid.lookup(lon, lat) == hits[0]:
@@ -960,7 +995,7 @@ class JurisdictionIndex:
             else:
                 # A circle the cells show crossing a border skips the search for a border-free one.
                 inside = hits[0] if len(hits) == 1 and cells == 0 else None
-                shares = self._circle_shares(lon, lat, radius_m, inside, hits)
+                shares, near = self._circle_shares_near(lon, lat, radius_m, inside, hits)
         match: Match
         if hits:
             pos = hits[0]
@@ -972,7 +1007,7 @@ class JurisdictionIndex:
             if shares is None:
                 cand = [(j, None, 0.0) for j in hits]
             else:
-                cand = self._rank(shares, hits, lon, lat)
+                cand = self._rank(shares, hits, lon, lat, near=near)
                 if len(shares) > 1:
                     flags.append(CIRCLE_CROSSES_BORDER)
                 best = max((s for _, s in shares), default=0.0)
@@ -988,7 +1023,7 @@ class JurisdictionIndex:
                 match = "none"
                 flags.append(OUTSIDE_SERVICE_AREA)
             if shares:
-                cand = self._rank(shares, [], lon, lat, known={pos: dist})
+                cand = self._rank(shares, [], lon, lat, known={pos: dist}, near=near)
                 if len(shares) > 1:
                     flags.append(CIRCLE_CROSSES_BORDER)
                 if all(j != pos for j, _, _ in cand):
@@ -1012,10 +1047,13 @@ class JurisdictionIndex:
         return self._nearest(lon, lat)
 
     def _rank(self, shares: list[tuple[int, float]], covering: list[int], lon: float, lat: float,
-              known: Mapping[int, float] | None = None) -> list[tuple[int, float | None, float]]:
+              known: Mapping[int, float] | None = None,
+              near: _NearSegments | None = None) -> list[tuple[int, float | None, float]]:
         """Candidates from circle shares (covering leaves included), best share first, then code.
 
-        ``covering`` must be every leaf covering the point (:meth:`covering_leaves`).
+        ``covering`` must be every leaf covering the point (:meth:`covering_leaves`); ``near`` the
+        segments near the circle (:meth:`_circle_shares_near`), where a leaf the circle overlaps has its
+        nearest border point.
         """
         share_of = dict(shares)
         for j in covering:
@@ -1027,7 +1065,7 @@ class JurisdictionIndex:
             d = 0.0 if j in cov else known.get(j)
             # ``covering`` is every leaf covering the point (covering_leaves), so any other leaf is
             # measured from outside: leaf_distance_m without its covers test.
-            out.append((j, s, self._outside_distance_m(j, lon, lat) if d is None else d))
+            out.append((j, s, self._outside_distance_near_m(j, lon, lat, near) if d is None else d))
         out.sort(key=lambda t: (-(t[1] or 0.0), self._leaf_codes[t[0]]))
         return out
 

@@ -95,6 +95,30 @@ def nearest_on_slice(seg_xy: NDArray[np.float64], seg_owner: NDArray[np.int64], 
 
 
 @kernel
+def nearest_on_rows_within(seg_xy: NDArray[np.float64], seg_owner: NDArray[np.int64], rows: NDArray[np.int64],
+                           lo: int, hi: int, lon: float, lat: float, k: float, reach: float) -> tuple[
+                               bool, float, float]:
+    """:func:`nearest_on_slice` over ``lo..hi-1`` measured only on those of ``rows`` (sorted) in it, when
+    ``rows`` holds every segment coming within ``reach`` of the point (in the point's frame).
+
+    True with the offset when the nearest of them lies strictly within the reach (by a relative 1e-9
+    and 1e-12 degree, far above the rounding of the box that listed ``rows``):
+    every segment at least as near then lies within it too, so is among ``rows``, and the tuple order
+    of :func:`nearest_on_segments` picks the same nearest point as over the whole slice. False (and
+    zeros) otherwise: the caller measures the whole slice.
+    """
+    a = np.searchsorted(rows, lo)
+    b = np.searchsorted(rows, hi)
+    if a >= b:
+        return False, 0.0, 0.0
+    _, qx, qy = nearest_on_segments(seg_xy, seg_owner, rows[a:b], lon, lat, k)
+    limit = reach * (1.0 - 1e-9) - 1e-12
+    if limit > 0.0 and qx * qx + qy * qy < limit * limit:
+        return True, qx, qy
+    return False, 0.0, 0.0
+
+
+@kernel
 def _geos_point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
     """GEOS ``Distance::pointToSegment``, operation for operation (the segment has two distinct ends)."""
     r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) * (bx - ax) + (by - ay) * (by - ay))
@@ -347,4 +371,5 @@ def _lists(tree: STRtree, seg_tree_xy: NDArray[np.float64], x: NDArray[np.float6
     return hi - counts, hi, np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-__all__ = ["NearestCells", "nearest_in_cell", "nearest_on_segments", "nearest_on_slice", "station_candidates"]
+__all__ = ["NearestCells", "nearest_in_cell", "nearest_on_rows_within", "nearest_on_segments", "nearest_on_slice",
+           "station_candidates"]

@@ -318,6 +318,68 @@ def segments_in_box(seg_xy: NDArray[np.float64], offsets: NDArray[np.int64], bin
 
 
 @kernel
+def bin_owners(seg_owner: NDArray[np.int64], offsets: NDArray[np.int64], rows: NDArray[np.int32]) -> tuple[
+        NDArray[np.int64], NDArray[np.int32]]:
+    """For the bins of :func:`bin_segments`, the distinct owners (leaves) of each cell's segments, in
+    CSR form like the bins (a cell's rows are ascending, so its owners come out ascending)."""
+    ncells = offsets.shape[0] - 1
+    out_offsets = np.zeros(ncells + 1, dtype=np.int64)
+    out = np.empty(rows.shape[0], dtype=np.int32)
+    k = 0
+    for c in range(ncells):
+        last = -1
+        for q in range(offsets[c], offsets[c + 1]):
+            o = seg_owner[rows[q]]
+            if o != last:
+                out[k] = o
+                k += 1
+                last = o
+        out_offsets[c + 1] = k
+    return out_offsets, out[:k].copy()
+
+
+@kernel
+def segments_in_box_by_leaf(seg_xy: NDArray[np.float64], seg_offsets: NDArray[np.int64], offsets: NDArray[np.int64],
+                            bins: NDArray[np.int32], own_offsets: NDArray[np.int64], owners: NDArray[np.int32],
+                            x0: float, y0: float, inv: float, nx: int, ny: int, xmin: float, ymin: float,
+                            xmax: float, ymax: float) -> NDArray[np.int64]:
+    """:func:`segments_in_box` (the same rows), for a large box: the leaves with segments in the cells
+    under the box, then each such leaf's whole run of segments tested in order, which needs neither the
+    per-row de-duplication nor a sort. Where those runs are much longer than the rows under the box,
+    it is :func:`segments_in_box` itself."""
+    qi0, qj0, qi1, qj1 = _cell_range(xmin, ymin, xmax, ymax, x0, y0, inv, nx, ny)
+    n_rows = 0
+    n_own = 0
+    for j in range(qj0, qj1 + 1):
+        n_rows += offsets[j * nx + qi1 + 1] - offsets[j * nx + qi0]
+        n_own += own_offsets[j * nx + qi1 + 1] - own_offsets[j * nx + qi0]
+    if n_rows < 256:
+        return segments_in_box(seg_xy, offsets, bins, x0, y0, inv, nx, ny, xmin, ymin, xmax, ymax)
+    found_own = np.empty(n_own, dtype=np.int64)
+    k = 0
+    for j in range(qj0, qj1 + 1):
+        for q in range(own_offsets[j * nx + qi0], own_offsets[j * nx + qi1 + 1]):
+            found_own[k] = owners[q]
+            k += 1
+    leaves = np.unique(found_own[:k])
+    total = 0
+    for o in leaves:
+        total += seg_offsets[o + 1] - seg_offsets[o]
+    if total > 4 * n_rows:
+        return segments_in_box(seg_xy, offsets, bins, x0, y0, inv, nx, ny, xmin, ymin, xmax, ymax)
+    found = np.empty(total, dtype=np.int64)
+    k = 0
+    for o in leaves:
+        for s in range(seg_offsets[o], seg_offsets[o + 1]):
+            xa, ya, xb, yb = seg_xy[s, 0], seg_xy[s, 1], seg_xy[s, 2], seg_xy[s, 3]
+            if max(xa, xb) < xmin or min(xa, xb) > xmax or max(ya, yb) < ymin or min(ya, yb) > ymax:
+                continue
+            found[k] = s
+            k += 1
+    return found[:k].copy()
+
+
+@kernel
 def segment_within(seg_xy: NDArray[np.float64], ids: NDArray[np.int64], cx: float, cy: float, k: float,
                    reach: float) -> bool:
     """Whether any of the segments ``ids`` comes within ``reach`` of ``(cx, cy)`` in the frame where
@@ -334,8 +396,8 @@ def segment_within(seg_xy: NDArray[np.float64], ids: NDArray[np.int64], cx: floa
             return True
     return False
 
-__all__ = ["OVERLAY_DEGENERATE", "OVERLAY_OK", "bin_segments", "ring_overlay_areas", "segment_within",
-           "segments_in_box"]
+__all__ = ["OVERLAY_DEGENERATE", "OVERLAY_OK", "bin_owners", "bin_segments", "ring_overlay_areas",
+           "segment_within", "segments_in_box", "segments_in_box_by_leaf"]
 
 
 @kernel

@@ -20,6 +20,7 @@ from geo_service.geo.nearest_kernels import (
     NearestCells,
     _geos_point_segment,
     _vertex_distance_bound,
+    nearest_on_rows_within,
     nearest_on_segments,
     nearest_on_slice,
 )
@@ -106,6 +107,28 @@ def test_leaf_distance_is_the_oracle_on_bali(idx: JurisdictionIndex) -> None:
         assert idx._outside_distance_m(pos, lon, lat) == idx._nearest_on_segments(np.arange(lo, hi), lon, lat)[1]
         k = lon_scale(lat)
         assert nearest_on_slice(idx._seg_xy, idx._seg_owner, lo, hi, lon, lat, k)[0] == pos
+
+
+def test_leaf_distance_on_the_rows_near_a_circle_is_the_whole_border_distance(idx: JurisdictionIndex) -> None:
+    """The distance of a leaf measured on the segments near a circle (``_outside_distance_near_m``) is
+    bit for bit the one over the leaf's whole border, whether its nearest point is within the reach
+    (the rows decide), just beyond it or far away (the whole border decides); tiny reaches included."""
+    rng = np.random.default_rng(23)
+    lons, lats = _around(idx, 600, 8, 0.05)
+    near_decided = 0
+    for lon, lat in zip(lons.tolist(), lats.tolist(), strict=True):
+        k = lon_scale(lat)
+        for pos in rng.integers(0, len(idx.leaves), 3).tolist():
+            whole = idx._outside_distance_m(pos, lon, lat)
+            d_deg = whole / 110_574.0
+            for reach in (d_deg * 0.5, d_deg * 0.999, d_deg * 1.0001, d_deg * 1.01, d_deg * 2.0, 1e-9, 0.05):
+                rows = idx._segments_in_box(lon - reach / k, lat - reach, lon + reach / k, lat + reach)
+                got = idx._outside_distance_near_m(pos, lon, lat, (rows, reach))
+                assert got == whole, (lon, lat, pos, reach)
+                lo, hi = int(idx._seg_offsets[pos]), int(idx._seg_offsets[pos + 1])
+                near_decided += bool(nearest_on_rows_within(idx._seg_xy, idx._seg_owner, rows, lo, hi, lon, lat, k,
+                                                            reach)[0])
+    assert near_decided > 1000
 
 
 @pytest.mark.parametrize("seed", [11, 12])

@@ -207,9 +207,9 @@ def test_segments_in_box_are_those_whose_box_meets_it(bali: JurisdictionIndex, n
     lo, hi = np.minimum(s[:, :2], s[:, 2:]), np.maximum(s[:, :2], s[:, 2:])
     xmin, ymin, xmax, ymax = shapely.total_bounds(idx._leaf_geoms)
     rng = np.random.default_rng(9)
-    for _ in range(300):
+    for _ in range(600):
         cx, cy = rng.uniform(xmin - 0.3, xmax + 0.3), rng.uniform(ymin - 0.3, ymax + 0.3)
-        half = rng.choice([1e-4, 0.007, 0.05, 0.5, 3.0])
+        half = rng.choice([1e-4, 0.007, 0.02, 0.05, 0.1, 0.2, 0.5, 3.0])
         box_ = (cx - half, cy - half * rng.uniform(0.5, 2.0), cx + half, cy + half)
         got = idx._segments_in_box(*box_)
         want = np.flatnonzero((hi[:, 0] >= box_[0]) & (lo[:, 0] <= box_[2]) & (hi[:, 1] >= box_[1])
