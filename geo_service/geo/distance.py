@@ -168,14 +168,38 @@ def distance_to_geometry_m(lon: float, lat: float, geom: BaseGeometry) -> float:
 def circle_ring(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTICES) -> NDArray[np.float64]:
     """The closed ring of :func:`circle` as a ``(vertices + 1, 2)`` array of ``(lon, lat)``, without a Polygon.
 
-    The same vertices as :func:`circle` (one ``Geod.fwd`` over the azimuths), counter-clockwise, the
-    first repeated at the end.
+    The same vertices as :func:`circle` (``Geod.fwd`` over the azimuths), counter-clockwise, the first
+    repeated at the end. They come from the compiled direct problem
+    (:func:`geo_service.geo.geodesic_kernels.ring`), whose longitudes and latitudes are bit for bit
+    pyproj's (tests/geo/test_geodesic_kernel.py); :func:`circle_ring_pyproj` is the same ring from
+    pyproj, the fallback where the kernel cannot be loaded and the tests' oracle.
 
     Examples
     --------
     >>> ring = circle_ring(115.2, -8.6, 1000.0)
     >>> ring.shape, bool((ring[0] == ring[-1]).all())
     ((65, 2), True)
+    >>> bool((ring == circle_ring_pyproj(115.2, -8.6, 1000.0)).all())
+    True
+    """
+    if not radius_m > 0 or not math.isfinite(radius_m):
+        raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
+    if vertices < 8:
+        raise ValueError("a circle needs at least 8 vertices")
+    if _ring_kernel is None:
+        return circle_ring_pyproj(lon, lat, radius_m, vertices)
+    # Floats: a Python int would compile an int64 variant of the kernel mid-request.
+    return _ring_kernel(float(lon), float(lat), float(radius_m), _azimuths(vertices))  # type: ignore[no-any-return]
+
+
+def circle_ring_pyproj(lon: float, lat: float, radius_m: float,
+                       vertices: int = CIRCLE_VERTICES) -> NDArray[np.float64]:
+    """:func:`circle_ring` from pyproj's direct problem (one ``Geod.fwd`` over the azimuths).
+
+    Examples
+    --------
+    >>> circle_ring_pyproj(115.2, -8.6, 1000.0).shape
+    (65, 2)
     """
     if not radius_m > 0 or not math.isfinite(radius_m):
         raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
@@ -231,6 +255,11 @@ def circle(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTI
 
 #: ``Geod._fwd`` (pyproj's in-place direct problem), when this pyproj has it; else the public ``fwd``.
 _GEOD_FWD_IN_PLACE = getattr(GEOD, "_fwd", None)
+
+try:  # the compiled direct problem (numba); the index build calls it once (a compile or a cache load)
+    from geo_service.geo.geodesic_kernels import ring as _ring_kernel
+except ImportError:  # pragma: no cover - numba is a dependency; pyproj then places the vertices
+    _ring_kernel = None
 
 
 @lru_cache(maxsize=8)
