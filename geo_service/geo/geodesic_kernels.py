@@ -19,7 +19,9 @@ bit-for-bit the one ``GEOD.fwd`` returns (tests/geo/test_geodesic_kernel.py comp
 * ``sin``, ``cos``, ``atan2``, ``hypot`` and ``sqrt`` are the C library's, as in PROJ.
 
 Only what ``geod_direct`` computes for the end point's longitude and latitude is here (no azimuth,
-reduced length, scales or area). pyproj's ``fwd`` in degrees passes its inputs to ``geod_direct`` and
+reduced length, scales or area). One step is not the C's: :func:`ring` takes the vertex at azimuth
+``-a`` as the mirror image of the one at ``a`` (the longitude offset negated), which is exact because
+the C library's sin and atan2 are odd and cos and hypot even (see :func:`_line_end`). pyproj's ``fwd`` in degrees passes its inputs to ``geod_direct`` and
 its outputs back untouched.
 """
 
@@ -295,10 +297,11 @@ def _start(lon1: float, lat1: float) -> tuple[float, float, float]:
 
 
 @kernel
-def _direct_from(nlon1: float, sbet1: float, cbet1: float, azi1: float, s12: float) -> tuple[float, float]:
-    """``geod_direct`` from a start prepared by :func:`_start`: (lon2, lat2)."""
-    # geod_lineinit
-    azi1 = _ang_normalize(azi1)
+def _line_end(sbet1: float, cbet1: float, azi1: float, s12: float) -> tuple[float, float, bool]:
+    """``geod_direct`` from a start prepared by :func:`_start` and an azimuth already normalised
+    (``AngNormalize``): (AngNormalize(lon12), lat2, whether the azimuth ``-azi1`` gives exactly
+    ``-AngNormalize(lon12)`` and the same lat2, see :func:`ring`)."""
+    # geod_lineinit (after AngNormalize)
     salp1, calp1 = _sincosd(_ang_round(azi1))
     # geod_lineinit_int (caps: C1, C1p, C3)
     salp0 = salp1 * cbet1
@@ -340,12 +343,25 @@ def _direct_from(nlon1: float, sbet1: float, cbet1: float, azi1: float, s12: flo
         csig2 = _TINY
     somg2 = salp0 * ssig2
     comg2 = csig2
-    omg12 = math.atan2(somg2 * comg1 - comg2 * somg1, comg2 * comg1 + somg2 * somg1)
+    somg12 = somg2 * comg1 - comg2 * somg1
+    omg12 = math.atan2(somg12, comg2 * comg1 + somg2 * somg1)
     lam12 = omg12 + a3c * (sig12 + (_sin_series5(ssig2, csig2, c31, c32, c33, c34, c35) - b31))
     lon12 = lam12 / _DEGREE
-    lon2 = _ang_normalize(nlon1 + _ang_normalize(lon12))
     lat2 = _atan2d(sbet2, _F1 * cbet2)
-    return lon2, lat2
+    # With -azi1 every step above gives the same value or its exact negative: salp1, salp0, somg1,
+    # somg2, somg12, a3c change sign and nothing else changes, given that the C library's sin and atan2
+    # are odd and cos and hypot even (true of glibc's, which work on |x| and set the sign last; the
+    # tests compare every vertex with pyproj). Not where a sum could be an exact zero of either sign
+    # (somg12 or lam12 zero, e.g. a salp0 that underflows), nor for NaN.
+    mirror = somg12 != 0.0 and lam12 != 0.0 and math.isfinite(lam12)
+    return _ang_normalize(lon12), lat2, mirror
+
+
+@kernel
+def _direct_from(nlon1: float, sbet1: float, cbet1: float, azi1: float, s12: float) -> tuple[float, float]:
+    """``geod_direct`` from a start prepared by :func:`_start`: (lon2, lat2)."""
+    lon12, lat2, _ = _line_end(sbet1, cbet1, _ang_normalize(azi1), s12)
+    return _ang_normalize(nlon1 + lon12), lat2
 
 
 @kernel
@@ -371,12 +387,29 @@ def direct_many(lons: NDArray[np.float64], lats: NDArray[np.float64], azis: NDAr
 @kernel
 def ring(lon: float, lat: float, radius_m: float, azimuths: NDArray[np.float64]) -> NDArray[np.float64]:
     """The closed ring ``(len(azimuths) + 1, 2)`` of the end points at ``radius_m`` from ``(lon, lat)``
-    along each azimuth (the first repeated at the end): ``circle_ring``'s vertices from one start."""
+    along each azimuth (the first repeated at the end): ``circle_ring``'s vertices from one start.
+
+    A circle's azimuths come in pairs ``a``, ``-a`` (mod 360; ``circle_ring``'s ``360 - k * 360 / n``
+    with ``k`` and ``n - k``, exact for 64 vertices): the second of a pair is the first mirrored, its
+    longitude offset negated and the same latitude (:func:`_line_end` says when that holds exactly), so
+    the ring costs about half as many direct problems. Where the normalised azimuths are not exact
+    opposites, each vertex is computed on its own."""
     n = azimuths.shape[0]
     out = np.empty((n + 1, 2))
     nlon1, sbet1, cbet1 = _start(lon, lat)
+    done = np.zeros(n, dtype=np.bool_)
     for i in range(n):
-        out[i, 0], out[i, 1] = _direct_from(nlon1, sbet1, cbet1, azimuths[i], radius_m)
+        if done[i]:
+            continue
+        azi1 = _ang_normalize(azimuths[i])
+        lon12, lat2, mirror = _line_end(sbet1, cbet1, azi1, radius_m)
+        out[i, 0] = _ang_normalize(nlon1 + lon12)
+        out[i, 1] = lat2
+        j = n - i
+        if mirror and i < j < n and azi1 != 0.0 and _ang_normalize(azimuths[j]) == -azi1:
+            out[j, 0] = _ang_normalize(nlon1 + -lon12)
+            out[j, 1] = lat2
+            done[j] = True
     out[n, 0] = out[0, 0]
     out[n, 1] = out[0, 1]
     return out

@@ -86,6 +86,41 @@ def test_indonesian_rings_match_pyproj_bit_for_bit() -> None:
         assert _same_bits(got[-1], got[0])
 
 
+def random_rings(n: int, seed: int) -> list[tuple[float, float, float, int]]:
+    """``n`` rings (lon, lat, radius, vertices) anywhere: the poles, the equator and the antimeridian
+    mixed in, radii 1e-9 m .. 20,000 km, vertex counts whose azimuths pair exactly (8, 16, 64, 128)
+    or not (12, 100, 360)."""
+    rng = np.random.default_rng(seed)
+    lons = rng.uniform(-180.0, 180.0, n)
+    lats = rng.uniform(-90.0, 90.0, n)
+    k = n // 10
+    lats[rng.integers(0, n, k)] = rng.choice([-90.0, 90.0, 0.0, -0.0, 89.9999, -89.9999], k)
+    lons[rng.integers(0, n, k)] = rng.choice([-180.0, 180.0, 0.0, -0.0, 179.9999, -179.9999], k)
+    radii = np.exp(rng.uniform(np.log(1e-9), np.log(2e7), n))
+    counts = rng.choice([8, 12, 16, 64, 64, 64, 100, 128, 360], n)
+    return [(float(a), float(b), float(c), int(d)) for a, b, c, d in zip(lons, lats, radii, counts, strict=True)]
+
+
+def test_rings_anywhere_match_pyproj_bit_for_bit() -> None:
+    """The ring kernel's mirrored vertices (azimuth -a from a) are pyproj's too, anywhere."""
+    for lon, lat, r, vertices in random_rings(1500, seed=11):
+        azimuths = distance._azimuths(vertices)
+        got = ring(lon, lat, r, azimuths)
+        lons, lats, _ = GEOD.fwd(np.full(vertices, lon), np.full(vertices, lat), azimuths, np.full(vertices, r))
+        assert _same_bits(got[:-1, 0], lons) and _same_bits(got[:-1, 1], lats), (lon, lat, r, vertices)
+
+
+def test_edge_rings_match_pyproj_bit_for_bit() -> None:
+    """Rings at the poles, on the equator and the antimeridian, with signed zeros, radius 0 and tiny."""
+    for lon, lat, r, vertices in itertools.product(
+            [-180.0, -0.0, 0.0, 180.0, 115.2, 1e-300], [-90.0, -0.0, 0.0, 90.0, -8.5, 89.99999999, 1e-300],
+            [0.0, 1e-300, 1e-9, 0.01, 1.0, 5e4, 1e7, 2e7, 20003931.458625, 2.1e7], [8, 12, 64, 100, 360]):
+        azimuths = distance._azimuths(vertices)
+        got = ring(lon, lat, r, azimuths)
+        lons, lats, _ = GEOD.fwd(np.full(vertices, lon), np.full(vertices, lat), azimuths, np.full(vertices, r))
+        assert _same_bits(got[:-1, 0], lons) and _same_bits(got[:-1, 1], lats), (lon, lat, r, vertices)
+
+
 @pytest.mark.parametrize("centre", [(115.2, -8.6), (180.0, 0.0), (-180.0, -0.0), (0.0, 90.0), (95.0, -11.0)])
 @pytest.mark.parametrize("radius", [0.01, 1.0, 12_345.6, 50_000.0, 2e6])
 def test_circle_ring_is_the_pyproj_ring(centre: tuple[float, float], radius: float) -> None:
