@@ -16,6 +16,7 @@ coastal band at Indonesian latitudes).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -186,10 +187,11 @@ def circle_ring(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_
         raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
     if vertices < 8:
         raise ValueError("a circle needs at least 8 vertices")
-    if _ring_kernel is None:
+    kernel = _ring_kernel()
+    if kernel is None:
         return circle_ring_pyproj(lon, lat, radius_m, vertices)
     # Floats: a Python int would compile an int64 variant of the kernel mid-request.
-    return _ring_kernel(float(lon), float(lat), float(radius_m), _azimuths(vertices))  # type: ignore[no-any-return]
+    return kernel(float(lon), float(lat), float(radius_m), _azimuths(vertices))  # type: ignore[no-any-return]
 
 
 def circle_ring_pyproj(lon: float, lat: float, radius_m: float,
@@ -256,10 +258,18 @@ def circle(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTI
 #: ``Geod._fwd`` (pyproj's in-place direct problem), when this pyproj has it; else the public ``fwd``.
 _GEOD_FWD_IN_PLACE = getattr(GEOD, "_fwd", None)
 
-try:  # the compiled direct problem (numba); the index build calls it once (a compile or a cache load)
-    from geo_service.geo.geodesic_kernels import ring as _ring_kernel
-except ImportError:  # pragma: no cover - numba is a dependency; pyproj then places the vertices
-    _ring_kernel = None
+
+@lru_cache(maxsize=1)
+def _ring_kernel() -> Callable[..., NDArray[np.float64]] | None:
+    """``geodesic_kernels.ring`` (numba), imported at the first circle: the modules that only measure
+    distances (coords, validate, maps) do not load numba. The index build draws a circle, so the kernel
+    is imported and loaded (or compiled) there, before any request. None where it cannot be imported
+    (pyproj then places the vertices)."""
+    try:
+        from geo_service.geo.geodesic_kernels import ring
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return ring  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=8)
