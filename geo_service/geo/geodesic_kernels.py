@@ -6,8 +6,10 @@ direct problem (a start point, an azimuth, a distance: the end point). pyproj an
 buffer handling. This module is that computation as numba kernels (:func:`geo_service.geo.jit.kernel`:
 IEEE arithmetic, no fast-math, no contraction into fused multiply-adds), written after the algorithm of
 C. F. F. Karney, *Algorithms for geodesics*, J. Geodesy 87, 43-55 (2013), following GeographicLib's C
-implementation (MIT/X11 licence) operation for operation, so that every longitude and latitude is
-bit-for-bit the one ``GEOD.fwd`` returns (tests/geo/test_geodesic_kernel.py compares them):
+implementation operation for operation (geodesic.c: Copyright (c) Charles Karney (2012-2022)
+<charles@karney.com>, licensed under the MIT/X11 License, https://geographiclib.sourceforge.io/), so
+that every longitude and latitude is bit-for-bit the one ``GEOD.fwd`` returns
+(tests/geo/test_geodesic_kernel.py compares them):
 
 * the series coefficients of order 6 (``A3x``, ``C3x``) are computed here in Python at import, with
   the same floating-point steps as ``geod_init``;
@@ -21,8 +23,12 @@ bit-for-bit the one ``GEOD.fwd`` returns (tests/geo/test_geodesic_kernel.py comp
 Only what ``geod_direct`` computes for the end point's longitude and latitude is here (no azimuth,
 reduced length, scales or area). One step is not the C's: :func:`ring` takes the vertex at azimuth
 ``-a`` as the mirror image of the one at ``a`` (the longitude offset negated), which is exact because
-the C library's sin and atan2 are odd and cos and hypot even (see :func:`_line_end`). pyproj's ``fwd`` in degrees passes its inputs to ``geod_direct`` and
-its outputs back untouched.
+the C library's sin and atan2 are odd and cos and hypot even (see :func:`_line_end`). pyproj's ``fwd``
+in degrees passes its inputs to ``geod_direct`` and its outputs back untouched.
+
+The identity needs PROJ and this module on the same C library (pyproj's wheels link the system's libm,
+as numba does) and PROJ built without FMA contraction (x86-64 wheels are); a pyproj whose PROJ differs
+would show in tests/geo/test_geodesic_kernel.py.
 """
 
 from __future__ import annotations
