@@ -16,6 +16,7 @@ coastal band at Indonesian latitudes).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -168,14 +169,39 @@ def distance_to_geometry_m(lon: float, lat: float, geom: BaseGeometry) -> float:
 def circle_ring(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTICES) -> NDArray[np.float64]:
     """The closed ring of :func:`circle` as a ``(vertices + 1, 2)`` array of ``(lon, lat)``, without a Polygon.
 
-    The same vertices as :func:`circle` (one ``Geod.fwd`` over the azimuths), counter-clockwise, the
-    first repeated at the end.
+    The same vertices as :func:`circle` (``Geod.fwd`` over the azimuths), counter-clockwise, the first
+    repeated at the end. They come from the compiled direct problem
+    (:func:`geo_service.geo.geodesic_kernels.ring`), whose longitudes and latitudes are bit for bit
+    pyproj's (tests/geo/test_geodesic_kernel.py); :func:`circle_ring_pyproj` is the same ring from
+    pyproj, the fallback where the kernel cannot be loaded and the tests' oracle.
 
     Examples
     --------
     >>> ring = circle_ring(115.2, -8.6, 1000.0)
     >>> ring.shape, bool((ring[0] == ring[-1]).all())
     ((65, 2), True)
+    >>> bool((ring == circle_ring_pyproj(115.2, -8.6, 1000.0)).all())
+    True
+    """
+    if not radius_m > 0 or not math.isfinite(radius_m):
+        raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
+    if vertices < 8:
+        raise ValueError("a circle needs at least 8 vertices")
+    kernel = _ring_kernel()
+    if kernel is None:
+        return circle_ring_pyproj(lon, lat, radius_m, vertices)
+    # Floats: a Python int would compile an int64 variant of the kernel mid-request.
+    return kernel(float(lon), float(lat), float(radius_m), _azimuths(vertices))  # type: ignore[no-any-return]
+
+
+def circle_ring_pyproj(lon: float, lat: float, radius_m: float,
+                       vertices: int = CIRCLE_VERTICES) -> NDArray[np.float64]:
+    """:func:`circle_ring` from pyproj's direct problem (one ``Geod.fwd`` over the azimuths).
+
+    Examples
+    --------
+    >>> circle_ring_pyproj(115.2, -8.6, 1000.0).shape
+    (65, 2)
     """
     if not radius_m > 0 or not math.isfinite(radius_m):
         raise ValueError(f"radius_m must be a positive finite number, got {radius_m!r}")
@@ -231,6 +257,19 @@ def circle(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTI
 
 #: ``Geod._fwd`` (pyproj's in-place direct problem), when this pyproj has it; else the public ``fwd``.
 _GEOD_FWD_IN_PLACE = getattr(GEOD, "_fwd", None)
+
+
+@lru_cache(maxsize=1)
+def _ring_kernel() -> Callable[..., NDArray[np.float64]] | None:
+    """``geodesic_kernels.ring`` (numba), imported at the first circle: the modules that only measure
+    distances (coords, validate, maps) do not load numba. The index build draws a circle, so the kernel
+    is imported and loaded (or compiled) there, before any request. None where it cannot be imported
+    (pyproj then places the vertices)."""
+    try:
+        from geo_service.geo.geodesic_kernels import ring
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return ring  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=8)

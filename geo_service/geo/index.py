@@ -442,6 +442,9 @@ class JurisdictionIndex:
             raise ValueError("border_share must be in (0, 1]")
         if not coastal_band_m >= 0.0:
             raise ValueError("coastal_band_m must be >= 0")
+        # Load (or compile) the ring kernel of the uncertainty circles now, with the argument types of
+        # a request (floats, the cached read-only azimuths), so that no request pays for it.
+        circle_ring(0.0, 0.0, 1.0)
         by_code: dict[str, Unit] = {}
         for u in units:
             if u.code in by_code:
