@@ -180,6 +180,7 @@ class StationIndex:
         k = operator.index(k)  # an int64 k, as the warm-up's (slicing accepted any integer type)
         if k <= 0 or n == 0:
             return []
+        k = min(k, n)  # the same list (every station is a candidate from k = n on); fits an int64
         # Floats: a Python int would compile an int64 variant of the kernel mid-request.
         lon, lat = float(lon), float(lat)
         pstart, pend = _NO_UNIT if prefer_unit is None else self._unit_span.get(prefer_unit, _NO_UNIT)

@@ -126,4 +126,5 @@ def test_ints_reach_the_kernel_as_floats() -> None:
     assert all(sig[2].name == "float64" and sig[6].name == "float64" and sig[7].name == "float64"
                for sig in nearest_stations.signatures)
     assert _key(idx.nearest(115, -8, np.int64(2))) == _key(idx._nearest_pyproj(115.0, -8.0, 2))
+    assert _key(idx.nearest(115, -8, 10**20, "u1")) == _key(idx._nearest_pyproj(115.0, -8.0, 10**20, "u1"))
     assert len(nearest_stations.signatures) == before
