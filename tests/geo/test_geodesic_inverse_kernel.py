@@ -138,3 +138,25 @@ def test_scalar_inverse_is_inv() -> None:
         got = np.array(inverse(*args))
         assert np.array_equal(got.view(np.int64), want.view(np.int64)), args
         assert np.float64(inverse_distance(*args)).view(np.int64) == want[2:].view(np.int64)[0]
+
+
+#: Inverse problems of GeographicLib's own regression tests (GeodSolve, as lat1 lon1 lat2 lon2) that
+#: once failed somewhere: nearly antipodal pairs, unnormalised longitudes, equatorial antipodes.
+GEODSOLVE = [
+    (40.6, -73.8, 49.01666667, 2.55), (36.493349428792, 0.0, 36.49334942879201, 0.0000008),
+    (56.320923501171, 0.0, -56.320923501171, 179.664747671772880215),
+    (52.784459512564, 0.0, -52.784459512563990912, 179.634407464943777557),
+    (48.522876735459, 0.0, -48.52287673545898293, 179.599720456223079643),
+    (0.0, 539.0, 0.0, 181.0), (0.0, 0.0, 0.0, 179.0), (0.0, 0.0, 0.0, 179.5), (0.0, 0.0, 0.0, 180.0),
+    (0.0, 0.0, 1.0, 180.0), (0.0, 0.0, -1.0, 180.0), (5.0, 0.00000000000001, 10.0, 180.0),
+    (5.0, -0.00000000000001, 10.0, 180.0), (-0.0, -0.0, 0.0, 180.0), (0.0, 0.0, 1e-300, 180.0),
+    (89.0, -180.0, -89.0, 0.0), (-0.0000000000000000001, 0.0, 0.0, 180.0), (90.0, 0.0, -90.0, 180.0),
+    (54.1589, 15.3872, 54.1591, 15.3877), (20.001, 0.0, 20.001, 0.0), (90.0, 0.0, 90.0, 180.0),
+]
+
+
+@pytest.mark.parametrize("lat1, lon1, lat2, lon2", GEODSOLVE)
+def test_geographiclib_regression_cases(lat1: float, lon1: float, lat2: float, lon2: float) -> None:
+    want = np.array(GEOD.inv(lon1, lat1, lon2, lat2))
+    got = np.array(inverse(lon1, lat1, lon2, lat2))
+    assert np.array_equal(got.view(np.int64), want.view(np.int64)), (got, want)
