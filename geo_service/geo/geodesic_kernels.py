@@ -1,4 +1,5 @@
-"""Compiled kernel: the direct geodesic problem on WGS 84, the same numbers as pyproj's ``Geod.fwd``.
+"""Compiled kernels: the direct and inverse geodesic problems on WGS 84, the same numbers as pyproj's
+``Geod.fwd`` and ``Geod.inv``.
 
 :func:`geo_service.geo.distance.circle_ring` places the 64 vertices of an uncertainty circle with the
 direct problem (a start point, an azimuth, a distance: the end point). pyproj answers it with PROJ's
@@ -20,15 +21,27 @@ that every longitude and latitude is bit-for-bit the one ``GEOD.fwd`` returns
   exact), which gives the same remainder and the same low bits of the quotient;
 * ``sin``, ``cos``, ``atan2``, ``hypot`` and ``sqrt`` are the C library's, as in PROJ.
 
-Only what ``geod_direct`` computes for the end point's longitude and latitude is here (no azimuth,
+Of the direct problem, only what ``geod_direct`` computes for the end point's longitude and latitude is here (no azimuth,
 reduced length, scales or area). One step is not the C's: :func:`ring` takes the vertex at azimuth
 ``-a`` as the mirror image of the one at ``a`` (the longitude offset negated), which is exact because
 the C library's sin and atan2 are odd and cos and hypot even (see :func:`_line_end`). pyproj's ``fwd``
 in degrees passes its inputs to ``geod_direct`` and its outputs back untouched.
 
+The inverse problem (:func:`inverse`, :func:`inverse_distance`, :func:`inverse_many`) ranks the nearest
+stations (:func:`geo_service.geo.nearest_kernels.nearest_stations`). It is ``geod_inverse``, i.e.
+``geod_geninverse_int`` with the distance as its only output, and what it calls: ``AngDiff`` (with
+``sumx``), ``sincosde``, the meridional and equatorial branches, ``InverseStart`` (the really short lines,
+the ``Astroid`` start near the antipode and the strip near the cut), Newton's method on ``Lambda12`` with
+its bracket, bisection fallback (which the C's comments say WGS 84 does not need; none of the tests'
+pairs reaches it) and tolerances, and ``Lengths`` (distance and reduced length, the C2 series
+with ``A2m1f``/``C2f``); the area's C4 series is not needed. ``cbrt`` (in ``Astroid``) is the C library's
+too, called as an external function. pyproj's ``inv`` passes its inputs to ``geod_inverse`` and returns
+azi1, azi2 turned by 180 degrees (its back azimuth) and s12 (tests/geo/test_geodesic_inverse_kernel.py
+and bench/check_geodesic_inverse_kernel.py compare all three on 64-bit patterns).
+
 The identity needs PROJ and this module on the same C library (pyproj's wheels link the system's libm,
 as numba does) and PROJ built without FMA contraction (x86-64 wheels are); a pyproj whose PROJ differs
-would show in tests/geo/test_geodesic_kernel.py.
+would show in tests/geo/test_geodesic_kernel.py and tests/geo/test_geodesic_inverse_kernel.py.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from __future__ import annotations
 import math
 import sys
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -156,10 +170,9 @@ def _ang_round(x: float) -> float:
 
 
 @kernel
-def _sincosd(x: float) -> tuple[float, float]:
-    """``sincosdx``: sine and cosine of ``x`` degrees, reduced exactly to [-45, 45] first."""
-    r, q = _remquo90(x)
-    r *= _DEGREE
+def _sincos_quadrant(r: float, q: int, x: float) -> tuple[float, float]:
+    """The end of ``sincosdx`` and ``sincosde``: sine and cosine of ``r`` radians (|r| <= pi/4) turned by
+    ``q`` quarter turns, a zero sine signed as ``x``."""
     s = math.sin(r)
     c = math.cos(r)
     q &= 3
@@ -175,6 +188,13 @@ def _sincosd(x: float) -> tuple[float, float]:
     if sinx == 0.0:
         sinx = math.copysign(sinx, x)
     return sinx, cosx
+
+
+@kernel
+def _sincosd(x: float) -> tuple[float, float]:
+    """``sincosdx``: sine and cosine of ``x`` degrees, reduced exactly to [-45, 45] first."""
+    r, q = _remquo90(x)
+    return _sincos_quadrant(r * _DEGREE, q, x)
 
 
 @kernel
@@ -421,6 +441,447 @@ def ring(lon: float, lat: float, radius_m: float, azimuths: NDArray[np.float64])
     return out
 
 
+# --- geod_inverse ---------------------------------------------------------------------------------------
+#
+# geod_inverse(g, lat1, lon1, lat2, lon2, &s12, &azi1, &azi2) is geod_geninverse_int with the output mask
+# GEOD_DISTANCE (no reduced length, scales or area), then atan2dx of the azimuths' sines and cosines.
+# Every Lengths call of geod_geninverse_int still asks for the reduced length m12 (its sign decides the
+# meridional branch), Lambda12's derivative is a reduced length too; the constants are Init's and
+# geod_init's for WGS 84 (f > 0, |n| < 0.1: InverseStart's f < 0 and eccentric branches are never taken).
+
+_EPSILON = sys.float_info.epsilon  # tol0 = DBL_EPSILON
+_TOL0 = _EPSILON
+_TOL1 = 200.0 * _TOL0
+_TOL2 = math.sqrt(_TOL0)
+_TOLB = _TOL0
+_XTHRESH = 1000.0 * _TOL2
+_MAXIT1 = 20
+_MAXIT2 = _MAXIT1 + sys.float_info.mant_dig + 10
+_PI = math.pi
+_ETOL2 = 0.1 * _TOL2 / math.sqrt(max(0.001, abs(_F)) * min(1.0, 1.0 - _F / 2.0) / 2.0)
+_N_ASTROID = 6.0 * abs(_N) * _PI  # 6 * fabs(n) * pi, the first factors of InverseStart's test
+_F_HD = _F * 180.0  # g->f * hd
+_M1_XTHRESH = -1.0 - _XTHRESH  # -1 - xthresh
+_HUGE_N = abs(_N) > 0.1
+
+#: libm's cbrt (Astroid), the function PROJ calls; numba's np.cbrt is a pow(x, 1/3) and may differ.
+_cbrt = numba.types.ExternalFunction("cbrt", numba.types.float64(numba.types.float64))
+
+#: ``C2f``'s coefficient table, laid out as ``_C1_COEFF``.
+_C2_COEFF = (1.0, 2.0, 16.0, 32.0, 35.0, 64.0, 384.0, 2048.0, 15.0, 80.0, 768.0, 7.0, 35.0, 512.0, 63.0,
+             1280.0, 77.0, 2048.0)
+
+
+@kernel
+def _a2m1(eps: float) -> float:
+    """``A2m1f``."""
+    t = (((-11.0 * (eps * eps) + -28.0) * (eps * eps) + -192.0) * (eps * eps) + 0.0) / 256.0
+    return (t - eps) / (1.0 + eps)
+
+
+@kernel
+def _sumx(u: float, v: float) -> tuple[float, float]:
+    """``sumx``: the rounded sum and its error (0 of the sum's sign when the sum is 0)."""
+    s = u + v
+    up = s - v
+    vpp = s - up
+    up -= u
+    vpp -= v
+    t = 0.0 - (up + vpp) if s != 0.0 else s
+    return s, t
+
+
+@kernel
+def _ang_diff(x: float, y: float) -> tuple[float, float]:
+    """``AngDiff``: ``y - x`` reduced to [-180, 180] and its rounding error."""
+    d, t = _sumx(_remainder360(-x), _remainder360(y))
+    d, t = _sumx(_remainder360(d), t)
+    if d == 0.0 or abs(d) == 180.0:
+        d = math.copysign(d, y - x if t == 0.0 else -t)
+    return d, t
+
+
+@kernel
+def _sincosde(x: float, t: float) -> tuple[float, float]:
+    """``sincosde``: sine and cosine of ``x + t`` degrees (``t`` a small correction)."""
+    r, q = _remquo90(x)
+    return _sincos_quadrant(_ang_round(r + t) * _DEGREE, q, x)
+
+
+@kernel
+def _norm2(sinx: float, cosx: float) -> tuple[float, float]:
+    r = math.hypot(sinx, cosx)
+    return sinx / r, cosx / r
+
+
+@kernel
+def _pos0(x: float) -> float:
+    """``fmax(0.0, x) + 0``: +0 for a negative, zero or NaN ``x``."""
+    return (x if x > 0.0 else 0.0) + 0.0
+
+
+@kernel
+def _lengths_s12b(eps: float, sig12: float, ssig1: float, csig1: float, ssig2: float, csig2: float) -> float:
+    """``Lengths``' distance / b (``*ps12b``), which needs only the C1 series."""
+    a1 = 1.0 + _a1m1(eps)
+    c1, c2, c3, c4, c5, c6 = _fourier6(eps, _C1_COEFF)
+    b1 = _sin_series6(ssig2, csig2, c1, c2, c3, c4, c5, c6) - _sin_series6(ssig1, csig1, c1, c2, c3, c4, c5, c6)
+    return a1 * (sig12 + b1)
+
+
+@kernel
+def _lengths_start(eps: float) -> tuple[float, float, float, tuple[float, float, float, float, float, float],
+                                         tuple[float, float, float, float, float, float]]:
+    """What ``Lengths`` computes first when it needs the reduced length: (A1, A2, m0, C1[1..6], C2[1..6])
+    with A1 = 1 + A1m1, A2 = 1 + A2m1 and m0 = A1m1 - A2m1."""
+    a1 = _a1m1(eps)
+    c = _fourier6(eps, _C1_COEFF)
+    a2 = _a2m1(eps)
+    d = _fourier6(eps, _C2_COEFF)
+    return 1.0 + a1, 1.0 + a2, a1 - a2, c, d
+
+
+@kernel
+def _m12b(dn1: float, dn2: float, ssig1: float, csig1: float, ssig2: float, csig2: float, j12: float) -> float:
+    """``Lengths``' reduced length / b from J12 (parenthesised as the C for coincident points)."""
+    return dn2 * (csig1 * ssig2) - dn1 * (ssig1 * csig2) - csig1 * csig2 * j12
+
+
+@kernel
+def _lengths_s12b_m12b(eps: float, sig12: float, ssig1: float, csig1: float, dn1: float, ssig2: float,
+                       csig2: float, dn2: float) -> tuple[float, float]:
+    """``Lengths`` with ``ps12b`` and ``pm12b``: (distance / b, reduced length / b)."""
+    a1, a2, m0, (c1, c2, c3, c4, c5, c6), (d1, d2, d3, d4, d5, d6) = _lengths_start(eps)
+    b1 = _sin_series6(ssig2, csig2, c1, c2, c3, c4, c5, c6) - _sin_series6(ssig1, csig1, c1, c2, c3, c4, c5, c6)
+    s12b = a1 * (sig12 + b1)
+    b2 = _sin_series6(ssig2, csig2, d1, d2, d3, d4, d5, d6) - _sin_series6(ssig1, csig1, d1, d2, d3, d4, d5, d6)
+    j12 = m0 * sig12 + (a1 * b1 - a2 * b2)
+    return s12b, _m12b(dn1, dn2, ssig1, csig1, ssig2, csig2, j12)
+
+
+@kernel
+def _lengths_m12b(eps: float, sig12: float, ssig1: float, csig1: float, dn1: float, ssig2: float,
+                  csig2: float, dn2: float) -> float:
+    """``Lengths`` with ``pm12b`` only (Lambda12's derivative): the C1 and C2 series combined first."""
+    a1, a2, m0, (c1, c2, c3, c4, c5, c6), (d1, d2, d3, d4, d5, d6) = _lengths_start(eps)
+    d1 = a1 * c1 - a2 * d1
+    d2 = a1 * c2 - a2 * d2
+    d3 = a1 * c3 - a2 * d3
+    d4 = a1 * c4 - a2 * d4
+    d5 = a1 * c5 - a2 * d5
+    d6 = a1 * c6 - a2 * d6
+    j12 = m0 * sig12 + (_sin_series6(ssig2, csig2, d1, d2, d3, d4, d5, d6)
+                        - _sin_series6(ssig1, csig1, d1, d2, d3, d4, d5, d6))
+    return _m12b(dn1, dn2, ssig1, csig1, ssig2, csig2, j12)
+
+
+@kernel
+def _astroid(x: float, y: float) -> float:
+    """``Astroid``: the positive root k of k^4 + 2k^3 - (x^2 + y^2 - 1)k^2 - 2y^2 k - y^2 = 0."""
+    p = x * x
+    q = y * y
+    r = (p + q - 1.0) / 6.0
+    if not (q == 0.0 and r <= 0.0):
+        s = p * q / 4.0
+        r2 = r * r
+        r3 = r * r2
+        disc = s * (s + 2.0 * r3)
+        u = r
+        if disc >= 0.0:
+            t3 = s + r3
+            t3 += -math.sqrt(disc) if t3 < 0.0 else math.sqrt(disc)
+            t = _cbrt(t3)
+            u += t + (r2 / t if t != 0.0 else 0.0)
+        else:
+            ang = math.atan2(math.sqrt(-disc), -(s + r3))
+            u += 2.0 * r * math.cos(ang / 3.0)
+        v = math.sqrt(u * u + q)
+        uv = q / (v - u) if u < 0.0 else u + v
+        w = (uv - q) / (2.0 * v)
+        return uv / (math.sqrt(uv + w * w) + w)
+    return 0.0
+
+
+@kernel
+def _inverse_start(sbet1: float, cbet1: float, sbet2: float, cbet2: float, lam12: float, slam12: float,
+                   clam12: float) -> tuple[float, float, float, float, float, float]:
+    """``InverseStart``: (sig12, salp1, calp1, salp2, calp2, dnm); sig12 < 0 asks for Newton's method
+    (then salp2, calp2 are not set), dnm is set for short lines only (0 otherwise)."""
+    salp2 = 0.0
+    calp2 = 0.0
+    dnm = 0.0
+    sig12 = -1.0
+    sbet12 = sbet2 * cbet1 - cbet2 * sbet1
+    cbet12 = cbet2 * cbet1 + sbet2 * sbet1
+    shortline = cbet12 >= 0.0 and sbet12 < 0.5 and cbet2 * lam12 < 0.5
+    sbet12a = sbet2 * cbet1 + cbet2 * sbet1
+    if shortline:
+        sbetm2 = (sbet1 + sbet2) * (sbet1 + sbet2)
+        sbetm2 /= sbetm2 + (cbet1 + cbet2) * (cbet1 + cbet2)
+        dnm = math.sqrt(1.0 + _EP2 * sbetm2)
+        omg12 = lam12 / (_F1 * dnm)
+        somg12 = math.sin(omg12)
+        comg12 = math.cos(omg12)
+    else:
+        somg12 = slam12
+        comg12 = clam12
+    salp1 = cbet2 * somg12
+    if comg12 >= 0.0:
+        calp1 = sbet12 + cbet2 * sbet1 * (somg12 * somg12) / (1.0 + comg12)
+    else:
+        calp1 = sbet12a - cbet2 * sbet1 * (somg12 * somg12) / (1.0 - comg12)
+    ssig12 = math.hypot(salp1, calp1)
+    csig12 = sbet1 * sbet2 + cbet1 * cbet2 * comg12
+    if shortline and ssig12 < _ETOL2:
+        salp2 = cbet1 * somg12
+        calp2 = sbet12 - cbet1 * sbet2 * (
+            (somg12 * somg12) / (1.0 + comg12) if comg12 >= 0.0 else 1.0 - comg12)
+        salp2, calp2 = _norm2(salp2, calp2)
+        sig12 = math.atan2(ssig12, csig12)
+    elif _HUGE_N or csig12 >= 0.0 or ssig12 >= _N_ASTROID * (cbet1 * cbet1):
+        pass  # the zeroth-order spherical estimate
+    else:
+        # f > 0: x = dlong, y = dlat, the antipode at the origin
+        lam12x = math.atan2(-slam12, -clam12)
+        k2 = (sbet1 * sbet1) * _EP2
+        eps = k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
+        lamscale = _F * cbet1 * _a3(eps) * _PI
+        betscale = lamscale * cbet1
+        x = lam12x / lamscale
+        y = sbet12a / betscale
+        if y > -_TOL1 and x > _M1_XTHRESH:
+            salp1 = -x if -x < 1.0 else 1.0  # fmin(1, -x)
+            calp1 = -math.sqrt(1.0 - salp1 * salp1)
+        else:
+            k = _astroid(x, y)
+            omg12a = lamscale * (-x * k / (1.0 + k))
+            somg12 = math.sin(omg12a)
+            comg12 = -math.cos(omg12a)
+            salp1 = cbet2 * somg12
+            calp1 = sbet12a - cbet2 * sbet1 * (somg12 * somg12) / (1.0 - comg12)
+    if not salp1 <= 0.0:
+        salp1, calp1 = _norm2(salp1, calp1)
+    else:
+        salp1 = 1.0
+        calp1 = 0.0
+    return sig12, salp1, calp1, salp2, calp2, dnm
+
+
+@kernel
+def _lambda12(sbet1: float, cbet1: float, dn1: float, sbet2: float, cbet2: float, dn2: float, salp1: float,
+              calp1: float, slam120: float, clam120: float, diffp: bool
+              ) -> tuple[float, float, float, float, float, float, float, float, float, float]:
+    """``Lambda12``: (lam12, salp2, calp2, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12), dlam12 0
+    unless ``diffp`` (``domg12`` serves the area only)."""
+    if sbet1 == 0.0 and calp1 == 0.0:
+        calp1 = -_TINY
+    salp0 = salp1 * cbet1
+    calp0 = math.hypot(calp1, salp1 * sbet1)
+    ssig1 = sbet1
+    somg1 = salp0 * sbet1
+    csig1 = calp1 * cbet1
+    comg1 = csig1
+    ssig1, csig1 = _norm2(ssig1, csig1)
+    salp2 = salp0 / cbet2 if cbet2 != cbet1 else salp1
+    if cbet2 != cbet1 or abs(sbet2) != -sbet1:
+        t = calp1 * cbet1
+        calp2 = math.sqrt(t * t + ((cbet2 - cbet1) * (cbet1 + cbet2) if cbet1 < -sbet1 else
+                                   (sbet1 - sbet2) * (sbet1 + sbet2))) / cbet2
+    else:
+        calp2 = abs(calp1)
+    ssig2 = sbet2
+    somg2 = salp0 * sbet2
+    csig2 = calp2 * cbet2
+    comg2 = csig2
+    ssig2, csig2 = _norm2(ssig2, csig2)
+    sig12 = math.atan2(_pos0(csig1 * ssig2 - ssig1 * csig2), csig1 * csig2 + ssig1 * ssig2)
+    somg12 = _pos0(comg1 * somg2 - somg1 * comg2)
+    comg12 = comg1 * comg2 + somg1 * somg2
+    eta = math.atan2(somg12 * clam120 - comg12 * slam120, comg12 * clam120 + somg12 * slam120)
+    k2 = (calp0 * calp0) * _EP2
+    eps = k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
+    c1, c2, c3, c4, c5 = _c3(eps)
+    b312 = _sin_series5(ssig2, csig2, c1, c2, c3, c4, c5) - _sin_series5(ssig1, csig1, c1, c2, c3, c4, c5)
+    domg12 = -_F * _a3(eps) * salp0 * (sig12 + b312)
+    lam12 = eta + domg12
+    dlam12 = 0.0
+    if diffp:
+        if calp2 == 0.0:
+            dlam12 = -2.0 * _F1 * dn1 / sbet1
+        else:
+            dlam12 = _lengths_m12b(eps, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2)
+            dlam12 *= _F1 / (calp2 * cbet2)
+    return lam12, salp2, calp2, sig12, ssig1, csig1, ssig2, csig2, eps, dlam12
+
+
+@kernel
+def _inverse_int(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[float, float, float, float, float]:
+    """``geod_geninverse_int`` with GEOD_DISTANCE: (s12, salp1, calp1, salp2, calp2)."""
+    lon12, lon12s = _ang_diff(lon1, lon2)
+    lonsign = -1 if _signbit(lon12) else 1
+    lon12 *= lonsign
+    lon12s *= lonsign
+    lam12 = lon12 * _DEGREE
+    slam12, clam12 = _sincosde(lon12, lon12s)
+    lon12s = (180.0 - lon12) - lon12s
+
+    lat1 = _ang_round(_NAN if abs(lat1) > 90.0 else lat1)
+    lat2 = _ang_round(_NAN if abs(lat2) > 90.0 else lat2)
+    swapp = -1 if (abs(lat1) < abs(lat2) or lat2 != lat2) else 1
+    if swapp < 0:
+        lonsign *= -1
+        lat1, lat2 = lat2, lat1
+    latsign = 1 if _signbit(lat1) else -1
+    lat1 *= latsign
+    lat2 *= latsign
+
+    sbet1, cbet1 = _sincosd(lat1)
+    sbet1 *= _F1
+    sbet1, cbet1 = _norm2(sbet1, cbet1)
+    cbet1 = cbet1 if cbet1 > _TINY else _TINY
+    sbet2, cbet2 = _sincosd(lat2)
+    sbet2 *= _F1
+    sbet2, cbet2 = _norm2(sbet2, cbet2)
+    cbet2 = cbet2 if cbet2 > _TINY else _TINY
+
+    if cbet1 < -sbet1:
+        if cbet2 == cbet1:
+            sbet2 = math.copysign(sbet1, sbet2)
+    else:
+        if abs(sbet2) == -sbet1:
+            cbet2 = cbet1
+
+    dn1 = math.sqrt(1.0 + _EP2 * (sbet1 * sbet1))
+    dn2 = math.sqrt(1.0 + _EP2 * (sbet2 * sbet2))
+
+    s12x = 0.0
+    salp1 = 0.0
+    calp1 = 0.0
+    salp2 = 0.0
+    calp2 = 0.0
+    meridian = lat1 == -90.0 or slam12 == 0.0
+    if meridian:
+        calp1 = clam12
+        salp1 = slam12
+        calp2 = 1.0
+        salp2 = 0.0
+        ssig1 = sbet1
+        csig1 = calp1 * cbet1
+        ssig2 = sbet2
+        csig2 = calp2 * cbet2
+        sig12 = math.atan2(_pos0(csig1 * ssig2 - ssig1 * csig2), csig1 * csig2 + ssig1 * ssig2)
+        s12x, m12x = _lengths_s12b_m12b(_N, sig12, ssig1, csig1, dn1, ssig2, csig2, dn2)
+        if sig12 < 1.0 or m12x >= 0.0:
+            if sig12 < 3.0 * _TINY or (sig12 < _TOL0 and (s12x < 0.0 or m12x < 0.0)):
+                sig12 = 0.0
+                m12x = 0.0
+                s12x = 0.0
+            s12x *= _B
+        else:
+            meridian = False
+
+    if not meridian and sbet1 == 0.0 and lon12s >= _F_HD:
+        # along the equator
+        calp1 = 0.0
+        calp2 = 0.0
+        salp1 = 1.0
+        salp2 = 1.0
+        s12x = _A * lam12
+    elif not meridian:
+        sig12, salp1, calp1, salp2s, calp2s, dnm = _inverse_start(sbet1, cbet1, sbet2, cbet2, lam12, slam12,
+                                                                   clam12)
+        if sig12 >= 0.0:
+            salp2 = salp2s
+            calp2 = calp2s
+            s12x = sig12 * _B * dnm
+        else:
+            ssig1 = 0.0
+            csig1 = 0.0
+            ssig2 = 0.0
+            csig2 = 0.0
+            eps = 0.0
+            numit = 0
+            salp1a = _TINY
+            calp1a = 1.0
+            salp1b = _TINY
+            calp1b = -1.0
+            tripn = False
+            tripb = False
+            while True:
+                v, salp2, calp2, sig12, ssig1, csig1, ssig2, csig2, eps, dv = _lambda12(
+                    sbet1, cbet1, dn1, sbet2, cbet2, dn2, salp1, calp1, slam12, clam12, numit < _MAXIT1)
+                if tripb or not (abs(v) >= (8.0 if tripn else 1.0) * _TOL0) or numit == _MAXIT2:
+                    break
+                if v > 0.0 and (numit > _MAXIT1 or calp1 / salp1 > calp1b / salp1b):
+                    salp1b = salp1
+                    calp1b = calp1
+                elif v < 0.0 and (numit > _MAXIT1 or calp1 / salp1 < calp1a / salp1a):
+                    salp1a = salp1
+                    calp1a = calp1
+                if numit < _MAXIT1 and dv > 0.0:
+                    dalp1 = -v / dv
+                    if abs(dalp1) < _PI:
+                        sdalp1 = math.sin(dalp1)
+                        cdalp1 = math.cos(dalp1)
+                        nsalp1 = salp1 * cdalp1 + calp1 * sdalp1
+                        if nsalp1 > 0.0:
+                            calp1 = calp1 * cdalp1 - salp1 * sdalp1
+                            salp1 = nsalp1
+                            salp1, calp1 = _norm2(salp1, calp1)
+                            tripn = abs(v) <= 16.0 * _TOL0
+                            numit += 1
+                            continue
+                salp1 = (salp1a + salp1b) / 2.0
+                calp1 = (calp1a + calp1b) / 2.0
+                salp1, calp1 = _norm2(salp1, calp1)
+                tripn = False
+                tripb = (abs(salp1a - salp1) + (calp1a - calp1) < _TOLB
+                         or abs(salp1 - salp1b) + (calp1 - calp1b) < _TOLB)
+                numit += 1
+            s12x = _lengths_s12b(eps, sig12, ssig1, csig1, ssig2, csig2)
+            s12x *= _B
+
+    s12 = 0.0 + s12x
+    if swapp < 0:
+        salp1, salp2 = salp2, salp1
+        calp1, calp2 = calp2, calp1
+    salp1 *= swapp * lonsign
+    calp1 *= swapp * latsign
+    salp2 *= swapp * lonsign
+    calp2 *= swapp * latsign
+    return s12, salp1, calp1, salp2, calp2
+
+
+@kernel
+def inverse(lon1: float, lat1: float, lon2: float, lat2: float) -> tuple[float, float, float]:
+    """``GEOD.inv(lon1, lat1, lon2, lat2)`` bit for bit: (azimuth at the start, back azimuth at the end,
+    distance in metres); the back azimuth is pyproj's (``geod_inverse``'s azi2 turned by 180 degrees)."""
+    s12, salp1, calp1, salp2, calp2 = _inverse_int(lat1, lon1, lat2, lon2)
+    azi1 = _atan2d(salp1, calp1)
+    azi2 = _atan2d(salp2, calp2)
+    azi2 = azi2 - 180.0 if azi2 > 0.0 else azi2 + 180.0  # pyproj's _reverse_azimuth
+    return azi1, azi2, s12
+
+
+@kernel
+def inverse_distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """``GEOD.inv(lon1, lat1, lon2, lat2)[2]`` bit for bit (the azimuths are not computed)."""
+    return _inverse_int(lat1, lon1, lat2, lon2)[0]
+
+
+@kernel
+def inverse_many(lons1: NDArray[np.float64], lats1: NDArray[np.float64], lons2: NDArray[np.float64],
+                 lats2: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`inverse` over equal-length arrays: ``GEOD.inv(lons1, lats1, lons2, lats2)``."""
+    n = lons1.shape[0]
+    az1 = np.empty(n)
+    az2 = np.empty(n)
+    dist = np.empty(n)
+    for i in range(n):
+        az1[i], az2[i], dist[i] = inverse(lons1[i], lats1[i], lons2[i], lats2[i])
+    return az1, az2, dist
+
+
 def warm_up() -> None:
     """Load (or compile) the kernels that requests call, with the float64 signatures they are called
     with, so that no request pays for a compilation."""
@@ -433,4 +894,4 @@ def warm_up() -> None:
     ring(0.0, 0.0, 1.0, azimuths)
 
 
-__all__ = ["direct", "direct_many", "ring", "warm_up"]
+__all__ = ["direct", "direct_many", "inverse", "inverse_distance", "inverse_many", "ring", "warm_up"]

@@ -26,7 +26,10 @@ scales them by ``k0``, the scale at the set's mean latitude, in which the segmen
   whose nearest distances in the tree's frame are within 1e-12 of each other without being equal (a
   tie GEOS's arithmetic might decide differently) is answered by the tree (status 0).
 * :func:`station_candidates`: the planar pre-selection of the nearest stations
-  (:meth:`geo_service.geo.stations.StationIndex.nearest`) in one compiled pass.
+  (:meth:`geo_service.geo.stations.StationIndex.nearest`) in one compiled pass;
+  :func:`nearest_stations`: that pre-selection, the candidates' geodesic distances
+  (:func:`geo_service.geo.geodesic_kernels.inverse_distance`, pyproj's ``Geod.inv`` bit for bit), their
+  order and the preferred unit's lead, in one call.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from numpy.typing import NDArray
 from shapely import STRtree
 
 from geo_service.geo.distance import lon_scales
+from geo_service.geo.geodesic_kernels import inverse_distance
 from geo_service.geo.jit import kernel
 
 #: Relative gap below which two unequal nearest distances in the tree's frame are left to GEOS.
@@ -255,6 +259,87 @@ def station_candidates(xs: NDArray[np.float64], ys: NDArray[np.float64], x: floa
     return out[:m]
 
 
+@kernel
+def nearest_stations(data: NDArray[np.float64], ints: NDArray[np.int64], x: float, y: float, k: int, spare: float,
+                     lon: float, lat: float, pstart: int, pend: int) -> NDArray[np.float64]:
+    """``StationIndex.nearest``'s list for ``k >= 1`` and at least one station, as an array ``(2, m)``:
+    the stations' indices (as floats, exact) and their geodesic distances from ``(lon, lat)`` in metres.
+
+    ``data`` holds a row each of the stations' x and y in the pre-selection frame, longitudes and
+    latitudes; ``ints[:n]`` is each station's rank in the order of (code, position), and
+    ``ints[pstart:pend]`` the preferred unit's stations (``pstart == pend``: none). The list is: the
+    candidates of :func:`station_candidates` for ``(x, y)`` (every station when there are at most ``k``)
+    and the preferred stations among them or not, ordered by (geodesic distance, rank), which is the
+    order of ``sorted`` on (distance, code, position), the nearest preferred station moved first, the
+    first ``k``. The distances are :func:`geo_service.geo.geodesic_kernels.inverse_distance`'s, pyproj's
+    ``Geod.inv`` bit for bit.
+
+    One array in and one out keep the call's own cost low (each array argument or result costs some
+    0.1-0.2 us of dispatch). An array ``(0, 0)`` means a distance is NaN (a latitude beyond 90 degrees,
+    a NaN or infinite coordinate): Python's sort of NaN keys is no total order, so the caller answers
+    such a point with pyproj and ``sorted`` as before.
+    """
+    n = data.shape[1]
+    if n <= k:
+        chosen = np.arange(n)
+    else:
+        chosen = station_candidates(data[0], data[1], x, y, k, spare)
+    m = chosen.shape[0]
+    idx = np.empty(m + pend - pstart, dtype=np.int64)
+    idx[:m] = chosen
+    for j in range(pstart, pend):
+        p = ints[j]
+        found = False
+        for i in range(chosen.shape[0]):
+            if chosen[i] == p:
+                found = True
+                break
+        if not found:
+            idx[m] = p
+            m += 1
+    dist = np.empty(m)
+    for i in range(m):
+        d = inverse_distance(lon, lat, data[2, idx[i]], data[3, idx[i]])
+        if math.isnan(d):
+            return np.empty((0, 0))
+        # insertion sort on (distance, rank): a handful of candidates, a strict total order
+        r = ints[idx[i]]
+        ii = idx[i]
+        j = i - 1
+        while j >= 0 and (dist[j] > d or (dist[j] == d and ints[idx[j]] > r)):
+            dist[j + 1] = dist[j]
+            idx[j + 1] = idx[j]
+            j -= 1
+        dist[j + 1] = d
+        idx[j + 1] = ii
+    first = 0
+    if pend > pstart:  # the nearest preferred station leads
+        found = False
+        for i in range(m):
+            for j in range(pstart, pend):
+                if ints[j] == idx[i]:
+                    found = True
+                    break
+            if found:
+                first = i
+                break
+    top = min(k, m)
+    out = np.empty((2, top))
+    if top == 0:  # no candidate (a NaN point: every pre-selection distance is NaN) and no preferred unit
+        return out
+    out[0, 0] = idx[first]
+    out[1, 0] = dist[first]
+    o = 1
+    for i in range(m):
+        if o == top:
+            break
+        if i != first:
+            out[0, o] = idx[i]
+            out[1, o] = dist[i]
+            o += 1
+    return out
+
+
 class NearestCells:
     """Per-cell candidate lists for the nearest border segment (see the module docstring).
 
@@ -372,4 +457,4 @@ def _lists(tree: STRtree, seg_tree_xy: NDArray[np.float64], x: NDArray[np.float6
 
 
 __all__ = ["NearestCells", "nearest_in_cell", "nearest_on_rows_within", "nearest_on_segments", "nearest_on_slice",
-           "station_candidates"]
+           "nearest_stations", "station_candidates"]

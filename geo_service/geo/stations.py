@@ -7,12 +7,16 @@ has ``"sample": true``) placed at each Polsek's representative point, for demos 
 
 Nearest stations are found in two steps: a cheap planar pre-selection (longitude scaled
 by ``lon_scale`` at the stations' mean latitude) keeps the few stations that can be among
-the k nearest, then their geodesic distances (``pyproj.Geod``) decide the order.
+the k nearest, then their geodesic distances decide the order. Both steps and the ordering
+are one compiled call (:func:`geo_service.geo.nearest_kernels.nearest_stations`, whose
+distances are pyproj's ``Geod.inv`` bit for bit); :meth:`StationIndex._nearest_pyproj` is the
+same list from ``GEOD.inv`` and ``sorted``, the tests' oracle.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +27,13 @@ import numpy as np
 from geo_service.errors import BoundaryFileError
 from geo_service.geo.distance import lon_scale
 from geo_service.geo.geometry import GEOD, M_PER_DEG_LAT_MIN
-from geo_service.geo.nearest_kernels import station_candidates
+from geo_service.geo.nearest_kernels import nearest_stations, station_candidates
 
 #: Slack of the planar pre-selection of stations beyond 3 % of the k-th distance (200 m, in degrees).
 _SPARE_DEG = 200.0 / M_PER_DEG_LAT_MIN
+
+#: No preferred unit (an empty span of the compiled call's preferred stations).
+_NO_UNIT = (0, 0)
 
 #: The bundled sample station file (not real station positions).
 SAMPLE_STATIONS_PATH = Path(__file__).resolve().parents[2] / "boundaries" / "sample_stations.geojson"
@@ -67,7 +74,8 @@ class StationHit:
 class StationIndex:
     """Immutable index answering "the k stations nearest to a point"."""
 
-    __slots__ = ("_stations", "_lons", "_lats", "_by_unit", "_k0", "_z", "_zx", "_zy", "_lon_list", "_lat_list")
+    __slots__ = ("_stations", "_lons", "_lats", "_by_unit", "_k0", "_z", "_zx", "_zy", "_lon_list", "_lat_list",
+                 "_data", "_ints", "_unit_span")
 
     def __init__(self, stations: Sequence[Station]) -> None:
         self._stations: tuple[Station, ...] = tuple(stations)
@@ -87,6 +95,23 @@ class StationIndex:
         for i, s in enumerate(self._stations):
             by_unit.setdefault(s.unit_code, []).append(i)
         self._by_unit = {k: tuple(v) for k, v in by_unit.items()}
+        # The compiled nearest-station call's inputs (nearest_kernels.nearest_stations): the frame's x, y,
+        # the longitudes and latitudes as rows of one array; each station's rank in the order of (code,
+        # position), so that distance ties order as sorted() orders them by code, followed by each unit's
+        # stations (unit -> their span in it).
+        n = len(self._stations)
+        self._data = np.ascontiguousarray(np.stack([self._zx, self._zy, self._lons, self._lats]).reshape(4, n))
+        rank = np.empty(n, dtype=np.int64)
+        rank[sorted(range(n), key=lambda i: (self._stations[i].code, i))] = np.arange(n, dtype=np.int64)
+        members = [i for v in by_unit.values() for i in v]
+        self._ints = np.concatenate([rank, np.array(members, dtype=np.int64)])
+        self._unit_span: dict[str, tuple[int, int]] = {}
+        start = n
+        for unit, v in by_unit.items():
+            self._unit_span[unit] = (start, start + len(v))
+            start += len(v)
+        # Loaded (or compiled) here, with the types a request passes, as station_candidates above.
+        nearest_stations(np.zeros((4, 2)), np.zeros(3, dtype=np.int64), 0.0, 0.0, 1, _SPARE_DEG, 0.0, 0.0, 2, 3)
 
     @classmethod
     def build(cls, stations: Sequence[Station]) -> StationIndex:
@@ -151,6 +176,25 @@ class StationIndex:
         >>> [h.station.code for h in idx.nearest(115.09, -8.0, 2, prefer_unit="u1")]
         ['A', 'B']
         """
+        n = len(self._stations)
+        k = operator.index(k)  # an int64 k, as the warm-up's (slicing accepted any integer type)
+        if k <= 0 or n == 0:
+            return []
+        k = min(k, n)  # the same list (every station is a candidate from k = n on); fits an int64
+        # Floats: a Python int would compile an int64 variant of the kernel mid-request.
+        lon, lat = float(lon), float(lat)
+        pstart, pend = _NO_UNIT if prefer_unit is None else self._unit_span.get(prefer_unit, _NO_UNIT)
+        out = nearest_stations(self._data, self._ints, lon * self._k0, lat, k, _SPARE_DEG, lon, lat, pstart, pend)
+        if out.shape[0] == 0:  # a NaN distance (a latitude beyond 90, NaN or inf): sorted() decides as before
+            return self._nearest_pyproj(lon, lat, k, prefer_unit)
+        idx, dist = out.tolist()
+        stations = self._stations
+        return [StationHit(stations[int(i)], d) for i, d in zip(idx, dist, strict=True)]
+
+    def _nearest_pyproj(self, lon: float, lat: float, k: int = 3, prefer_unit: str | None = None
+                        ) -> list[StationHit]:
+        """:meth:`nearest` from pyproj's ``Geod.inv`` (one call per candidate) and ``sorted`` on
+        (distance, code, position): the tests' oracle, and the answer where a distance is NaN."""
         n = len(self._stations)
         if k <= 0 or n == 0:
             return []
