@@ -62,7 +62,12 @@ from geo_service.errors import BoundaryFileError
 from geo_service.geo.area import COASTAL_BAND_M, LEVELS, AreaHit, Level, Unit, is_special_area
 from geo_service.geo.distance import circle_ring, distance_m, distances_m, lon_scale, lon_scales
 from geo_service.geo.geometry import M_PER_DEG_LAT_MIN, repair_polygonal
-from geo_service.geo.nearest_kernels import NearestCells, nearest_in_cell, nearest_on_rows_within, nearest_on_slice
+from geo_service.geo.nearest_kernels import (
+    NearestCells,
+    nearest_in_cell,
+    nearest_on_rows_within,
+    nearest_on_slice,
+)
 from geo_service.geo.overlay_kernels import (
     OVERLAY_OK,
     bin_owners,
