@@ -590,7 +590,7 @@ def _astroid(x: float, y: float) -> float:
         if disc >= 0.0:
             t3 = s + r3
             t3 += -math.sqrt(disc) if t3 < 0.0 else math.sqrt(disc)
-            t = _cbrt(t3)
+            t = _cbrt(t3)  # type: ignore[call-overload]  # numba's typed external function
             u += t + (r2 / t if t != 0.0 else 0.0)
         else:
             ang = math.atan2(math.sqrt(-disc), -(s + r3))

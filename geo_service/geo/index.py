@@ -388,6 +388,7 @@ class JurisdictionIndex:
     _seg_flip: NDArray[np.bool_] | None
     _seg_bins: tuple[float, float, float, int, int, NDArray[np.int64], NDArray[np.int32]]
     _seg_bin_owners: tuple[NDArray[np.int64], NDArray[np.int32]]
+    _bounds: tuple[float, float, float, float] | None
 
     def __init__(self) -> None:
         raise TypeError("use JurisdictionIndex.build(units, ...)")
