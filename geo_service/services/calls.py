@@ -46,13 +46,15 @@ import csv
 import io
 import logging
 import math
+import os
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -63,6 +65,7 @@ from geo_service.config import Settings, parse_response_targets
 from geo_service.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from geo_service.geo.index import JurisdictionIndex
 from geo_service.geo.timezones import WIB_JAKARTA, LocalZone, parse_iso_week, zone_for_unit
+from geo_service.services import call_rows
 from geo_service.services.incidents import csv_safe, incident_in_scope
 from geo_service.services.structure import StructureRow, read_structure, rows_in_force
 from geo_service.storage import calls as store
@@ -337,11 +340,13 @@ def _read_routes(texts: pd.Series, answered_by: pd.Series, known_units: set[str]
 
 
 def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
-                   seen: set[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                   seen: set[str] | None = None, dup: np.ndarray | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Check every row (vectorised); returns the good rows as model values and the errors.
 
     ``label(i)`` names row ``i`` in an error (a CSV line number or a JSON pointer prefix); ``seen``
-    holds the call ids of earlier chunks of the same file (updated here).
+    holds the call ids of earlier chunks of the same file (updated here). ``dup``: which rows repeat a
+    call id of an earlier row of the file, when the caller knows it (the rows are a selection of a chunk);
+    ``seen`` is then not used.
     """
     df = _clean(frame)
     n = len(df)
@@ -356,14 +361,9 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
         if "\x00" in "".join(df[col].to_numpy(dtype=object)):  # one C scan; per row only when needed
             flag(df[col].str.contains("\x00", regex=False), col, "contains a NUL character")
     flag(df.call_id.str.len() > MAX_CALL_ID, "call_id", f"at most {MAX_CALL_ID} characters")
-    ids = df.call_id.to_numpy(dtype=object)
-    # Set lookups in C: ``isin(seen)`` would hash every id of the earlier chunks again for each chunk.
-    earlier = np.fromiter(map(seen.__contains__, ids), dtype=bool, count=n) if seen else False
-    dup = (df.call_id.duplicated(keep="first") | earlier) & (df.call_id != "")
-    if seen is not None:
-        seen.update(ids)
-        seen.discard("")
-    flag(dup, "call_id", "the same call_id appears earlier in this batch")
+    if dup is None:
+        dup = duplicate_ids(df.call_id.to_numpy(dtype=object), seen)
+    flag(pd.Series(dup, index=df.index), "call_id", "the same call_id appears earlier in this batch")
     started, ok_start = _parse_times(df.started_at)
     flag(~ok_start, "started_at", "required: ISO 8601 date-time with a UTC offset, e.g. 2026-11-02T08:15:00+08:00")
     ended, ok_end = _parse_times(df.ended_at)
@@ -416,6 +416,19 @@ def validate_frame(frame: pd.DataFrame, known_units: set[str], *, label: Any,
         "incident_id": pd.to_numeric(g.incident_id.where(g.incident_id != ""), errors="coerce"),
     })
     return values, errors
+
+
+def duplicate_ids(ids: np.ndarray, seen: set[str] | None) -> np.ndarray:
+    """Which of ``ids`` (cleaned call ids, file order) repeat a non-empty id of an earlier row, in these
+    ``ids`` or in ``seen`` (the ids of earlier chunks; updated here)."""
+    # Set lookups in C: ``isin(seen)`` would hash every id of the earlier chunks again for each chunk.
+    earlier = np.fromiter(map(seen.__contains__, ids), dtype=bool, count=len(ids)) if seen else False
+    series = pd.Series(ids, dtype=object)
+    dup = ((series.duplicated(keep="first") | earlier) & (series != "")).to_numpy(dtype=bool)
+    if seen is not None:
+        seen.update(ids)
+        seen.discard("")
+    return dup
 
 
 def _drop_out_of_scope(session: Session, values: pd.DataFrame, hierarchy: Hierarchy, scope: str | None, *,
@@ -484,13 +497,13 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
     """Import a (large) CSV file in chunks of ``chunk_rows`` within the caller's one transaction; ``progress``
     is called with the number of rows of each chunk (the CLI's progress bar) once it is written.
 
-    The database writes chunk k (PostgreSQL in its own process, SQLite with the GIL released) while this
-    thread reads and checks chunk k + 1: one write in flight, in file order, on the caller's session; the
-    session is never used by two threads at once.
+    A file of the usual shape is read by the compiled row reader (:mod:`geo_service.services.call_rows`),
+    which hands every row it cannot vouch for to :func:`validate_frame`; any other file is read by pandas
+    whole. The database writes chunk k (PostgreSQL in its own process, SQLite with the GIL released)
+    while this thread reads and checks chunk k + 1: one write in flight, in file order, on the caller's
+    session; the session is never used by two threads at once.
     """
     total = ImportResult()
-    seen: set[str] = set()
-    known = set(hierarchy.nodes)
     now = now or utcnow()
 
     def collect(part: ImportResult) -> None:
@@ -501,20 +514,21 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
         if progress is not None:
             progress(part.rows)
 
+    plain = call_rows.plain_file(Path(path).read_bytes(), COLUMNS, REQUIRED_COLUMNS) \
+        if isinstance(path, (str, os.PathLike)) else None
+    parts = _plain_parts(session, plain, hierarchy, demo=demo, now=now, chunk_rows=chunk_rows) \
+        if plain is not None else _frame_parts(path, hierarchy, chunk_rows=chunk_rows)
     # Leaving the block waits for a write still running, also when reading fails, so the caller's rollback
     # never meets a busy connection.
+    calls_writer = store.CallWriter()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calls-import") as writer:
         writing: Future[ImportResult] | None = None
         try:
-            reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                                 encoding="utf-8-sig", chunksize=chunk_rows)
-            for frame in reader:
-                _check_columns(frame)
-                values, errors = validate_frame(frame, known, label=lambda i: i + 2, seen=seen)
+            for rows, batch, values, errors in parts:
                 if writing is not None:
                     collect(writing.result())
-                writing = writer.submit(_write_calls, session, values, errors, rows=len(frame), demo=demo,
-                                        now=now)
+                writing = writer.submit(_write_part, session, calls_writer, batch, values, errors, rows=rows,
+                                        demo=demo, now=now)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
         if writing is not None:
@@ -522,6 +536,151 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
     _audit_import(session, total, actor=actor, request_id=None)
     session.flush()
     return total
+
+
+_Part = tuple[int, "store.CallRows | None", pd.DataFrame, list[dict[str, Any]]]
+
+
+def _write_part(session: Session, writer: store.CallWriter, batch: store.CallRows | None, values: pd.DataFrame,
+                errors: list[dict], *, rows: int, demo: bool, now: datetime) -> ImportResult:
+    """Write one chunk: the kernels' rows (``batch``) and the rows :func:`validate_frame` passed (``values``)."""
+    result = _write_calls(session, values, errors, rows=rows, demo=demo, now=now)
+    if batch is not None and batch.count:
+        created = writer.write(session, batch)
+        result.created += created
+        result.updated += batch.count - created
+    return result
+
+
+def _frame_parts(path: Any, hierarchy: Hierarchy, *, chunk_rows: int) -> Iterator[_Part]:
+    """The pandas reader: every row through :func:`validate_frame`."""
+    known = set(hierarchy.nodes)
+    seen: set[str] = set()
+    reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
+                         chunksize=chunk_rows)
+    for frame in reader:
+        _check_columns(frame)
+        values, errors = validate_frame(frame, known, label=lambda i: i + 2, seen=seen)
+        yield len(frame), None, values, errors
+
+
+def _plain_parts(session: Session, file: call_rows.PlainFile, hierarchy: Hierarchy, *, demo: bool, now: datetime,
+                 chunk_rows: int) -> Iterator[_Part]:
+    """The compiled reader, chunk by chunk (see :mod:`geo_service.services.call_rows`)."""
+    known = set(hierarchy.nodes)
+    seen = call_rows.SeenIds(file)
+    routes: dict[str, _Route] = {}
+    form = store.bulk_format(session)
+    for lo in range(0, file.rows, chunk_rows):
+        hi = min(lo + chunk_rows, file.rows)
+        yield (hi - lo, *_check_plain_chunk(call_rows.read_chunk(file, lo, hi), known, seen, form=form, demo=demo,
+                                            now=now, routes_read=routes))
+
+
+def _holds(codes: np.ndarray, per_code: Iterable[bool], empty: bool) -> np.ndarray:
+    """``per_code[code]`` for every code, ``empty`` for code -1, as a bool array."""
+    return np.append(np.fromiter(per_code, dtype=bool), empty)[codes]  # type: ignore[no-any-return]
+
+
+def _lookup(codes: np.ndarray, per_code: Sequence[Any], empty: Any) -> np.ndarray:
+    """``per_code[code]`` for every code, ``empty`` for code -1, as an object array."""
+    table = np.empty(len(per_code) + 1, dtype=object)
+    table[:-1] = list(per_code) if per_code else []
+    table[-1] = empty
+    return table[codes]
+
+
+def _with_none(values: np.ndarray, present: np.ndarray) -> list[Any]:
+    if present.all():
+        return values.tolist()  # type: ignore[no-any-return]
+    out = values.astype(object)
+    out[~present] = None
+    return out.tolist()  # type: ignore[no-any-return]
+
+
+def _other_frame(chunk: call_rows.Chunk, positions: np.ndarray) -> pd.DataFrame:
+    """The chunk's rows at ``positions`` read by pandas from their own lines (indexed by file row number)."""
+    frame = pd.read_csv(io.BytesIO(chunk.file.lines(positions + chunk.lo)), dtype=str, keep_default_na=False,
+                        skipinitialspace=True, encoding="utf-8-sig")
+    _check_columns(frame)
+    frame.index = positions + chunk.lo
+    return frame
+
+
+def _check_plain_chunk(chunk: call_rows.Chunk, known: set[str], seen: call_rows.SeenIds, *, form: str, demo: bool,
+                       now: datetime, routes_read: dict[str, _Route] | None = None
+                       ) -> tuple[store.CallRows, pd.DataFrame, list[dict[str, Any]]]:
+    """The rows the kernels read plainly and that pass the per-value checks, as :class:`store.CallRows`; every
+    other row through :func:`validate_frame` (its good rows and every error). ``routes_read``: the routes
+    read in earlier chunks (a month's file repeats a few thousand routes in every chunk)."""
+    cr = call_rows
+    routes_read = {} if routes_read is None else routes_read
+
+    def read_route(text: str) -> _Route:
+        route = routes_read.get(text)
+        if route is None:
+            route = routes_read[text] = _Route.read(text, known)
+        return route
+
+    plain = chunk.plain.copy()
+    rows = np.flatnonzero(plain)
+    by, by_texts = chunk.factorize(rows, cr.ANSWERED_BY)
+    route, route_texts = chunk.factorize(rows, cr.ROUTED_TO)
+    caller, caller_texts = chunk.factorize(rows, cr.CALLER_UNIT)
+    outcome, outcome_texts = chunk.factorize(rows, cr.OUTCOME)
+    incident, incident_texts = chunk.factorize(rows, cr.INCIDENT_ID)
+    routes = [read_route(text) for text in route_texts]
+    ok = _holds(route, (not r.problems for r in routes), False)
+    ok &= _holds(by, (t in known for t in by_texts), True)
+    ok &= _holds(caller, (t in known for t in caller_texts), True)
+    ok &= _holds(outcome, (t in OUTCOMES for t in outcome_texts), False)
+    ok &= _holds(incident, (_INCIDENT_ID.fullmatch(t) is not None for t in incident_texts), True)
+    answered = np.flatnonzero(ok & (by >= 0))
+    if answered.size:
+        n_routes = len(routes)
+        pairs, inverse = np.unique(by[answered] * n_routes + route[answered], return_inverse=True)
+        in_route = np.array([by_texts[p // n_routes] in routes[p % n_routes].codes for p in pairs], dtype=bool)
+        ok[answered[~in_route[inverse]]] = False
+    plain[rows[~ok]] = False
+    # Duplicates over the whole file, in file order, on the ids as validate_frame cleans them.
+    other = np.flatnonzero(~plain)
+    frame = _other_frame(chunk, other) if other.size else None
+    dup = seen.repeats(chunk, plain, [] if frame is None else _clean(frame).call_id.tolist())
+    if (plain & dup).any():
+        plain &= ~dup
+        other = np.flatnonzero(~plain)
+        frame = _other_frame(chunk, other)
+    values, errors = validate_frame(frame, known, label=lambda i: i + 2, dup=dup[other]) \
+        if frame is not None else (pd.DataFrame(), [])
+    keep = plain[rows]
+    good = rows[keep]
+    batch = store.CallRows(count=int(good.size), demo=demo, updated_at=now)
+    if form == "copy":
+        batch.copy_binary = chunk.copy_binary(good, demo=demo, updated_us=store.micros(now))
+        return batch, values, errors
+    if form == "image" and good.size:
+        batch.sqlite_image = chunk.sqlite_image(good)
+        if batch.sqlite_image is not None:
+            return batch, values, errors
+    by, route, caller = by[keep], route[keep], caller[keep]
+    times = chunk.times[good]
+    has = by >= 0
+    batch.columns = {
+        "call_id": chunk.texts(good, cr.CALL_ID),
+        "started_at": times[:, 0].tolist(),
+        "answered_at": _with_none(times[:, 1], has),
+        "ended_at": times[:, 2].tolist(),
+        "answer_s": _with_none((times[:, 1] - times[:, 0]) // 1_000_000, has),
+        "answered_by": _lookup(by, by_texts, None).tolist(),
+        "routed_to": _lookup(route, route_texts, None).tolist(),
+        "first_unit": _lookup(route, [r.codes[0] if r.codes else None for r in routes], None).tolist(),
+        "rang_count": _lookup(route, [len(r.codes) for r in routes], None).tolist(),
+        "caller_unit": _lookup(caller, caller_texts, None).tolist(),
+        "outcome": _lookup(outcome[keep], outcome_texts, None).tolist(),
+        "incident_id": _lookup(incident[keep], [int(t) if t.isdigit() else None for t in incident_texts],
+                               None).tolist(),
+    }
+    return batch, values, errors
 
 
 def read_calls_csv(stream: IO[bytes] | IO[str] | str) -> pd.DataFrame:

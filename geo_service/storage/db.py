@@ -24,6 +24,10 @@ LOGGER = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+#: The attached in-memory schema of every SQLite connection (see make_engine).
+SQLITE_STAGE_SCHEMA = "calls_stage"
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
     if database_url.startswith("sqlite"):
@@ -39,6 +43,10 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             # NORMAL a commit returned before the fsync, and a storage failure lost answered
             # writes (issue 12; tests/storage/test_durability.py). Cost: bench/README.md.
             cur.execute("PRAGMA synchronous=FULL")
+            # An empty in-memory schema per connection for the bulk call import, which loads each checked
+            # chunk into it as a whole database image (storage.calls.CallWriter). ATTACH is refused inside a
+            # transaction, so it happens here, once per connection.
+            cur.execute(f"ATTACH DATABASE ':memory:' AS {SQLITE_STAGE_SCHEMA}")
             cur.close()
 
         return engine

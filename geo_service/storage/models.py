@@ -323,22 +323,17 @@ def _c_collated(length: int) -> Any:
 
 
 class Call(Base):
-    """One call to the 110 line (call-center record, issue 16); idempotent by ``call_id``.
+    """One call to the 110 line (call-center record, issue 16), keyed by its ``call_id`` (an import updates).
 
     Times are :class:`UTCEpochMicros` (integers on SQLite, migration 0016).
     ``first_unit`` is ``routed_to[0]``, the line the call rang first (the call counts for that
-    unit and every unit above it); ``answer_s`` is the whole seconds from ring to answer.
+    unit and every unit above it); ``answer_s`` is the whole seconds from ring to answer. The key is the
+    only index (migration 0017: each index cost the bulk import more than the reports gained from it).
     """
 
     __tablename__ = "calls"
-    __table_args__ = (
-        # Covering, in the report's GROUP BY order (migration 0015): the report reads no table row and sorts
-        # nothing. The only secondary index besides the unique call_id (0016: every index costs the bulk import).
-        Index("ix_calls_report", "first_unit", "answered_by", "answer_s", "started_at", "rang_count", "outcome"),
-    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(_c_collated(80), unique=True)
+    call_id: Mapped[str] = mapped_column(_c_collated(80), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCEpochMicros)
     answered_at: Mapped[datetime | None] = mapped_column(UTCEpochMicros)
     ended_at: Mapped[datetime] = mapped_column(UTCEpochMicros)
