@@ -86,3 +86,31 @@ def test_0016_keeps_every_stored_time_exactly_and_downgrades(engine_at_0015: Any
     else:
         assert [(r[0], *r[1:]) for r in back] == [
             (c, _utc(s), _utc(a), _utc(e), _utc(u)) for c, s, a, e, u in ROWS]
+
+
+def test_0017_keys_calls_by_call_id_and_downgrades(engine_at_0015: Any, backend: str) -> None:
+    engine = engine_at_0015
+    _migrate(engine, "0016")
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM calls ORDER BY call_id").all()
+    _migrate(engine, "0017")
+    with engine.connect() as conn:
+        after = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM calls ORDER BY call_id").all()
+        insp = inspect(conn)
+        key = insp.get_pk_constraint("calls")["constrained_columns"]
+        columns = {c["name"] for c in insp.get_columns("calls")}
+        indexes = {ix["name"] for ix in insp.get_indexes("calls")}
+    assert after == before and len(after) == 2
+    assert key == ["call_id"] and "id" not in columns and "ix_calls_report" not in indexes
+    with engine.begin() as conn, pytest.raises(Exception, match="(?i)unique|duplicate"):
+        conn.exec_driver_sql(f"INSERT INTO calls ({COLUMNS}) SELECT {COLUMNS} FROM calls WHERE call_id = 'm-1'")
+
+    _migrate(engine, "0016", down=True)
+    with engine.connect() as conn:
+        back = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM calls ORDER BY call_id").all()
+        ids = conn.exec_driver_sql("SELECT id FROM calls ORDER BY id").scalars().all()
+        insp = inspect(conn)
+        indexes = {ix["name"] for ix in insp.get_indexes("calls")}
+        key = insp.get_pk_constraint("calls")["constrained_columns"]
+    assert back == before and ids == [1, 2] and key == ["id"] and "ix_calls_report" in indexes
+    _migrate(engine, "0017")
