@@ -255,15 +255,20 @@ def _sqlite_groups(conn: Any, cols: list[str], values: list[list[Any]], literals
 
 
 @contextmanager
-def _sqlite_cache(conn: Any) -> Iterator[None]:
-    # The key index takes random inserts: with SQLite's default 2 MB page cache much of the time goes to
-    # evicting and re-reading its pages; 256 MB for the bulk statements, back to the default after.
-    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
+def _sqlite_pragma(conn: Any, name: str, value: int) -> Iterator[None]:
+    """An integer PRAGMA of the connection set for the block, then back to what it was."""
+    before = conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+        conn.exec_driver_sql(f"PRAGMA {name} = {int(before)}")
+
+
+def _sqlite_cache(conn: Any) -> Any:
+    # The key index takes random inserts: with SQLite's default 2 MB page cache much of the time goes to
+    # evicting and re-reading its pages; 256 MB for the bulk statements, back to the default after.
+    return _sqlite_pragma(conn, "cache_size", -SQLITE_IMPORT_CACHE_KIB)
 
 
 def _upsert_sqlite_groups(conn: Any, cur: Any, cols: list[str], literals: Mapping[str, int],
@@ -397,13 +402,8 @@ def _grouping(session: Session) -> Iterator[None]:
         session.execute(text(f"SET LOCAL work_mem = '{_PG_REPORT_WORK_MEM}'"))
         yield
         return
-    conn = session.connection()
-    threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
-    try:
+    with _sqlite_pragma(session.connection(), "threads", SQLITE_SORT_THREADS):
         yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA threads = {int(threads)}")
 
 
 def _local_day_expr(session: Session, offset_h: int) -> Any:
