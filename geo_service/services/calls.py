@@ -499,12 +499,25 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
 
     A file of the usual shape is read by the compiled row reader (:mod:`geo_service.services.call_rows`),
     which hands every row it cannot vouch for to :func:`validate_frame`; any other file is read by pandas
-    whole. The database writes chunk k (PostgreSQL in its own process, SQLite with the GIL released)
-    while this thread reads and checks chunk k + 1: one write in flight, in file order, on the caller's
-    session; the session is never used by two threads at once.
+    in chunks.
+    """
+    now = now or utcnow()
+    plain = call_rows.plain_file(Path(path).read_bytes(), COLUMNS, REQUIRED_COLUMNS) \
+        if isinstance(path, (str, os.PathLike)) else None
+    parts = _plain_parts(session, plain, hierarchy, demo=demo, now=now, chunk_rows=chunk_rows) \
+        if plain is not None else _frame_parts(path, hierarchy, chunk_rows=chunk_rows)
+    return _import_parts(session, parts, actor=actor, demo=demo, now=now, progress=progress, request_id=None)
+
+
+def _import_parts(session: Session, parts: Iterator[_Part], *, actor: str, demo: bool, now: datetime,
+                  progress: Callable[[int], Any] | None, request_id: str | None) -> ImportResult:
+    """Write the checked chunks of an import in the caller's one transaction, audited once.
+
+    The database writes chunk k (PostgreSQL in its own process, SQLite with the GIL released) while this
+    thread reads and checks chunk k + 1: one write in flight, in file order, on the caller's session; the
+    session is never used by two threads at once.
     """
     total = ImportResult()
-    now = now or utcnow()
 
     def collect(part: ImportResult) -> None:
         total.rows += part.rows
@@ -514,10 +527,6 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
         if progress is not None:
             progress(part.rows)
 
-    plain = call_rows.plain_file(Path(path).read_bytes(), COLUMNS, REQUIRED_COLUMNS) \
-        if isinstance(path, (str, os.PathLike)) else None
-    parts = _plain_parts(session, plain, hierarchy, demo=demo, now=now, chunk_rows=chunk_rows) \
-        if plain is not None else _frame_parts(path, hierarchy, chunk_rows=chunk_rows)
     # Leaving the block waits for a write still running, also when reading fails, so the caller's rollback
     # never meets a busy connection.
     calls_writer = store.CallWriter()
@@ -533,12 +542,12 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
             raise InvalidInput(f"the file is not a readable CSV: {exc}", code="CSV_UNREADABLE") from None
         if writing is not None:
             collect(writing.result())
-    _audit_import(session, total, actor=actor, request_id=None)
+    _audit_import(session, total, actor=actor, request_id=request_id)
     session.flush()
     return total
 
 
-_Part = tuple[int, "store.CallRows | None", pd.DataFrame, list[dict[str, Any]]]
+_Part = tuple[int, "store.CallRows | None", pd.DataFrame, list[dict[str, Any]]]  # rows, kernels' rows, frame's
 
 
 def _write_part(session: Session, writer: store.CallWriter, batch: store.CallRows | None, values: pd.DataFrame,
@@ -709,7 +718,16 @@ def import_calls_csv(session: Session, stream: Any, hierarchy: Hierarchy, *, act
                      request_id: str | None = None, now: datetime | None = None,
                      scope: str | None = None) -> ImportResult:
     """Import a CSV of calls (header on line 1, so data row ``i`` is line ``i + 2``); ``scope`` as in
-    :func:`store_calls`."""
+    :func:`store_calls`. An upload held in memory (``io.BytesIO``) by an importer of every unit is read like
+    a file (:func:`import_calls_file`); a scoped importer's rows each need the checks of
+    :func:`_drop_out_of_scope`, which work on a frame."""
+    if isinstance(stream, io.BytesIO) and hierarchy.within(MABES, scope):
+        plain = call_rows.plain_file(stream.getvalue(), COLUMNS, REQUIRED_COLUMNS)
+        if plain is not None:
+            now = now or utcnow()
+            parts = _plain_parts(session, plain, hierarchy, demo=demo, now=now, chunk_rows=100_000)
+            return _import_parts(session, parts, actor=actor, demo=demo, now=now, progress=None,
+                                 request_id=request_id)
     frame = read_calls_csv(stream)
     return store_calls(session, frame, hierarchy, label=lambda i: i + 2, actor=actor, demo=demo,
                        request_id=request_id, now=now, scope=scope)

@@ -168,14 +168,17 @@ def _dump(storage: db.Storage) -> list[tuple[Any, ...]]:
                 for c in s.execute(select(Call).order_by(Call.call_id)).scalars()]
 
 
-def _import_both(fast: db.Storage, reference: db.Storage, raw: bytes, path: Path,
-                 *, chunk_rows: int = 7) -> tuple[svc.ImportResult, svc.ImportResult]:
+def _import_both(fast: db.Storage, reference: db.Storage, raw: bytes, path: Path, *, chunk_rows: int = 7,
+                 upload: bool = False) -> tuple[svc.ImportResult, svc.ImportResult]:
+    """The kernels' import (of a file, or of an upload held in memory) and the pandas reference (a stream
+    that is not ``io.BytesIO`` is read by pandas whole)."""
     path.write_bytes(raw)
     h = _hierarchy()
     with fast.transaction() as s:
-        got = svc.import_calls_file(s, path, h, actor="t", now=NOW, chunk_rows=chunk_rows)
+        got = svc.import_calls_csv(s, io.BytesIO(raw), h, actor="t", now=NOW) if upload else \
+            svc.import_calls_file(s, path, h, actor="t", now=NOW, chunk_rows=chunk_rows)
     with reference.transaction() as s:
-        want = svc.import_calls_csv(s, io.BytesIO(raw), h, actor="t", now=NOW)
+        want = svc.import_calls_csv(s, io.BufferedReader(io.BytesIO(raw)), h, actor="t", now=NOW)  # type: ignore[arg-type]
     return got, want
 
 
@@ -191,6 +194,17 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{k}" for k in c if k != "seed") or "plain")
 def test_kernels_import_exactly_what_validate_frame_accepts(two_storages: tuple[db.Storage, db.Storage],
                                                             tmp_path: Path, case: dict[str, Any]) -> None:
+    _compare(two_storages, tmp_path, case, upload=False)
+
+
+@pytest.mark.parametrize("case", CASES[1:3], ids=["crlf", "bom-shuffle"])
+def test_an_upload_of_an_importer_of_every_unit_takes_the_same_path(two_storages: tuple[db.Storage, db.Storage],
+                                                                    tmp_path: Path, case: dict[str, Any]) -> None:
+    _compare(two_storages, tmp_path, case, upload=True)
+
+
+def _compare(two_storages: tuple[db.Storage, db.Storage], tmp_path: Path, case: dict[str, Any], *,
+             upload: bool) -> None:
     fast, reference = two_storages
     raw = _file(n=400, **case)
     plain = call_rows.plain_file(raw, svc.COLUMNS, svc.REQUIRED_COLUMNS)
@@ -198,7 +212,7 @@ def test_kernels_import_exactly_what_validate_frame_accepts(two_storages: tuple[
     chunk = call_rows.read_chunk(plain, 0, plain.rows)
     assert 120 < int(chunk.plain.sum()) < 390  # ... with plain rows and other rows both
     for _round in range(2):  # a first import, then the same file again (every good row an update)
-        got, want = _import_both(fast, reference, raw, tmp_path / "calls.csv")
+        got, want = _import_both(fast, reference, raw, tmp_path / "calls.csv", upload=upload)
         assert (got.rows, got.created, got.updated) == (want.rows, want.created, want.updated)
         assert got.errors == want.errors
         assert want.created + want.updated > 100 and len(want.errors) > 50
@@ -264,8 +278,8 @@ def test_files_of_other_shapes_go_to_the_pandas_reader(raw: bytes, two_storages:
     path.write_bytes(raw)
     outcomes = []
     for storage, run in ((fast, lambda s: svc.import_calls_file(s, path, _hierarchy(), actor="t", now=NOW)),
-                         (reference, lambda s: svc.import_calls_csv(s, io.BytesIO(raw), _hierarchy(), actor="t",
-                                                                    now=NOW))):
+                         (reference, lambda s: svc.import_calls_csv(s, io.BufferedReader(io.BytesIO(raw)),
+                                                                    _hierarchy(), actor="t", now=NOW))):
         try:
             with storage.transaction() as s:
                 result = run(s)
