@@ -244,7 +244,7 @@ def _first_slot(src: np.ndarray, s: int, e: int, size: int) -> int:
     h = np.uint64(14695981039346656037)
     for i in range(s, e):
         h = (h ^ np.uint64(src[i])) * np.uint64(1099511628211)
-    return np.int64(h & np.uint64(size - 1))
+    return np.int64(h & np.uint64(size - 1))  # type: ignore[return-value]
 
 
 @kernel
