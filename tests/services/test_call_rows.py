@@ -203,6 +203,26 @@ def test_an_upload_of_an_importer_of_every_unit_takes_the_same_path(two_storages
     _compare(two_storages, tmp_path, case, upload=True)
 
 
+def test_without_the_stage_schema_sqlite_gets_bound_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine made elsewhere has no ``calls_stage`` schema: the rows are bound from Python, same result."""
+    urls = [f"sqlite:///{tmp_path}/{name}.sqlite3" for name in ("fast", "reference")]
+    storages = [db.Storage(url, "sqlite") for url in urls]
+    for storage in storages:
+        db.upgrade(storage.engine)
+    forms = []
+    original = store.bulk_format
+
+    def bound(session: Any) -> str:
+        forms.append(original(session))
+        return "columns"
+
+    monkeypatch.setattr(store, "bulk_format", bound)
+    _compare((storages[0], storages[1]), tmp_path, CASES[0], upload=False)
+    assert set(forms) == {"image"}
+    for storage in storages:
+        storage.engine.dispose()
+
+
 def _compare(two_storages: tuple[db.Storage, db.Storage], tmp_path: Path, case: dict[str, Any], *,
              upload: bool) -> None:
     fast, reference = two_storages
