@@ -677,6 +677,11 @@ def plain_file(raw: bytes, columns: tuple[str, ...], required: tuple[str, ...]) 
     if not raw.endswith(b"\n"):
         raw += b"\n"
     data = np.frombuffer(raw, dtype=np.uint8)
+    if (data >= 0x80).any():  # not ASCII: it must be UTF-8 throughout, cells the import does not use included
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # pandas refuses the whole file, with its message
     starts = _line_starts(data, end + 1, len(names) - 1, int(np.count_nonzero(data[end + 1:] == _LF)))
     if starts.size < 2:
         return None

@@ -245,7 +245,7 @@ class ImportResult:
 _FEW_VALUES = ("answered_by", "routed_to", "caller_unit", "outcome", "incident_id")
 _OFFSET_TAIL = re.compile(_OFFSET_RE)
 _SPACE = re.compile(r"\s")
-_INCIDENT_ID = re.compile(r"[1-9]\d{0,8}")
+_INCIDENT_ID = re.compile(r"[1-9][0-9]{0,8}")  # ASCII digits: \d would take "1٢", which to_numeric drops
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
@@ -501,6 +501,8 @@ def import_calls_file(session: Session, path: Any, hierarchy: Hierarchy, *, acto
     which hands every row it cannot vouch for to :func:`validate_frame`; any other file is read by pandas
     in chunks.
     """
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
     now = now or utcnow()
     plain = call_rows.plain_file(Path(path).read_bytes(), COLUMNS, REQUIRED_COLUMNS) \
         if isinstance(path, (str, os.PathLike)) else None
@@ -722,7 +724,9 @@ def import_calls_csv(session: Session, stream: Any, hierarchy: Hierarchy, *, act
     a file (:func:`import_calls_file`); a scoped importer's rows each need the checks of
     :func:`_drop_out_of_scope`, which work on a frame."""
     if isinstance(stream, io.BytesIO) and hierarchy.within(MABES, scope):
-        plain = call_rows.plain_file(stream.getvalue(), COLUMNS, REQUIRED_COLUMNS)
+        raw = stream.read()  # from where the caller is, as pandas would read
+        stream = io.BytesIO(raw)
+        plain = call_rows.plain_file(raw, COLUMNS, REQUIRED_COLUMNS)
         if plain is not None:
             now = now or utcnow()
             parts = _plain_parts(session, plain, hierarchy, demo=demo, now=now, chunk_rows=100_000)

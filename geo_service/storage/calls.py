@@ -155,14 +155,15 @@ class CallWriter:
         try:
             with _sqlite_cache(conn):
                 for k, (rows, sql, params) in enumerate(groups):
-                    if self.conflicted:
-                        return created + _upsert_sqlite_groups(conn, cur, cols, literals, groups[k:])
-                    try:
-                        cur.execute(sql, params)
-                    except sqlite3.IntegrityError:
-                        self.conflicted = True  # this statement was backed out, the earlier ones stay
-                        continue
-                    created += rows
+                    if not self.conflicted:
+                        try:
+                            cur.execute(sql, params)
+                            created += rows
+                            continue
+                        except sqlite3.IntegrityError:
+                            self.conflicted = True  # this statement was backed out, the earlier ones stay
+                    # this group (refused or not tried) and the rest
+                    return created + _upsert_sqlite_groups(conn, cur, cols, literals, groups[k:])
         finally:
             cur.close()
         return created

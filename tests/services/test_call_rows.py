@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from geo_service.services import call_rows
 from geo_service.services import calls as svc
@@ -119,7 +119,7 @@ def _row(rng: random.Random, i: int, ids: list[str]) -> dict[str, str]:
     elif r < 0.08:
         call_id = f"c\\{i}"
     outcome = rng.choice(svc.OUTCOMES) if rng.random() < 0.95 else rng.choice(["Emergency", " prank", "shouting", ""])
-    incident = rng.choice(["", "", "", "12", "7", "0", "012", "1234567890", "999999999", "x", " 7"])
+    incident = rng.choice(["", "", "", "12", "7", "0", "012", "1234567890", "999999999", "x", " 7", "1٢", "１２"])
     caller = rng.choice(["", "", "", "51.01", "31", "77", " 51"])
     ids.append(call_id.strip())
     return {"call_id": call_id, "started_at": _time(rng, start), "answered_at": _time(rng, ans) if ans else "",
@@ -218,6 +218,10 @@ def test_without_the_stage_schema_sqlite_gets_bound_columns(tmp_path: Path, monk
 
     monkeypatch.setattr(store, "bulk_format", bound)
     _compare((storages[0], storages[1]), tmp_path, CASES[0], upload=False)
+    for storage in storages:
+        with storage.transaction() as s:
+            s.execute(delete(Call))
+    _mixed((storages[0], storages[1]), tmp_path)
     assert set(forms) == {"image"}
     for storage in storages:
         storage.engine.dispose()
@@ -241,8 +245,12 @@ def _compare(two_storages: tuple[db.Storage, db.Storage], tmp_path: Path, case: 
 
 def test_a_mixed_file_updates_some_calls_and_creates_others(two_storages: tuple[db.Storage, db.Storage],
                                                             tmp_path: Path) -> None:
-    """The first chunks are new (plain inserts), a later chunk meets stored calls (the key refuses the plain
-    insert, the rest of the import upserts)."""
+    _mixed(two_storages, tmp_path)
+
+
+def _mixed(two_storages: tuple[db.Storage, db.Storage], tmp_path: Path) -> None:
+    """The first chunks are new (plain inserts), a later chunk meets stored calls with other values (the key
+    refuses the plain insert, that chunk and the rest of the import upsert)."""
     fast, reference = two_storages
     first = _file(seed=11, n=300)
     _import_both(fast, reference, first, tmp_path / "one.csv", chunk_rows=50)
@@ -250,7 +258,8 @@ def test_a_mixed_file_updates_some_calls_and_creates_others(two_storages: tuple[
     header, body = lines[0], lines[1:]
     later = _file(seed=12, n=300).decode().splitlines(keepends=True)[1:]
     renamed = [line.replace("c", "n", 1) for line in later[:200]]  # new ids first, then repeats of `first`
-    mixed = (header + "".join(renamed) + "".join(body[:100])).encode()
+    changed = [line.replace(",emergency,", ",prank,").replace(",test,", ",silent,") for line in body[:100]]
+    mixed = (header + "".join(renamed) + "".join(changed)).encode()
     got, want = _import_both(fast, reference, mixed, tmp_path / "two.csv", chunk_rows=50)
     assert (got.rows, got.created, got.updated, got.errors) == (want.rows, want.created, want.updated, want.errors)
     assert got.created > 50 and got.updated > 20
@@ -289,6 +298,8 @@ def test_a_crash_mid_import_of_a_file_stores_nothing(two_storages: tuple[db.Stor
     b"2033-03-01T09:01:00+08:00,,51,abandoned\r",  # old Mac line ends
     b"call_id,call_id,started_at,answered_at,ended_at,answered_by,routed_to,outcome\n",  # a repeated column
     b"call_id,started_at,answered_at,ended_at,answered_by,routed_to\nq1,2,3,4,5,6\n",  # a required column missing
+    b"call_id,started_at,answered_at,ended_at,answered_by,routed_to,outcome,note\nq1,2033-03-01T09:00:00+08:00,,"
+    b"2033-03-01T09:01:00+08:00,,51,test,caf\xe9\n",  # not UTF-8 (a cp1252 note): pandas refuses the file
 ])
 def test_files_of_other_shapes_go_to_the_pandas_reader(raw: bytes, two_storages: tuple[db.Storage, db.Storage],
                                                        tmp_path: Path) -> None:
@@ -314,7 +325,7 @@ def test_files_of_other_shapes_go_to_the_pandas_reader(raw: bytes, two_storages:
 def test_the_sqlite_stage_image_is_a_sound_database(n: int) -> None:
     """One leaf (a few rows) and an interior root over many leaves (65,536-byte pages): SQLite's own
     integrity check passes and the rows read back are the kernels' values."""
-    raw = _file(seed=31, n=3 * n + 20)
+    raw = _file(seed=31, n=4 * n + 20)
     plain = call_rows.plain_file(raw, svc.COLUMNS, svc.REQUIRED_COLUMNS)
     assert plain is not None
     chunk = call_rows.read_chunk(plain, 0, plain.rows)
