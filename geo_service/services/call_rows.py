@@ -400,6 +400,19 @@ def _join(data: np.ndarray, spans: np.ndarray, rows: np.ndarray, column: int) ->
 
 
 @kernel
+def _id_matrix(data: np.ndarray, spans: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
+    """The call ids of ``rows`` as a (rows, width) byte matrix padded with zeros: viewed as fixed-width bytes,
+    numpy sorts it in byte order (plain ids are ASCII without NUL, so a shorter id sorts before its
+    extensions, as PostgreSQL's "C" collation and SQLite's BINARY do)."""
+    out = np.zeros((rows.size, width), dtype=np.uint8)
+    for j in range(rows.size):
+        s = spans[rows[j], CALL_ID, 0]
+        e = spans[rows[j], CALL_ID, 1]
+        out[j, :e - s] = data[s:e]
+    return out
+
+
+@kernel
 def _put_be(out: np.ndarray, k: int, v: int, size: int) -> int:
     """``v`` as a ``size``-byte big-endian two's complement integer at ``out[k]``."""
     for i in range(size):
@@ -713,18 +726,30 @@ class Chunk:
         return codes, [data[self.spans[r, column, 0]:self.spans[r, column, 1]].tobytes().decode("ascii")
                        for r in first]
 
+    def by_call_id(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` (plain) in the byte order of their call ids. Written in that order, each chunk's keys go
+        into the key index in one sweep instead of at random places (1M calls with random ids into
+        PostgreSQL: 1.7 s sorted per chunk against 2.7-3.5 s as they came)."""
+        if rows.size < 2:
+            return rows
+        width = int((self.spans[rows, CALL_ID, 1] - self.spans[rows, CALL_ID, 0]).max())
+        keys = _id_matrix(self.file.data, self.spans, rows, width).view(f"S{width}").ravel()
+        return rows[np.argsort(keys, kind="stable")]  # type: ignore[no-any-return]
+
     def sqlite_image(self, rows: np.ndarray) -> bytes | None:
         """A SQLite database image holding the chunk's plain ``rows`` as table :data:`STAGE_TABLE` (columns
         :data:`STAGE_COLUMNS`), for ``sqlite3.Connection.deserialize``; None when it would not fit the
         two-level tree the kernel builds."""
-        pages = _sqlite_pages(self.file.data, self.spans, self.times, rows, SQLITE_PAGE)
+        # The rows' spans and times gathered in row order first: the kernel reads them twice, sequentially.
+        pages = _sqlite_pages(self.file.data, self.spans[rows], self.times[rows], np.arange(rows.size), SQLITE_PAGE)
         if not pages.size:
             return None
         return _sqlite_page_one(1 + pages.size // SQLITE_PAGE) + pages.tobytes()
 
     def copy_binary(self, rows: np.ndarray, *, demo: bool, updated_us: int) -> bytes:
         """PostgreSQL binary COPY data of the chunk's plain ``rows`` (see :func:`_copy_binary`)."""
-        return _copy_binary(self.file.data, self.spans, self.times, rows, demo, updated_us).tobytes()
+        return _copy_binary(self.file.data, self.spans[rows], self.times[rows], np.arange(rows.size), demo,
+                            updated_us).tobytes()
 
 
 def _sqlite_page_one(n_pages: int) -> bytes:

@@ -666,6 +666,8 @@ def _check_plain_chunk(chunk: call_rows.Chunk, known: set[str], seen: call_rows.
     keep = plain[rows]
     good = rows[keep]
     batch = store.CallRows(count=int(good.size), demo=demo, updated_at=now)
+    if form != "columns":
+        good = chunk.by_call_id(good)
     if form == "copy":
         batch.copy_binary = chunk.copy_binary(good, demo=demo, updated_us=store.micros(now))
         return batch, values, errors

@@ -351,3 +351,16 @@ def test_the_import_uses_the_stage_image_on_the_embedded_default(tmp_path: Path)
     with storage.session() as s:
         assert store.bulk_format(s) == "image"
     storage.engine.dispose()
+
+
+def test_plain_rows_are_written_in_call_id_byte_order() -> None:
+    ids = ["b", "a10", "a", "a1", "Z", "a-9", "a1", "~x", "0"]
+    raw = (",".join(svc.COLUMNS) + "\n" + "".join(
+        f"{i},2033-03-01T09:00:00+08:00,,2033-03-01T09:01:00+08:00,,51,,abandoned,\n" for i in ids)).encode()
+    plain = call_rows.plain_file(raw, svc.COLUMNS, svc.REQUIRED_COLUMNS)
+    assert plain is not None
+    chunk = call_rows.read_chunk(plain, 0, plain.rows)
+    order = chunk.by_call_id(np.flatnonzero(chunk.plain))
+    assert chunk.texts(order, call_rows.CALL_ID) == sorted(ids, key=str.encode)
+    assert order.tolist()[:2] == [8, 4]  # "0", "Z"; the two "a1" keep their file order
+    assert [i for i in order.tolist() if ids[i] == "a1"] == [3, 6]
