@@ -34,6 +34,8 @@ from geo_service.geo.jit import kernel
 #: The logical columns, in :data:`geo_service.services.calls.COLUMNS` order.
 CALL_ID, STARTED, ANSWERED, ENDED, ANSWERED_BY, ROUTED_TO, CALLER_UNIT, OUTCOME, INCIDENT_ID = range(9)
 N_COLUMNS = 9
+FIRST_UNIT = 9  # spans only: the route's first unit code
+N_SPANS = 10
 MAX_CALL_ID = 80
 MAX_CALL_US = 86_400 * 1_000_000
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -162,15 +164,17 @@ def _time_us(data: np.ndarray, s: int, e: int) -> tuple[bool, int]:
 
 @kernel
 def _scan(data: np.ndarray, starts: np.ndarray, field_of: np.ndarray, n_fields: int) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray]:
-    """Per line ``starts[r]..starts[r + 1]``: ``(plain, spans[r, column, 2], times[r, 3])``.
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per line ``starts[r]..starts[r + 1]``: ``(plain, spans[r, column, 2], times[r, 3], rang[r])``.
 
     ``field_of[c]`` is the header position of logical column ``c`` (-1: absent, read as empty). Times are
-    microseconds (answered_at: only when its cell is not empty)."""
+    microseconds (answered_at: only when its cell is not empty); for a plain row, ``spans[r, FIRST_UNIT]`` is
+    the route's first code and ``rang[r]`` the number of its codes."""
     n = starts.size - 1
     plain = np.ones(n, dtype=np.bool_)
-    spans = np.zeros((n, N_COLUMNS, 2), dtype=np.int64)
+    spans = np.zeros((n, N_SPANS, 2), dtype=np.int64)
     times = np.zeros((n, 3), dtype=np.int64)
+    rang = np.zeros(n, dtype=np.int64)
     bounds = np.empty(n_fields + 1, dtype=np.int64)
     column_of = np.full(n_fields, -1, dtype=np.int64)
     for c in range(N_COLUMNS):
@@ -212,9 +216,15 @@ def _scan(data: np.ndarray, starts: np.ndarray, field_of: np.ndarray, n_fields: 
         if data[route_s] == 59 or data[route_e - 1] == 59:  # a leading or trailing ';'
             plain[r] = False
             continue
-        for i in range(route_s, route_e - 1):
-            if data[i] == 59 and data[i + 1] == 59:
-                ok = False
+        first_end = route_e
+        codes = 1
+        for i in range(route_s, route_e):
+            if data[i] == 59:
+                if codes == 1:
+                    first_end = i
+                codes += 1
+                if data[i + 1] == 59:  # an empty code (a ';' is never the route's last byte here)
+                    ok = False
         ok_s, t_s = _time_us(data, sp[STARTED, 0], sp[STARTED, 1])
         ok_e, t_e = _time_us(data, sp[ENDED, 0], sp[ENDED, 1])
         has_answer = sp[ANSWERED, 1] > sp[ANSWERED, 0]
@@ -234,7 +244,10 @@ def _scan(data: np.ndarray, starts: np.ndarray, field_of: np.ndarray, n_fields: 
         times[r, 0] = t_s
         times[r, 1] = t_a
         times[r, 2] = t_e
-    return plain, spans, times
+        spans[r, FIRST_UNIT, 0] = route_s
+        spans[r, FIRST_UNIT, 1] = first_end
+        rang[r] = codes
+    return plain, spans, times, rang
 
 
 @kernel
@@ -436,18 +449,17 @@ def _put_number(out: np.ndarray, k: int, v: int, size: int) -> int:
 
 
 @kernel
-def _copy_binary(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: np.ndarray, demo: bool,
-                 updated_us: int) -> np.ndarray:
+def _copy_binary(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rang: np.ndarray, rows: np.ndarray,
+                 demo: bool, updated_us: int) -> np.ndarray:
     """PostgreSQL binary ``COPY`` data (header, ``rows``, trailer) in the column order ``call_id, started_at,
     answered_at, ended_at, answer_s, answered_by, routed_to, first_unit, rang_count, caller_unit, outcome,
     incident_id, demo, updated_at``: text as its bytes, ``timestamptz`` as int64 microseconds since
     2000-01-01 UTC, ``integer`` int32, ``boolean`` one byte. Nothing is left for PostgreSQL to parse."""
     total = 19 + 2
     for r in rows:
-        for c in range(N_COLUMNS):
+        for c in range(N_SPANS):
             total += spans[r, c, 1] - spans[r, c, 0]
-        # first_unit (at most the route again), 14 lengths, the field count, the numbers
-        total += spans[r, ROUTED_TO, 1] - spans[r, ROUTED_TO, 0] + 14 * 4 + 2 + 4 * 8 + 4 * 4 + 1
+        total += 14 * 4 + 2 + 4 * 8 + 4 * 4 + 1  # 14 lengths, the field count, the numbers
     out = np.empty(total, dtype=np.uint8)
     for i in range(11):
         out[i] = _PG_COPY_SIGNATURE[i]
@@ -464,15 +476,8 @@ def _copy_binary(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: n
         k = _put_number(out, k, (times[r, 1] - times[r, 0]) // 1_000_000, 4) if answered else _put_be(out, k, -1, 4)
         k = _put_text(out, k, data, sp[ANSWERED_BY, 0], sp[ANSWERED_BY, 1], True)
         k = _put_text(out, k, data, sp[ROUTED_TO, 0], sp[ROUTED_TO, 1], False)
-        rang = 1
-        first_end = sp[ROUTED_TO, 1]
-        for i in range(sp[ROUTED_TO, 0], sp[ROUTED_TO, 1]):
-            if data[i] == 59:
-                if rang == 1:
-                    first_end = i
-                rang += 1
-        k = _put_text(out, k, data, sp[ROUTED_TO, 0], first_end, False)
-        k = _put_number(out, k, rang, 4)
+        k = _put_text(out, k, data, sp[FIRST_UNIT, 0], sp[FIRST_UNIT, 1], False)
+        k = _put_number(out, k, rang[r], 4)
         k = _put_text(out, k, data, sp[CALLER_UNIT, 0], sp[CALLER_UNIT, 1], True)
         k = _put_text(out, k, data, sp[OUTCOME, 0], sp[OUTCOME, 1], False)
         if sp[INCIDENT_ID, 1] > sp[INCIDENT_ID, 0]:
@@ -510,16 +515,11 @@ def _varint_len(v: int) -> int:
 
 
 @kernel
-def _record_parts(data: np.ndarray, sp: np.ndarray) -> tuple[np.ndarray, int]:
+def _record_parts(sp: np.ndarray) -> tuple[np.ndarray, int]:
     """The SQLite serial types of a plain row's record (the columns of :data:`STAGE_COLUMNS`) and the byte
     length of its body."""
     types = np.empty(12, dtype=np.int64)
     answered = sp[ANSWERED, 1] > sp[ANSWERED, 0]
-    first_end = sp[ROUTED_TO, 1]
-    for i in range(sp[ROUTED_TO, 0], sp[ROUTED_TO, 1]):
-        if data[i] == 59:
-            first_end = i
-            break
     types[0] = 13 + 2 * (sp[CALL_ID, 1] - sp[CALL_ID, 0])
     types[1] = 6  # 64-bit integer
     types[2] = 6 if answered else 0
@@ -527,7 +527,7 @@ def _record_parts(data: np.ndarray, sp: np.ndarray) -> tuple[np.ndarray, int]:
     types[4] = 4 if answered else 0  # 32-bit integer
     types[5] = 13 + 2 * (sp[ANSWERED_BY, 1] - sp[ANSWERED_BY, 0]) if answered else 0
     types[6] = 13 + 2 * (sp[ROUTED_TO, 1] - sp[ROUTED_TO, 0])
-    types[7] = 13 + 2 * (first_end - sp[ROUTED_TO, 0])
+    types[7] = 13 + 2 * (sp[FIRST_UNIT, 1] - sp[FIRST_UNIT, 0])
     types[8] = 4
     types[9] = 13 + 2 * (sp[CALLER_UNIT, 1] - sp[CALLER_UNIT, 0]) if sp[CALLER_UNIT, 1] > sp[CALLER_UNIT, 0] else 0
     types[10] = 13 + 2 * (sp[OUTCOME, 1] - sp[OUTCOME, 0])
@@ -544,8 +544,8 @@ def _record_parts(data: np.ndarray, sp: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 @kernel
-def _sqlite_pages(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: np.ndarray, page: int
-                  ) -> np.ndarray:
+def _sqlite_pages(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rang: np.ndarray, rows: np.ndarray,
+                  page: int) -> np.ndarray:
     """Pages 2.. of a SQLite database image (page size ``page``) holding ``rows`` as the table whose root
     is page 2, one record per row with rowids 1..n: a single leaf, or an interior root over leaf pages 3...
 
@@ -557,7 +557,7 @@ def _sqlite_pages(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: 
     n = rows.size
     cell_len = np.empty(n, dtype=np.int64)
     for j in range(n):
-        types, body = _record_parts(data, spans[rows[j]])
+        types, body = _record_parts(spans[rows[j]])
         head = 1
         for t in types:
             head += _varint_len(t)
@@ -587,7 +587,7 @@ def _sqlite_pages(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: 
             top -= cell_len[j]
             k = base + top
             sp = spans[rows[j]]
-            types, body = _record_parts(data, sp)
+            types, body = _record_parts(sp)
             head = 1
             for t in types:
                 head += _varint_len(t)
@@ -606,12 +606,8 @@ def _sqlite_pages(data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: 
             if types[5]:
                 k = _put_text_raw(out, k, data, sp[ANSWERED_BY, 0], sp[ANSWERED_BY, 1])
             k = _put_text_raw(out, k, data, sp[ROUTED_TO, 0], sp[ROUTED_TO, 1])
-            k = _put_text_raw(out, k, data, sp[ROUTED_TO, 0], sp[ROUTED_TO, 0] + (types[7] - 13) // 2)
-            rang = 1
-            for i in range(sp[ROUTED_TO, 0], sp[ROUTED_TO, 1]):
-                if data[i] == 59:
-                    rang += 1
-            k = _put_be(out, k, rang, 4)
+            k = _put_text_raw(out, k, data, sp[FIRST_UNIT, 0], sp[FIRST_UNIT, 1])
+            k = _put_be(out, k, rang[rows[j]], 4)
             if types[9]:
                 k = _put_text_raw(out, k, data, sp[CALLER_UNIT, 0], sp[CALLER_UNIT, 1])
             k = _put_text_raw(out, k, data, sp[OUTCOME, 0], sp[OUTCOME, 1])
@@ -712,6 +708,7 @@ class Chunk:
     plain: np.ndarray  # per row of the chunk
     spans: np.ndarray  # [row - lo, column, (start, end)] byte offsets into file.data
     times: np.ndarray  # [row - lo, (started, answered, ended)] microseconds since 1970 UTC
+    rang: np.ndarray  # [row - lo] the number of units in the route (plain rows)
 
     def texts(self, rows: np.ndarray, column: int) -> list[str]:
         """The cells of ``column`` of the chunk's ``rows`` (chunk positions) as str (plain rows are ASCII)."""
@@ -741,15 +738,16 @@ class Chunk:
         :data:`STAGE_COLUMNS`), for ``sqlite3.Connection.deserialize``; None when it would not fit the
         two-level tree the kernel builds."""
         # The rows' spans and times gathered in row order first: the kernel reads them twice, sequentially.
-        pages = _sqlite_pages(self.file.data, self.spans[rows], self.times[rows], np.arange(rows.size), SQLITE_PAGE)
+        pages = _sqlite_pages(self.file.data, self.spans[rows], self.times[rows], self.rang[rows],
+                              np.arange(rows.size), SQLITE_PAGE)
         if not pages.size:
             return None
         return _sqlite_page_one(1 + pages.size // SQLITE_PAGE) + pages.tobytes()
 
     def copy_binary(self, rows: np.ndarray, *, demo: bool, updated_us: int) -> bytes:
         """PostgreSQL binary COPY data of the chunk's plain ``rows`` (see :func:`_copy_binary`)."""
-        return _copy_binary(self.file.data, self.spans[rows], self.times[rows], np.arange(rows.size), demo,
-                            updated_us).tobytes()
+        return _copy_binary(self.file.data, self.spans[rows], self.times[rows], self.rang[rows],
+                            np.arange(rows.size), demo, updated_us).tobytes()
 
 
 def _sqlite_page_one(n_pages: int) -> bytes:
@@ -782,5 +780,5 @@ def _sqlite_page_one(n_pages: int) -> bytes:
 
 def read_chunk(file: PlainFile, lo: int, hi: int) -> Chunk:
     """Run the row kernel over data rows ``[lo, hi)``."""
-    plain, spans, times = _scan(file.data, file.starts[lo:hi + 1], file.field_of, file.n_fields)
-    return Chunk(file, lo, hi, plain, spans, times)
+    plain, spans, times, rang = _scan(file.data, file.starts[lo:hi + 1], file.field_of, file.n_fields)
+    return Chunk(file, lo, hi, plain, spans, times, rang)

@@ -557,6 +557,8 @@ def _write_part(session: Session, writer: store.CallWriter, batch: store.CallRow
     """Write one chunk: the kernels' rows (``batch``) and the rows :func:`validate_frame` passed (``values``)."""
     result = _write_calls(session, values, errors, rows=rows, demo=demo, now=now)
     if batch is not None and batch.count:
+        if batch.prepare is not None:
+            batch.prepare()
         created = writer.write(session, batch)
         result.created += created
         result.updated += batch.count - created
@@ -666,33 +668,42 @@ def _check_plain_chunk(chunk: call_rows.Chunk, known: set[str], seen: call_rows.
     keep = plain[rows]
     good = rows[keep]
     batch = store.CallRows(count=int(good.size), demo=demo, updated_at=now)
-    if form != "columns":
-        good = chunk.by_call_id(good)
     if form == "copy":
-        batch.copy_binary = chunk.copy_binary(good, demo=demo, updated_us=store.micros(now))
+        batch.copy_binary = chunk.copy_binary(chunk.by_call_id(good), demo=demo, updated_us=store.micros(now))
         return batch, values, errors
-    if form == "image" and good.size:
-        batch.sqlite_image = chunk.sqlite_image(good)
-        if batch.sqlite_image is not None:
-            return batch, values, errors
     by, route, caller = by[keep], route[keep], caller[keep]
-    times = chunk.times[good]
-    has = by >= 0
-    batch.columns = {
-        "call_id": chunk.texts(good, cr.CALL_ID),
-        "started_at": times[:, 0].tolist(),
-        "answered_at": _with_none(times[:, 1], has),
-        "ended_at": times[:, 2].tolist(),
-        "answer_s": _with_none((times[:, 1] - times[:, 0]) // 1_000_000, has),
-        "answered_by": _lookup(by, by_texts, None).tolist(),
-        "routed_to": _lookup(route, route_texts, None).tolist(),
-        "first_unit": _lookup(route, [r.codes[0] if r.codes else None for r in routes], None).tolist(),
-        "rang_count": _lookup(route, [len(r.codes) for r in routes], None).tolist(),
-        "caller_unit": _lookup(caller, caller_texts, None).tolist(),
-        "outcome": _lookup(outcome[keep], outcome_texts, None).tolist(),
-        "incident_id": _lookup(incident[keep], [int(t) if t.isdigit() else None for t in incident_texts],
-                               None).tolist(),
-    }
+
+    def columns() -> dict[str, list[Any]]:
+        times = chunk.times[good]
+        has = by >= 0
+        return {
+            "call_id": chunk.texts(good, cr.CALL_ID),
+            "started_at": times[:, 0].tolist(),
+            "answered_at": _with_none(times[:, 1], has),
+            "ended_at": times[:, 2].tolist(),
+            "answer_s": _with_none((times[:, 1] - times[:, 0]) // 1_000_000, has),
+            "answered_by": _lookup(by, by_texts, None).tolist(),
+            "routed_to": _lookup(route, route_texts, None).tolist(),
+            "first_unit": _lookup(route, [r.codes[0] if r.codes else None for r in routes], None).tolist(),
+            "rang_count": _lookup(route, [len(r.codes) for r in routes], None).tolist(),
+            "caller_unit": _lookup(caller, caller_texts, None).tolist(),
+            "outcome": _lookup(outcome[keep], outcome_texts, None).tolist(),
+            "incident_id": _lookup(incident[keep], [int(t) if t.isdigit() else None for t in incident_texts],
+                                   None).tolist(),
+        }
+
+    if form == "image" and good.size:
+        ordered = chunk.by_call_id(good)
+
+        def prepare() -> None:
+            # In the writer thread (the kernel releases the GIL): this thread goes on to the next chunk.
+            batch.sqlite_image = chunk.sqlite_image(ordered)
+            if batch.sqlite_image is None:
+                batch.columns = columns()
+
+        batch.prepare = prepare
+    else:
+        batch.columns = columns()
     return batch, values, errors
 
 

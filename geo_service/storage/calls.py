@@ -8,7 +8,7 @@ child, answer second) here and ``services.calls`` adds them up. No loop over cal
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -73,6 +73,8 @@ class CallRows:
     columns: dict[str, list[Any]] | None = None
     copy_binary: bytes | None = None
     sqlite_image: bytes | None = None
+    #: Fills one of the three above; the importer calls it on the writer's thread, just before the write.
+    prepare: Callable[[], None] | None = None
 
 
 def upsert_calls(session: Session, frame: pd.DataFrame) -> int:
