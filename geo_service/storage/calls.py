@@ -141,10 +141,9 @@ class CallWriter:
                     except sqlite3.IntegrityError:
                         self.conflicted = True  # the statement was backed out, the earlier ones stay
                 top = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM calls").scalar_one()
-                updates = ", ".join(f"{c} = excluded.{c}" for c in (*STAGE_COLUMNS, *literals) if c != "call_id")
                 # "WHERE true": SQLite's parser would read ON CONFLICT as a join constraint of the SELECT.
                 cur.execute(f"INSERT INTO main.calls ({names}) {select} WHERE true "
-                            f"ON CONFLICT (call_id) DO UPDATE SET {updates}")
+                            f"{_on_conflict((*STAGE_COLUMNS, *literals), 'sqlite')}")
                 return int(conn.exec_driver_sql("SELECT count(*) FROM calls WHERE rowid > ?", (top,)).scalar_one())
         finally:
             cur.close()
@@ -280,9 +279,9 @@ def _upsert_sqlite_groups(conn: Any, cur: Any, cols: list[str], literals: Mappin
     # New rows get rowids above the largest one: our write transaction holds SQLite's only write lock, so
     # the rows above it after the statements are exactly the ones created here.
     top = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM calls").scalar_one()
-    updates = ", ".join(f"{c} = excluded.{c}" for c in (*cols, *literals) if c != "call_id")
+    clause = _on_conflict((*cols, *literals), "sqlite")
     for _rows, sql, params in groups:
-        cur.execute(f"{sql} ON CONFLICT (call_id) DO UPDATE SET {updates}", params)
+        cur.execute(f"{sql} {clause}", params)
     return int(conn.exec_driver_sql("SELECT count(*) FROM calls WHERE rowid > ?", (top,)).scalar_one())
 
 
@@ -311,12 +310,25 @@ def _upsert_postgresql(conn: Any, cols: list[str], rows: list[tuple[Any, ...]]) 
     return _insert_staged(conn, "calls_in", cols, select)
 
 
-def _insert_staged(conn: Any, stage: str, cols: Sequence[str], select: str) -> int:
+def _on_conflict(cols: Sequence[str], dialect: str) -> str:
+    """``ON CONFLICT (call_id) DO UPDATE`` of ``cols``, only where a value differs from the stored call:
+    a re-import writes the calls that changed (and moves their ``updated_at``), not the month again
+    (PostgreSQL wrote a new version of every row and of its key entry: 1M unchanged calls, 5.5 s)."""
+    values = [c for c in cols if c not in ("call_id", "updated_at")]
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "call_id")
+    if dialect == "postgresql":
+        changed = (f"({', '.join(f'calls.{c}' for c in values)}) IS DISTINCT FROM "
+                   f"({', '.join(f'excluded.{c}' for c in values)})")
+    else:
+        changed = " OR ".join(f"calls.{c} IS NOT excluded.{c}" for c in values)
+    return f"ON CONFLICT (call_id) DO UPDATE SET {updates} WHERE {changed}"
+
+
+def _insert_staged(conn: Any, stage: str, cols: Sequence[str], select: str) -> int:
     # xmax = 0 marks a row version this statement inserted (an updated row carries our transaction id).
     return int(conn.exec_driver_sql(
         f"WITH up AS (INSERT INTO calls ({', '.join(cols)}) SELECT {select} FROM {stage} "
-        f"ON CONFLICT (call_id) DO UPDATE SET {updates} RETURNING xmax = 0 AS created) "
+        f"{_on_conflict(cols, 'postgresql')} RETURNING xmax = 0 AS created) "
         f"SELECT count(*) FILTER (WHERE created) FROM up").scalar_one())
 
 

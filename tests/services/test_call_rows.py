@@ -169,16 +169,16 @@ def _dump(storage: db.Storage) -> list[tuple[Any, ...]]:
 
 
 def _import_both(fast: db.Storage, reference: db.Storage, raw: bytes, path: Path, *, chunk_rows: int = 7,
-                 upload: bool = False) -> tuple[svc.ImportResult, svc.ImportResult]:
+                 upload: bool = False, now: datetime = NOW) -> tuple[svc.ImportResult, svc.ImportResult]:
     """The kernels' import (of a file, or of an upload held in memory) and the pandas reference (a stream
     that is not ``io.BytesIO`` is read by pandas whole)."""
     path.write_bytes(raw)
     h = _hierarchy()
     with fast.transaction() as s:
-        got = svc.import_calls_csv(s, io.BytesIO(raw), h, actor="t", now=NOW) if upload else \
-            svc.import_calls_file(s, path, h, actor="t", now=NOW, chunk_rows=chunk_rows)
+        got = svc.import_calls_csv(s, io.BytesIO(raw), h, actor="t", now=now) if upload else \
+            svc.import_calls_file(s, path, h, actor="t", now=now, chunk_rows=chunk_rows)
     with reference.transaction() as s:
-        want = svc.import_calls_csv(s, io.BufferedReader(io.BytesIO(raw)), h, actor="t", now=NOW)  # type: ignore[arg-type]
+        want = svc.import_calls_csv(s, io.BufferedReader(io.BytesIO(raw)), h, actor="t", now=now)  # type: ignore[arg-type]
     return got, want
 
 
@@ -260,10 +260,18 @@ def _mixed(two_storages: tuple[db.Storage, db.Storage], tmp_path: Path) -> None:
     renamed = [line.replace("c", "n", 1) for line in later[:200]]  # new ids first, then repeats of `first`
     changed = [line.replace(",emergency,", ",prank,").replace(",test,", ",silent,") for line in body[:100]]
     mixed = (header + "".join(renamed) + "".join(changed)).encode()
-    got, want = _import_both(fast, reference, mixed, tmp_path / "two.csv", chunk_rows=50)
+    later_now = NOW + timedelta(days=3)
+    got, want = _import_both(fast, reference, mixed, tmp_path / "two.csv", chunk_rows=50, now=later_now)
     assert (got.rows, got.created, got.updated, got.errors) == (want.rows, want.created, want.updated, want.errors)
     assert got.created > 50 and got.updated > 20
-    assert _dump(fast) == _dump(reference)
+    stored = _dump(fast)
+    assert stored == _dump(reference)
+    # a call whose values did not change keeps its updated_at; a changed or new one has the import's
+    stamps = {row[0]: row[-1] for row in stored}
+    edited = {old.split(",")[0] for old, new in zip(body[:100], changed, strict=True) if old != new}
+    same = {line.split(",")[0] for line in body[:100]} - edited
+    assert {stamps[i] for i in edited if i in stamps} == {later_now}
+    assert {stamps[i] for i in same if i in stamps} == {NOW}
 
 
 def test_a_crash_mid_import_of_a_file_stores_nothing(two_storages: tuple[db.Storage, db.Storage], tmp_path: Path,
