@@ -177,7 +177,7 @@ def run_backend(label: str, url: str, path: Path, hierarchy: calls.Hierarchy, *,
 
     # The baseline is timed right before and right after each measurement and the mean taken: the load of a
     # shared machine moves read_csv alone by 2-3x within minutes.
-    for what in ("import_calls_file", "re-import (all updates)", "floor"):
+    for what in ("import_calls_file", "re-import (same file)", "floor"):
         before_s = read_csv_s(path)
         if what == "floor":
             result, import_s = None, floor_insert_s(storage)
