@@ -372,3 +372,27 @@ def test_plain_rows_are_written_in_call_id_byte_order() -> None:
     assert chunk.texts(order, call_rows.CALL_ID) == sorted(ids, key=str.encode)
     assert order.tolist()[:2] == [8, 4]  # "0", "Z"; the two "a1" keep their file order
     assert [i for i in order.tolist() if ids[i] == "a1"] == [3, 6]
+
+
+def test_warm_up_compiles_every_kernel_an_import_calls(tmp_path: Path) -> None:
+    """After ``warm_up`` (the Dockerfile runs it into the image's numba cache), an import on either
+    bulk format calls no kernel with argument types it has not compiled."""
+    call_rows.warm_up()
+    # the kernels called from Python (the others are compiled into them)
+    entries = ("_line_starts", "_scan", "_factorize", "_mark_repeats", "_join", "_id_matrix", "_copy_binary",
+               "_sqlite_pages")
+    kernels = {name: getattr(call_rows, name) for name in entries}
+    before = {name: len(k.signatures) for name, k in kernels.items()}
+    assert all(before.values())
+    path = tmp_path / "calls.csv"
+    path.write_bytes(_file(seed=41, n=300, crlf=True))
+    chunk = call_rows.read_chunk(call_rows.plain_file(path.read_bytes(), svc.COLUMNS,  # type: ignore[arg-type]
+                                                      svc.REQUIRED_COLUMNS), 0, 300)
+    rows = np.flatnonzero(chunk.plain)
+    chunk.copy_binary(chunk.by_call_id(rows), demo=True, updated_us=1)
+    storage = db.Storage(f"sqlite:///{tmp_path}/w.sqlite3", "sqlite")
+    db.upgrade(storage.engine)
+    with storage.transaction() as s:
+        svc.import_calls_file(s, path, _hierarchy(), actor="t", now=NOW, chunk_rows=100)
+    storage.engine.dispose()
+    assert {name: len(k.signatures) for name, k in kernels.items()} == before
