@@ -557,8 +557,6 @@ def _write_part(session: Session, writer: store.CallWriter, batch: store.CallRow
     """Write one chunk: the kernels' rows (``batch``) and the rows :func:`validate_frame` passed (``values``)."""
     result = _write_calls(session, values, errors, rows=rows, demo=demo, now=now)
     if batch is not None and batch.count:
-        if batch.prepare is not None:
-            batch.prepare()
         created = writer.write(session, batch)
         result.created += created
         result.updated += batch.count - created

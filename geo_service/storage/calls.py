@@ -73,7 +73,7 @@ class CallRows:
     columns: dict[str, list[Any]] | None = None
     copy_binary: bytes | None = None
     sqlite_image: bytes | None = None
-    #: Fills one of the three above; the importer calls it on the writer's thread, just before the write.
+    #: Fills one of the three above; :meth:`CallWriter.write` calls it (on the writer's thread) first.
     prepare: Callable[[], None] | None = None
 
 
@@ -113,6 +113,11 @@ class CallWriter:
         """Insert or update ``rows``; returns how many were new."""
         if not rows.count:
             return 0
+        if rows.prepare is not None:
+            # Dropped before it runs: the closure refers to ``rows``, and the cycle would keep the chunk and its
+            # image alive until the garbage collector came by (about 200 MB more per 1M calls).
+            prepare, rows.prepare = rows.prepare, None
+            prepare()
         conn = session.connection()
         if rows.copy_binary is not None:
             return self._copy_postgresql(conn, rows.copy_binary, rows.count)

@@ -396,3 +396,34 @@ def test_warm_up_compiles_every_kernel_an_import_calls(tmp_path: Path) -> None:
         svc.import_calls_file(s, path, _hierarchy(), actor="t", now=NOW, chunk_rows=100)
     storage.engine.dispose()
     assert {name: len(k.signatures) for name, k in kernels.items()} == before
+
+
+def test_a_written_chunk_is_freed_without_the_garbage_collector(tmp_path: Path) -> None:
+    """The SQLite image is built by a closure kept on the batch; the write drops it, so no reference cycle
+    keeps the chunk (and its image) alive after its write."""
+    import gc
+    import weakref
+
+    path = tmp_path / "calls.csv"
+    path.write_bytes(_file(seed=51, n=400))
+    chunks: list[weakref.ref[Any]] = []
+    original = call_rows.read_chunk
+
+    def tracked(file: Any, lo: int, hi: int) -> Any:
+        chunk = original(file, lo, hi)
+        chunks.append(weakref.ref(chunk))
+        return chunk
+
+    storage = db.Storage(f"sqlite:///{tmp_path}/g.sqlite3", "sqlite")
+    db.upgrade(storage.engine)
+    gc.disable()
+    try:
+        call_rows.read_chunk, saved = tracked, call_rows.read_chunk  # type: ignore[assignment]
+        with storage.transaction() as s:
+            svc.import_calls_file(s, path, _hierarchy(), actor="t", now=NOW, chunk_rows=50)
+        alive = [ref() is not None for ref in chunks]
+    finally:
+        call_rows.read_chunk = saved  # type: ignore[assignment]
+        gc.enable()
+        storage.engine.dispose()
+    assert len(alive) == 8 and not any(alive)
