@@ -146,7 +146,7 @@ def time_parts(label: str, storage: db.Storage, path: Path, hierarchy: calls.Hie
     baseline_s = (before_s + read_csv_s(path)) / 2
     for what, seconds in (("read_csv (baseline)", baseline_s), ("read bytes, line shape (kernel)", read_s),
                           ("row kernel (cells, times)", scan_s),
-                          (f"checks, {form} data (kernels + frame)", check_s),
+                          ("checks (kernels + frame)" + (", COPY data" if form == "copy" else ""), check_s),
                           (f"write ({form} built + written, empty table)", write_s)):
         print(f"[{label}] part: {what:34s} {seconds:7.2f} s  ratio {seconds / baseline_s:5.1f}x")
 
